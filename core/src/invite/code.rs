@@ -1,0 +1,754 @@
+//! Invite code text format.
+//!
+//! This module owns how an invite travels between two people: the compact
+//! binary form of an [`InviteCode`], its base32 text form (for pasting, e.g.
+//! from an SMS), its `CLEARCHAT:` URI form (for QR codes), tolerant parsing
+//! of all of these, and rendering the URI as a QR module matrix.
+//!
+//! Binary form (all integers big-endian):
+//!
+//! ```text
+//! version   1 byte   (= 1)
+//! purpose   1 byte   (1 = link a device, 2 = add a buddy)
+//! secret    16 bytes
+//! inviter   32 bytes (Ed25519 public key of the inviting device)
+//! expires   8 bytes  (unix seconds)
+//! count     1 byte   (number of addresses, at most 8)
+//! addrs     count x (tag 4, 4 bytes ip, 2 bytes port | tag 6, 16 bytes ip, 2 bytes port)
+//! checksum  4 bytes  (first 4 bytes of SHA-256 over everything before it)
+//! ```
+//!
+//! The text form is the uppercase RFC 4648 base32 (no padding) of the binary
+//! form, in groups of 5 characters separated by `-`. Decoding never panics on
+//! any input.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use sha2::{Digest, Sha256};
+
+/// What accepting an invite does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Purpose {
+    /// Link another device of mine to my identity.
+    Link,
+    /// Add a buddy (another person).
+    Buddy,
+}
+
+impl Purpose {
+    fn to_byte(self) -> u8 {
+        match self {
+            Purpose::Link => 1,
+            Purpose::Buddy => 2,
+        }
+    }
+
+    fn from_byte(b: u8) -> Option<Purpose> {
+        match b {
+            1 => Some(Purpose::Link),
+            2 => Some(Purpose::Buddy),
+            _ => None,
+        }
+    }
+}
+
+/// A decoded invite.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteCode {
+    pub purpose: Purpose,
+    /// One-time invite secret.
+    pub secret: [u8; 16],
+    /// Inviter device id (Ed25519 public key).
+    pub inviter: [u8; 32],
+    /// Where the inviter can be reached; at most [`MAX_ADDRS`] are encoded.
+    pub addrs: Vec<SocketAddr>,
+    /// Expiry, unix seconds.
+    pub expires_at: u64,
+}
+
+/// Why a pasted or scanned code could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CodeError {
+    #[error("the code is empty")]
+    Empty,
+    /// `position` is the 1-based character position in the input as given.
+    #[error("the code contains a character that does not belong in it (character {position})")]
+    BadCharacter { position: usize },
+    #[error("the code is too short: part of it is missing")]
+    TooShort,
+    #[error("the code is too long: it may contain extra text")]
+    TooLong,
+    #[error("the code has a typo: its checksum does not match")]
+    Checksum,
+    #[error("the code was made by a newer version of Clearchat (format {0}); please update")]
+    UnknownVersion(u8),
+    #[error("the code is for something this version of Clearchat does not know")]
+    UnknownPurpose,
+    #[error("the code is damaged: {0}")]
+    Malformed(&'static str),
+}
+
+impl CodeError {
+    /// Plain human-readable reason, same as `to_string()`.
+    pub fn reason(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// URI scheme used in QR codes (uppercase so the QR can use alphanumeric mode).
+pub const URI_SCHEME: &str = "CLEARCHAT:";
+
+/// Maximum number of addresses carried by a code; extra ones are dropped when encoding.
+pub const MAX_ADDRS: usize = 8;
+
+const VERSION: u8 = 1;
+const CHECKSUM_LEN: usize = 4;
+const TAG_V4: u8 = 4;
+const TAG_V6: u8 = 6;
+const HEADER_LEN: usize = 1 + 1 + 16 + 32 + 8 + 1;
+const MIN_BIN_LEN: usize = HEADER_LEN + CHECKSUM_LEN;
+const MAX_BIN_LEN: usize = HEADER_LEN + MAX_ADDRS * (1 + 16 + 2) + CHECKSUM_LEN;
+const MAX_CHARS: usize = (MAX_BIN_LEN * 8).div_ceil(5);
+const GROUP: usize = 5;
+
+impl InviteCode {
+    /// Text code for pasting: uppercase RFC 4648 base32 (no padding) of the
+    /// binary form, in groups of 5 separated by '-'.
+    pub fn to_text(&self) -> String {
+        let b32 = base32_encode(&self.to_binary());
+        let mut out = String::with_capacity(b32.len() + b32.len() / GROUP);
+        for (i, c) in b32.chars().enumerate() {
+            if i > 0 && i % GROUP == 0 {
+                out.push('-');
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    /// URI for QR: "CLEARCHAT:" + the base32 without dashes (QR alphanumeric
+    /// mode keeps it small).
+    pub fn to_uri(&self) -> String {
+        let mut out = String::from(URI_SCHEME);
+        out.push_str(&base32_encode(&self.to_binary()));
+        out
+    }
+
+    /// Accepts the text code, the URI (scheme case-insensitive, also
+    /// "clearchat://"), lowercase, with spaces/dashes/newlines anywhere,
+    /// surrounding whitespace; maps the confusable characters 0->O, 1->I,
+    /// 8->B when decoding base32.
+    pub fn parse(input: &str) -> Result<InviteCode, CodeError> {
+        let bin = text_to_binary(input)?;
+        Self::from_binary(&bin)
+    }
+
+    /// QR matrix of the URI, alphanumeric mode, error correction level M.
+    pub fn qr(&self) -> QrMatrix {
+        // The URI is at most 10 + MAX_CHARS (< 400) alphanumeric characters,
+        // far below the capacity of a version 40-M code (3391).
+        QrMatrix::encode(&self.to_uri()).expect("an invite URI always fits in a QR code")
+    }
+
+    fn to_binary(&self) -> Vec<u8> {
+        if self.addrs.len() > MAX_ADDRS {
+            log::warn!(
+                "invite code carries {} addresses; only the first {MAX_ADDRS} are encoded",
+                self.addrs.len()
+            );
+        }
+        let addrs = &self.addrs[..self.addrs.len().min(MAX_ADDRS)];
+        let mut out = Vec::with_capacity(MAX_BIN_LEN);
+        out.push(VERSION);
+        out.push(self.purpose.to_byte());
+        out.extend_from_slice(&self.secret);
+        out.extend_from_slice(&self.inviter);
+        out.extend_from_slice(&self.expires_at.to_be_bytes());
+        out.push(addrs.len() as u8); // <= MAX_ADDRS
+        for addr in addrs {
+            match addr.ip() {
+                IpAddr::V4(ip) => {
+                    out.push(TAG_V4);
+                    out.extend_from_slice(&ip.octets());
+                }
+                IpAddr::V6(ip) => {
+                    out.push(TAG_V6);
+                    out.extend_from_slice(&ip.octets());
+                }
+            }
+            out.extend_from_slice(&addr.port().to_be_bytes());
+        }
+        let sum = checksum(&out);
+        out.extend_from_slice(&sum);
+        out
+    }
+
+    fn from_binary(bin: &[u8]) -> Result<InviteCode, CodeError> {
+        if bin.len() < MIN_BIN_LEN {
+            return Err(CodeError::TooShort);
+        }
+        if bin.len() > MAX_BIN_LEN {
+            return Err(CodeError::TooLong);
+        }
+        let (body, sum) = bin.split_at(bin.len() - CHECKSUM_LEN);
+        if checksum(body) != sum {
+            return Err(CodeError::Checksum);
+        }
+        let mut r = Reader { data: body };
+        let version = r.u8()?;
+        if version != VERSION {
+            return Err(CodeError::UnknownVersion(version));
+        }
+        let purpose = Purpose::from_byte(r.u8()?).ok_or(CodeError::UnknownPurpose)?;
+        let secret: [u8; 16] = r.array()?;
+        let inviter: [u8; 32] = r.array()?;
+        let expires_at = u64::from_be_bytes(r.array()?);
+        let count = usize::from(r.u8()?);
+        if count > MAX_ADDRS {
+            return Err(CodeError::Malformed("it lists too many addresses"));
+        }
+        let mut addrs = Vec::with_capacity(count);
+        for _ in 0..count {
+            let ip = match r.u8()? {
+                TAG_V4 => IpAddr::V4(Ipv4Addr::from(r.array::<4>()?)),
+                TAG_V6 => IpAddr::V6(Ipv6Addr::from(r.array::<16>()?)),
+                _ => return Err(CodeError::Malformed("it contains an unknown address type")),
+            };
+            let port = u16::from_be_bytes(r.array()?);
+            addrs.push(SocketAddr::new(ip, port));
+        }
+        if !r.data.is_empty() {
+            return Err(CodeError::Malformed("it has unexpected extra data"));
+        }
+        Ok(InviteCode {
+            purpose,
+            secret,
+            inviter,
+            addrs,
+            expires_at,
+        })
+    }
+}
+
+fn checksum(data: &[u8]) -> [u8; CHECKSUM_LEN] {
+    let digest = Sha256::digest(data);
+    let mut out = [0u8; CHECKSUM_LEN];
+    out.copy_from_slice(&digest[..CHECKSUM_LEN]);
+    out
+}
+
+/// Bounds-checked cursor over the binary form.
+struct Reader<'a> {
+    data: &'a [u8],
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Result<&[u8], CodeError> {
+        if self.data.len() < n {
+            return Err(CodeError::Malformed("it ends too early"));
+        }
+        let (head, rest) = self.data.split_at(n);
+        self.data = rest;
+        Ok(head)
+    }
+
+    fn u8(&mut self) -> Result<u8, CodeError> {
+        Ok(self.take(1)?[0])
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], CodeError> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+}
+
+/// Strips the optional scheme and separators, then base32-decodes.
+fn text_to_binary(input: &str) -> Result<Vec<u8>, CodeError> {
+    let leading_ws = input.chars().take_while(|c| c.is_whitespace()).count();
+    let trimmed = input.trim();
+    let mut skipped_chars = leading_ws;
+    let mut rest = trimmed;
+    for scheme in ["clearchat://", "clearchat:"] {
+        if let Some(prefix) = trimmed.get(..scheme.len()) {
+            if prefix.eq_ignore_ascii_case(scheme) {
+                rest = &trimmed[scheme.len()..];
+                skipped_chars += scheme.len(); // ASCII: bytes == chars
+                break;
+            }
+        }
+    }
+
+    let mut values: Vec<u8> = Vec::with_capacity(rest.len().min(MAX_CHARS));
+    for (i, c) in rest.chars().enumerate() {
+        if c.is_whitespace() || c == '-' {
+            continue;
+        }
+        let v = base32_value(c).ok_or(CodeError::BadCharacter {
+            position: skipped_chars + i + 1,
+        })?;
+        if values.len() >= MAX_CHARS {
+            return Err(CodeError::TooLong);
+        }
+        values.push(v);
+    }
+    if values.is_empty() {
+        return Err(CodeError::Empty);
+    }
+    base32_decode(&values)
+}
+
+const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+fn base32_encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity((data.len() * 8).div_ceil(5));
+    let mut buf: u32 = 0;
+    let mut bits = 0u32;
+    for &b in data {
+        buf = (buf << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(char::from(ALPHABET[((buf >> bits) & 31) as usize]));
+        }
+    }
+    if bits > 0 {
+        out.push(char::from(ALPHABET[((buf << (5 - bits)) & 31) as usize]));
+    }
+    out
+}
+
+/// Value of one base32 character, case-insensitive, with 0->O, 1->I, 8->B.
+fn base32_value(c: char) -> Option<u8> {
+    let c = match c.to_ascii_uppercase() {
+        '0' => 'O',
+        '1' => 'I',
+        '8' => 'B',
+        other => other,
+    };
+    match c {
+        'A'..='Z' => Some(c as u8 - b'A'),
+        '2'..='7' => Some(c as u8 - b'2' + 26),
+        _ => None,
+    }
+}
+
+/// Decodes 5-bit values (unpadded base32). Leftover bits must be zero, so
+/// every character matters and a changed last character is caught.
+fn base32_decode(values: &[u8]) -> Result<Vec<u8>, CodeError> {
+    // Unpadded base32 never leaves 1, 3 or 6 characters in the last block.
+    if matches!(values.len() % 8, 1 | 3 | 6) {
+        return Err(if values.len() * 5 / 8 < MIN_BIN_LEN {
+            CodeError::TooShort
+        } else {
+            CodeError::Malformed("a character is missing or extra")
+        });
+    }
+    let mut out = Vec::with_capacity(values.len() * 5 / 8);
+    let mut buf: u32 = 0;
+    let mut bits = 0u32;
+    for &v in values {
+        buf = (buf << 5) | u32::from(v & 31);
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+            buf &= (1 << bits) - 1;
+        }
+    }
+    if buf != 0 {
+        // Non-zero padding bits: the last character was mistyped.
+        return Err(CodeError::Checksum);
+    }
+    Ok(out)
+}
+
+/// A QR code as a square of modules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QrMatrix {
+    /// Modules per side.
+    pub width: u32,
+    /// Row-major, `true` = dark, no quiet zone.
+    pub modules: Vec<bool>,
+}
+
+impl QrMatrix {
+    /// Encodes `data` at error correction level M, in the smallest version.
+    /// Data made only of QR alphanumeric characters (uppercase A-Z, 0-9,
+    /// space, `$%*+-./:`) is forced into alphanumeric mode; anything else is
+    /// encoded with the library's automatic segmentation.
+    pub fn encode(data: &str) -> Result<QrMatrix, CodeError> {
+        use qrcode::bits::Bits;
+        use qrcode::{EcLevel, QrCode, Version};
+
+        let too_long = CodeError::Malformed("it is too long for a QR code");
+        let code = if is_qr_alphanumeric(data) {
+            let mut found = None;
+            for v in 1..=40 {
+                let mut bits = Bits::new(Version::Normal(v));
+                if bits.push_alphanumeric_data(data.as_bytes()).is_ok()
+                    && bits.push_terminator(EcLevel::M).is_ok()
+                {
+                    found = Some(bits);
+                    break;
+                }
+            }
+            let bits = found.ok_or(too_long.clone())?;
+            QrCode::with_bits(bits, EcLevel::M).map_err(|_| too_long)?
+        } else {
+            QrCode::with_error_correction_level(data.as_bytes(), EcLevel::M)
+                .map_err(|_| too_long)?
+        };
+        let width = code.width() as u32;
+        Ok(QrMatrix {
+            width,
+            modules: code
+                .into_colors()
+                .into_iter()
+                .map(|c| c == qrcode::Color::Dark)
+                .collect(),
+        })
+    }
+
+    /// Whether the module at column `x`, row `y` is dark; outside the matrix
+    /// is light (like the quiet zone).
+    pub fn get(&self, x: u32, y: u32) -> bool {
+        if x >= self.width || y >= self.width {
+            return false;
+        }
+        let idx = y as usize * self.width as usize + x as usize;
+        self.modules.get(idx).copied().unwrap_or(false)
+    }
+}
+
+fn is_qr_alphanumeric(data: &str) -> bool {
+    data.bytes()
+        .all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'Z' | b' ' | b'$' | b'%' | b'*' | b'+' | b'-' | b'.' | b'/' | b':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::{Rng, RngCore};
+
+    fn sample() -> InviteCode {
+        InviteCode {
+            purpose: Purpose::Buddy,
+            secret: [7; 16],
+            inviter: {
+                let mut k = [0u8; 32];
+                for (i, b) in k.iter_mut().enumerate() {
+                    *b = i as u8 * 3 + 1;
+                }
+                k
+            },
+            addrs: vec![
+                "192.168.1.20:4433".parse().unwrap(),
+                "[2001:db8::1]:443".parse().unwrap(),
+                "10.0.0.1:1".parse().unwrap(),
+            ],
+            expires_at: 1_767_225_600,
+        }
+    }
+
+    fn random_code(rng: &mut impl Rng) -> InviteCode {
+        let mut secret = [0u8; 16];
+        let mut inviter = [0u8; 32];
+        rng.fill_bytes(&mut secret);
+        rng.fill_bytes(&mut inviter);
+        let n = rng.gen_range(0..=MAX_ADDRS);
+        let addrs = (0..n)
+            .map(|_| {
+                let ip = if rng.gen() {
+                    IpAddr::V4(Ipv4Addr::from(rng.gen::<[u8; 4]>()))
+                } else {
+                    IpAddr::V6(Ipv6Addr::from(rng.gen::<[u8; 16]>()))
+                };
+                SocketAddr::new(ip, rng.gen())
+            })
+            .collect();
+        InviteCode {
+            purpose: if rng.gen() {
+                Purpose::Link
+            } else {
+                Purpose::Buddy
+            },
+            secret,
+            inviter,
+            addrs,
+            expires_at: rng.gen(),
+        }
+    }
+
+    #[test]
+    fn round_trip_text_and_uri() {
+        let code = sample();
+        let text = code.to_text();
+        assert!(text.split('-').all(|g| !g.is_empty() && g.len() <= 5));
+        assert!(text.bytes().all(|b| b == b'-' || ALPHABET.contains(&b)));
+        assert_eq!(InviteCode::parse(&text).unwrap(), code);
+
+        let uri = code.to_uri();
+        assert!(uri.starts_with(URI_SCHEME));
+        assert!(!uri.contains('-'));
+        assert_eq!(InviteCode::parse(&uri).unwrap(), code);
+        assert_eq!(InviteCode::parse(&uri.to_lowercase()).unwrap(), code);
+        let slashes = format!("clearchat://{}", &uri[URI_SCHEME.len()..]);
+        assert_eq!(InviteCode::parse(&slashes).unwrap(), code);
+        let mixed = format!("ClearChat:{}", &uri[URI_SCHEME.len()..]);
+        assert_eq!(InviteCode::parse(&mixed).unwrap(), code);
+    }
+
+    #[test]
+    fn round_trip_random() {
+        let mut rng = rand::thread_rng();
+        for _ in 0..500 {
+            let code = random_code(&mut rng);
+            assert_eq!(InviteCode::parse(&code.to_text()).unwrap(), code);
+            assert_eq!(InviteCode::parse(&code.to_uri()).unwrap(), code);
+        }
+    }
+
+    #[test]
+    fn base32_matches_rfc4648_vectors() {
+        let vectors: [(&str, &str); 7] = [
+            ("", ""),
+            ("f", "MY"),
+            ("fo", "MZXQ"),
+            ("foo", "MZXW6"),
+            ("foob", "MZXW6YQ"),
+            ("fooba", "MZXW6YTB"),
+            ("foobar", "MZXW6YTBOI"),
+        ];
+        for (plain, enc) in vectors {
+            assert_eq!(base32_encode(plain.as_bytes()), enc);
+            let values: Vec<u8> = enc.chars().map(|c| base32_value(c).unwrap()).collect();
+            assert_eq!(base32_decode(&values).unwrap(), plain.as_bytes());
+        }
+    }
+
+    #[test]
+    fn lenient_input_accepted() {
+        let code = sample();
+        let text = code.to_text();
+        let lower = text.to_lowercase();
+        assert_eq!(InviteCode::parse(&lower).unwrap(), code);
+
+        let spaced = format!("  \n{}\t\r\n ", text.replace('-', " "));
+        assert_eq!(InviteCode::parse(&spaced).unwrap(), code);
+
+        let no_dashes = text.replace('-', "");
+        let mut messy = String::new();
+        for (i, c) in no_dashes.chars().enumerate() {
+            messy.push(c);
+            match i % 7 {
+                0 => messy.push('-'),
+                3 => messy.push('\n'),
+                5 => messy.push_str(" - "),
+                _ => {}
+            }
+        }
+        assert_eq!(InviteCode::parse(&messy).unwrap(), code);
+
+        // Confusables: O->0, I->1, B->8 must decode to the same code.
+        let confused = no_dashes
+            .replace('O', "0")
+            .replace('I', "1")
+            .replace('B', "8");
+        assert_eq!(InviteCode::parse(&confused).unwrap(), code);
+    }
+
+    #[test]
+    fn one_changed_character_is_checksum_error() {
+        let text = sample().to_text();
+        let chars: Vec<char> = text.chars().collect();
+        for i in 0..chars.len() {
+            if chars[i] == '-' {
+                continue;
+            }
+            for &repl in ALPHABET {
+                let repl = char::from(repl);
+                if repl == chars[i] {
+                    continue;
+                }
+                let mut changed = chars.clone();
+                changed[i] = repl;
+                let s: String = changed.into_iter().collect();
+                assert_eq!(
+                    InviteCode::parse(&s),
+                    Err(CodeError::Checksum),
+                    "position {i}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn truncation_is_an_error() {
+        let uri = sample().to_uri();
+        let body = &uri[URI_SCHEME.len()..];
+        for len in 0..body.len() {
+            let err = InviteCode::parse(&body[..len]).unwrap_err();
+            if len == 0 {
+                assert_eq!(err, CodeError::Empty);
+            }
+        }
+        assert_eq!(InviteCode::parse(&body[..20]), Err(CodeError::TooShort));
+        assert_eq!(InviteCode::parse(URI_SCHEME), Err(CodeError::Empty));
+        assert_eq!(InviteCode::parse("   "), Err(CodeError::Empty));
+    }
+
+    #[test]
+    fn specific_errors() {
+        assert_eq!(
+            InviteCode::parse("ABCDE-FG!HI"),
+            Err(CodeError::BadCharacter { position: 9 })
+        );
+        assert_eq!(
+            InviteCode::parse(" clearchat:AB9"),
+            Err(CodeError::BadCharacter { position: 14 })
+        );
+        let long = "A".repeat(MAX_CHARS + 8);
+        assert_eq!(InviteCode::parse(&long), Err(CodeError::TooLong));
+
+        // Valid checksum but bad contents.
+        let encode_body = |mut body: Vec<u8>| {
+            let sum = checksum(&body);
+            body.extend_from_slice(&sum);
+            base32_encode(&body)
+        };
+        let mut body = sample().to_binary();
+        body.truncate(body.len() - CHECKSUM_LEN);
+
+        let mut v = body.clone();
+        v[0] = 9;
+        assert_eq!(
+            InviteCode::parse(&encode_body(v)),
+            Err(CodeError::UnknownVersion(9))
+        );
+        let mut v = body.clone();
+        v[1] = 3;
+        assert_eq!(
+            InviteCode::parse(&encode_body(v)),
+            Err(CodeError::UnknownPurpose)
+        );
+        let mut v = body.clone();
+        v[HEADER_LEN] = 5; // unknown address tag
+        assert!(matches!(
+            InviteCode::parse(&encode_body(v)),
+            Err(CodeError::Malformed(_))
+        ));
+        let mut v = body.clone();
+        v.push(0); // trailing byte
+        assert!(matches!(
+            InviteCode::parse(&encode_body(v)),
+            Err(CodeError::Malformed(_))
+        ));
+        let mut v = body.clone();
+        v[HEADER_LEN - 1] = 9; // too many addresses
+        assert!(matches!(
+            InviteCode::parse(&encode_body(v)),
+            Err(CodeError::Malformed(_))
+        ));
+        let mut v = body;
+        v[HEADER_LEN - 1] = 4; // claims more addresses than present
+        assert!(matches!(
+            InviteCode::parse(&encode_body(v)),
+            Err(CodeError::Malformed(_))
+        ));
+
+        for e in [CodeError::Checksum, CodeError::TooShort, CodeError::Empty] {
+            assert_eq!(e.reason(), e.to_string());
+            assert!(!e.reason().is_empty());
+        }
+    }
+
+    #[test]
+    fn too_many_addrs_are_dropped_on_encode() {
+        let mut code = sample();
+        code.addrs = (0..12u16)
+            .map(|i| SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 1000 + i))
+            .collect();
+        let back = InviteCode::parse(&code.to_text()).unwrap();
+        assert_eq!(back.addrs, code.addrs[..MAX_ADDRS]);
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        let mut rng = rand::thread_rng();
+        let pool: Vec<char> = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcxyz2345670189 -\n\t:/!é€😀\u{0}"
+            .chars()
+            .collect();
+        for _ in 0..3000 {
+            // Random bytes, lossily made into a string.
+            let len = rng.gen_range(0..500);
+            let mut bytes = vec![0u8; len];
+            rng.fill_bytes(&mut bytes);
+            let _ = InviteCode::parse(&String::from_utf8_lossy(&bytes));
+
+            // Random strings from a base32-heavy pool, with and without a scheme.
+            let len = rng.gen_range(0..420);
+            let s: String = (0..len)
+                .map(|_| pool[rng.gen_range(0..pool.len())])
+                .collect();
+            let _ = InviteCode::parse(&s);
+            let _ = InviteCode::parse(&format!("clearchat:{s}"));
+
+            // Random binary with a valid checksum, to reach the field decoder.
+            let len = rng.gen_range(0..MAX_BIN_LEN + 8);
+            let mut body = vec![0u8; len];
+            rng.fill_bytes(&mut body);
+            if len > 1 && rng.gen() {
+                body[0] = VERSION;
+                body[1] = rng.gen_range(1..=2);
+            }
+            if len >= HEADER_LEN && rng.gen() {
+                body[HEADER_LEN - 1] = rng.gen_range(0..=9);
+            }
+            let sum = checksum(&body);
+            body.extend_from_slice(&sum);
+            let _ = InviteCode::parse(&base32_encode(&body));
+
+            // Mutations of a valid code.
+            let mut chars: Vec<char> = random_code(&mut rng).to_uri().chars().collect();
+            let i = rng.gen_range(0..chars.len());
+            match rng.gen_range(0..3) {
+                0 => {
+                    chars.remove(i);
+                }
+                1 => chars.insert(i, pool[rng.gen_range(0..pool.len())]),
+                _ => chars[i] = pool[rng.gen_range(0..pool.len())],
+            }
+            let _ = InviteCode::parse(&chars.into_iter().collect::<String>());
+        }
+    }
+
+    #[test]
+    fn qr_matrix_shape() {
+        let code = sample();
+        let qr = code.qr();
+        assert!(qr.width >= 21 && qr.width <= 177);
+        assert_eq!((qr.width - 21) % 4, 0);
+        assert_eq!(qr.modules.len(), (qr.width * qr.width) as usize);
+        // Top-left finder pattern: dark corner, dark ring, light gap.
+        assert!(qr.get(0, 0));
+        assert!(qr.get(6, 6));
+        assert!(!qr.get(1, 1));
+        assert!(qr.get(3, 3));
+        assert!(!qr.get(qr.width, 0));
+
+        // Alphanumeric mode keeps a full 8-address code reasonably small.
+        let mut big = code.clone();
+        big.addrs = (0..8u16)
+            .map(|i| SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), i))
+            .collect();
+        let big_qr = big.qr();
+        assert_eq!(big_qr.modules.len(), (big_qr.width * big_qr.width) as usize);
+        assert!(big_qr.width <= 17 + 4 * 15, "width {}", big_qr.width);
+
+        // Non-alphanumeric data still encodes (byte mode).
+        let q = QrMatrix::encode("hello, world").unwrap();
+        assert_eq!(q.modules.len(), (q.width * q.width) as usize);
+        assert!(QrMatrix::encode(&"A".repeat(10_000)).is_err());
+    }
+}

@@ -1,0 +1,337 @@
+//! Entries of the per-device logs: the body types, sealing (XChaCha20-Poly1305 under the space's entry
+//! key, header as associated data), signing (Ed25519 by the author), hashing and chain checks.
+
+use crate::ids::{DeviceId, Hash, MessageKey, PersonId, SpaceId};
+use crate::invite::Purpose;
+use crate::space::{SpaceKey, SpaceKind};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::net::SocketAddr;
+
+/// Version byte in front of every encoded entry.
+pub const ENTRY_VERSION: u8 = 1;
+/// The largest encoded entry we accept.
+pub const MAX_ENTRY_BYTES: usize = 64 * 1024;
+
+/// What an entry says, once opened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Body {
+    /// Any space: `device`, of `person`, is a member from now on.
+    MemberAdded {
+        device: DeviceId,
+        person: PersonId,
+        name: String,
+    },
+    /// Any space: `device` is no longer a member; its entries count up to `last_seq`.
+    MemberRemoved { device: DeviceId, last_seq: u64 },
+    /// Any space: a person's display name.
+    Hello { person: PersonId, name: String },
+    /// Any space: where the author can be reached.
+    Addresses { addrs: Vec<SocketAddr> },
+    /// Home: a device's new display name.
+    DeviceRenamed { device: DeviceId, name: String },
+    /// Home: the device is unlinked from this person.
+    DeviceRevoked { device: DeviceId },
+    /// Home: this person is in another space; every device of the person joins it.
+    SpaceJoined {
+        kind: SpaceKind,
+        key: SpaceKey,
+        root: DeviceId,
+        label: String,
+    },
+    /// Home: this person left that space.
+    SpaceLeft { space: SpaceId },
+    /// Home: an invite that any device of the person may serve once.
+    InviteIssued {
+        id: [u8; 16],
+        secret: [u8; 16],
+        purpose: Purpose,
+        label: String,
+        expires_at: u64,
+    },
+    /// Home: the invite was used; every device refuses it from now on.
+    InviteRedeemed { id: [u8; 16], by: DeviceId },
+    /// Buddy: a chat message.
+    Message {
+        text: String,
+        reply_to: Option<(DeviceId, u64)>,
+    },
+    /// Buddy: the author's person has read everything up to this message.
+    Read { up_to: MessageKey },
+    /// Buddy: the author's person removed the buddy; the space ends.
+    Left,
+}
+
+/// An entry as it travels and as it is stored: header, sealed body and signature.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub space: SpaceId,
+    pub author: DeviceId,
+    pub seq: u64,
+    pub prev: Hash,
+    pub time: u64,
+    pub nonce: [u8; 24],
+    pub sealed: Vec<u8>,
+    pub sig: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EntryError {
+    #[error("entry is malformed")]
+    Malformed,
+    #[error("entry is too large")]
+    TooLarge,
+    #[error("entry signature does not verify")]
+    BadSignature,
+    #[error("entry body does not open with the space key")]
+    BadSeal,
+}
+
+#[derive(Serialize)]
+struct Header<'a> {
+    version: u8,
+    space: &'a SpaceId,
+    author: &'a DeviceId,
+    seq: u64,
+    prev: &'a Hash,
+    time: u64,
+}
+
+impl Entry {
+    /// Seals `body` and signs a new entry of `author`'s log.
+    pub fn create(
+        key: &SpaceKey,
+        signer: &SigningKey,
+        seq: u64,
+        prev: Hash,
+        time: u64,
+        body: &Body,
+    ) -> Entry {
+        let author = DeviceId(signer.verifying_key().to_bytes());
+        let space = key.space_id();
+        let mut nonce = [0u8; 24];
+        rand::thread_rng().fill_bytes(&mut nonce);
+        let header = header_bytes(&space, &author, seq, &prev, time);
+        let plain = postcard::to_allocvec(body).unwrap_or_default();
+        let cipher = XChaCha20Poly1305::new((&key.entry_key()).into());
+        let sealed = cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &plain,
+                    aad: &header,
+                },
+            )
+            .unwrap_or_default();
+        let mut entry = Entry {
+            space,
+            author,
+            seq,
+            prev,
+            time,
+            nonce,
+            sealed,
+            sig: Vec::new(),
+        };
+        entry.sig = signer.sign(&entry.signed_bytes()).to_bytes().to_vec();
+        entry
+    }
+
+    fn header(&self) -> Vec<u8> {
+        header_bytes(&self.space, &self.author, self.seq, &self.prev, self.time)
+    }
+
+    /// What the author signs: header, nonce and sealed body.
+    fn signed_bytes(&self) -> Vec<u8> {
+        let mut out = self.header();
+        out.extend_from_slice(&self.nonce);
+        out.extend_from_slice(&self.sealed);
+        out
+    }
+
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = vec![ENTRY_VERSION];
+        out.extend(postcard::to_allocvec(self).unwrap_or_default());
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Entry, EntryError> {
+        if bytes.len() > MAX_ENTRY_BYTES {
+            return Err(EntryError::TooLarge);
+        }
+        match bytes.split_first() {
+            Some((&ENTRY_VERSION, rest)) => {
+                let (entry, tail): (Entry, _) =
+                    postcard::take_from_bytes(rest).map_err(|_| EntryError::Malformed)?;
+                if !tail.is_empty() || entry.sig.len() != 64 || entry.seq == 0 {
+                    return Err(EntryError::Malformed);
+                }
+                Ok(entry)
+            }
+            _ => Err(EntryError::Malformed),
+        }
+    }
+
+    /// The hash the next entry of this log points back to.
+    pub fn hash(&self) -> Hash {
+        Hash(Sha256::digest(self.encode()).into())
+    }
+
+    pub fn verify_signature(&self) -> Result<(), EntryError> {
+        let key = VerifyingKey::from_bytes(&self.author.0).map_err(|_| EntryError::BadSignature)?;
+        let sig: [u8; 64] = self
+            .sig
+            .as_slice()
+            .try_into()
+            .map_err(|_| EntryError::Malformed)?;
+        key.verify(&self.signed_bytes(), &Signature::from_bytes(&sig))
+            .map_err(|_| EntryError::BadSignature)
+    }
+
+    pub fn open(&self, key: &SpaceKey) -> Result<Body, EntryError> {
+        let cipher = XChaCha20Poly1305::new((&key.entry_key()).into());
+        let plain = cipher
+            .decrypt(
+                XNonce::from_slice(&self.nonce),
+                Payload {
+                    msg: &self.sealed,
+                    aad: &self.header(),
+                },
+            )
+            .map_err(|_| EntryError::BadSeal)?;
+        postcard::from_bytes(&plain).map_err(|_| EntryError::Malformed)
+    }
+}
+
+fn header_bytes(space: &SpaceId, author: &DeviceId, seq: u64, prev: &Hash, time: u64) -> Vec<u8> {
+    let header = Header {
+        version: ENTRY_VERSION,
+        space,
+        author,
+        seq,
+        prev,
+        time,
+    };
+    postcard::to_allocvec(&header).unwrap_or_default()
+}
+
+/// Checks that `batch` (one author, ascending seq) continues a log whose head is `(head_seq, head_hash)`,
+/// and verifies signatures: the hash chain ties every entry to the last one, so only the last signature
+/// needs checking for the batch to be authentic. Returns how many leading entries are acceptable.
+pub fn check_chain(head_seq: u64, head_hash: Hash, batch: &[Entry]) -> Result<(), EntryError> {
+    let mut expect_seq = head_seq + 1;
+    let mut expect_prev = head_hash;
+    for entry in batch {
+        if entry.seq != expect_seq || entry.prev != expect_prev {
+            return Err(EntryError::Malformed);
+        }
+        expect_seq += 1;
+        expect_prev = entry.hash();
+    }
+    match batch.last() {
+        Some(last) => last.verify_signature(),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signer() -> SigningKey {
+        SigningKey::generate(&mut rand::thread_rng())
+    }
+
+    fn chain(key: &SpaceKey, s: &SigningKey, n: u64) -> Vec<Entry> {
+        let mut prev = Hash([0; 32]);
+        (1..=n)
+            .map(|seq| {
+                let body = Body::Message {
+                    text: format!("m{seq}"),
+                    reply_to: None,
+                };
+                let e = Entry::create(key, s, seq, prev, seq * 10, &body);
+                prev = e.hash();
+                e
+            })
+            .collect()
+    }
+
+    #[test]
+    fn seal_sign_round_trip() {
+        let key = SpaceKey::generate();
+        let s = signer();
+        let e = &chain(&key, &s, 1)[0];
+        let decoded = Entry::decode(&e.encode()).unwrap();
+        assert_eq!(&decoded, e);
+        decoded.verify_signature().unwrap();
+        assert_eq!(
+            decoded.open(&key).unwrap(),
+            Body::Message {
+                text: "m1".into(),
+                reply_to: None
+            }
+        );
+        assert_eq!(
+            decoded.open(&SpaceKey::generate()),
+            Err(EntryError::BadSeal)
+        );
+    }
+
+    #[test]
+    fn tampering_is_detected() {
+        let key = SpaceKey::generate();
+        let e = chain(&key, &signer(), 1).remove(0);
+        let mut t = e.clone();
+        t.time += 1;
+        assert_eq!(t.verify_signature(), Err(EntryError::BadSignature));
+        assert_eq!(t.open(&key), Err(EntryError::BadSeal));
+        let mut t = e.clone();
+        t.sealed[0] ^= 1;
+        assert_eq!(t.verify_signature(), Err(EntryError::BadSignature));
+        let mut t = e.clone();
+        t.author = DeviceId(signer().verifying_key().to_bytes());
+        assert_eq!(t.verify_signature(), Err(EntryError::BadSignature));
+    }
+
+    #[test]
+    fn chain_checks() {
+        let key = SpaceKey::generate();
+        let s = signer();
+        let entries = chain(&key, &s, 5);
+        check_chain(0, Hash([0; 32]), &entries).unwrap();
+        check_chain(2, entries[1].hash(), &entries[2..]).unwrap();
+        assert!(check_chain(0, Hash([0; 32]), &entries[1..]).is_err());
+        let mut broken = entries.clone();
+        broken[2].time = 1;
+        assert!(check_chain(0, Hash([0; 32]), &broken).is_err());
+        let mut forged = entries.clone();
+        forged[4].sig = vec![0; 64];
+        assert!(check_chain(0, Hash([0; 32]), &forged).is_err());
+    }
+
+    #[test]
+    fn decode_never_panics_on_garbage() {
+        let mut rng = rand::thread_rng();
+        let good = chain(&SpaceKey::generate(), &signer(), 1)[0].encode();
+        for i in 0..2000 {
+            let mut bytes = if i % 2 == 0 {
+                good.clone()
+            } else {
+                let mut b = vec![0u8; (rng.next_u32() % 300) as usize];
+                rng.fill_bytes(&mut b);
+                b
+            };
+            if !bytes.is_empty() {
+                let at = rng.next_u32() as usize % bytes.len();
+                bytes[at] ^= 1 << (rng.next_u32() % 8);
+                bytes.truncate(bytes.len() - (rng.next_u32() as usize % 3).min(bytes.len()));
+            }
+            let _ = Entry::decode(&bytes).map(|e| e.verify_signature());
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! The frames of a Clearchat connection and their framing on a QUIC stream: a 4-byte big-endian
+//! length, then a version byte and the postcard encoding of [`Frame`]. Oversized or malformed frames
+//! are errors that close the connection; they never panic.
+
+use crate::ids::{DeviceId, PersonId};
+use crate::space::{SpaceKey, SpaceKind};
+use crate::sync::SyncFrame;
+use serde::{Deserialize, Serialize};
+
+pub const FRAME_VERSION: u8 = 1;
+/// Hard limit on one frame (a sync batch is at most 1 MiB of entries).
+pub const MAX_FRAME_BYTES: usize = 4 << 20;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Frame {
+    /// The spaces the sender holds, each as a MAC over this connection's exporter value.
+    /// `reply` asks the peer to answer with its own offers.
+    Hello {
+        offers: Vec<[u8; 32]>,
+        reply: bool,
+    },
+    /// A joiner redeeming an invite: proof of the invite secret over the exporter value.
+    Redeem {
+        invite_id: [u8; 16],
+        proof: [u8; 32],
+        device_name: String,
+        person: PersonId,
+        person_name: String,
+    },
+    /// The inviter's answer to a valid redemption.
+    Welcome(Welcome),
+    /// The inviter's refusal.
+    Refused {
+        reason: Refusal,
+    },
+    Sync(SyncFrame),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Welcome {
+    pub kind: SpaceKind,
+    pub key: SpaceKey,
+    pub root: DeviceId,
+    pub label: String,
+    pub person: PersonId,
+    pub person_name: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Refusal {
+    Unknown,
+    Expired,
+    AlreadyUsed,
+    WrongPurpose,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    #[error("stream closed")]
+    Closed,
+    #[error("frame too large ({0} bytes)")]
+    TooLarge(usize),
+    #[error("malformed frame")]
+    Malformed,
+    #[error("network: {0}")]
+    Io(String),
+}
+
+impl Frame {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut body = vec![FRAME_VERSION];
+        body.extend(postcard::to_allocvec(self).unwrap_or_default());
+        let mut out = Vec::with_capacity(body.len() + 4);
+        out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+        out.extend(body);
+        out
+    }
+
+    pub fn decode(body: &[u8]) -> Result<Frame, FrameError> {
+        match body.split_first() {
+            Some((&FRAME_VERSION, rest)) => {
+                postcard::from_bytes(rest).map_err(|_| FrameError::Malformed)
+            }
+            _ => Err(FrameError::Malformed),
+        }
+    }
+}
+
+pub async fn read_frame(recv: &mut quinn::RecvStream) -> Result<Frame, FrameError> {
+    let mut len = [0u8; 4];
+    recv.read_exact(&mut len).await.map_err(|e| match e {
+        quinn::ReadExactError::FinishedEarly(_) => FrameError::Closed,
+        quinn::ReadExactError::ReadError(e) => FrameError::Io(e.to_string()),
+    })?;
+    let len = u32::from_be_bytes(len) as usize;
+    if len > MAX_FRAME_BYTES {
+        return Err(FrameError::TooLarge(len));
+    }
+    let mut body = vec![0u8; len];
+    recv.read_exact(&mut body)
+        .await
+        .map_err(|e| FrameError::Io(e.to_string()))?;
+    Frame::decode(&body)
+}
+
+pub async fn write_frame(send: &mut quinn::SendStream, frame: &Frame) -> Result<(), FrameError> {
+    send.write_all(&frame.encode())
+        .await
+        .map_err(|e| FrameError::Io(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_garbage() {
+        let f = Frame::Hello {
+            offers: vec![[3; 32]],
+            reply: true,
+        };
+        let bytes = f.encode();
+        assert_eq!(Frame::decode(&bytes[4..]).unwrap(), f);
+        assert!(Frame::decode(&[]).is_err());
+        assert!(Frame::decode(&[2, 0]).is_err());
+        for n in 0..bytes.len() {
+            let _ = Frame::decode(&bytes[4..4 + n.min(bytes.len() - 4)]);
+        }
+    }
+}

@@ -1,0 +1,813 @@
+//! The network edge: the quinn endpoint, dialing and accepting, the connection manager (one
+//! connection per pair of devices), invite redemption over the wire, and the driver that runs a
+//! `sync::Session` over a connection's stream. The only module that touches sockets.
+
+pub mod frame;
+pub mod tls;
+
+use crate::client::{blocking, lock, Inner};
+use crate::error::{Error, Result};
+use crate::ids::{DeviceId, SpaceId};
+use crate::invite::{self, InviteCode};
+use crate::space::{Role, SpaceKind, SpaceState};
+use crate::store;
+use crate::sync::{Session, SyncEvent, SyncFrame};
+use frame::{read_frame, write_frame, Frame, Refusal};
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, Notify};
+use tokio::task::JoinSet;
+
+const EXPORTER_LABEL: &[u8] = b"clearchat/1 exporter";
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const BACKOFF_MIN: Duration = Duration::from_millis(500);
+const BACKOFF_MAX: Duration = Duration::from_secs(60);
+/// Incoming frames a connection may queue before we judge the peer abusive.
+const MAX_QUEUED_FRAMES: usize = 4096;
+
+/// What the client tells running connections.
+#[derive(Clone, Debug)]
+pub enum Cmd {
+    /// A log grew locally (written here or received elsewhere).
+    Grown(SpaceId, DeviceId, u64),
+    /// Membership of a space changed: ask the peer to offer again what we refused.
+    Resend(SpaceId),
+    /// My set of spaces changed: exchange offers again.
+    Reoffer,
+}
+
+struct ConnEntry {
+    id: u64,
+    dialed_by_me: bool,
+    quic: quinn::Connection,
+    cmds: mpsc::UnboundedSender<Cmd>,
+}
+
+pub struct Net {
+    pub endpoint: quinn::Endpoint,
+    pub addrs: Vec<SocketAddr>,
+    conns: Mutex<HashMap<DeviceId, ConnEntry>>,
+    dialing: Mutex<HashSet<DeviceId>>,
+    backoff: Mutex<HashMap<DeviceId, (Instant, Duration)>>,
+    tasks: Mutex<JoinSet<()>>,
+    wake: Notify,
+    next_conn: AtomicU64,
+}
+
+fn net_err(e: impl std::fmt::Display) -> Error {
+    Error::Network(e.to_string())
+}
+
+/// The addresses to publish for a bound socket: itself, or for a wildcard bind, loopback plus the
+/// host's interface addresses.
+fn publishable(bound: SocketAddr) -> Vec<SocketAddr> {
+    if !bound.ip().is_unspecified() {
+        return vec![bound];
+    }
+    let mut out = vec![SocketAddr::from(([127, 0, 0, 1], bound.port()))];
+    if let Ok(ifaces) = if_addrs::get_if_addrs() {
+        for iface in ifaces {
+            let ip = iface.ip();
+            if !ip.is_loopback() && ip.is_ipv4() == bound.is_ipv4() {
+                out.push(SocketAddr::new(ip, bound.port()));
+            }
+        }
+    }
+    out.truncate(8);
+    out
+}
+
+impl Net {
+    pub(crate) async fn start(inner: Arc<Inner>) -> Result<Arc<Net>> {
+        let server = tls::server_config(&inner.signer).map_err(net_err)?;
+        let mut listen = inner.config.listen;
+        let saved_port = blocking(|| store::meta_get(&lock(&inner.store).conn, "port"))?
+            .and_then(|p| <[u8; 2]>::try_from(p).ok())
+            .map(u16::from_be_bytes);
+        if listen.port() == 0 {
+            if let Some(port) = saved_port {
+                listen.set_port(port);
+            }
+        }
+        let endpoint = match quinn::Endpoint::server(server.clone(), listen) {
+            Ok(ep) => ep,
+            Err(_) if saved_port.is_some() && inner.config.listen.port() == 0 => {
+                quinn::Endpoint::server(server, inner.config.listen).map_err(net_err)?
+            }
+            Err(e) => return Err(net_err(e)),
+        };
+        let bound = endpoint.local_addr().map_err(net_err)?;
+        blocking(|| {
+            store::meta_set(
+                &lock(&inner.store).conn,
+                "port",
+                &bound.port().to_be_bytes(),
+            )
+        })?;
+        let addrs = publishable(bound);
+        blocking(|| {
+            let store = lock(&inner.store);
+            for addr in &addrs {
+                store::peer_addr_add(&store.conn, &inner.me, addr, crate::ids::now_ms() / 1000)?;
+            }
+            Ok::<_, Error>(())
+        })?;
+        log::info!("device {} listening on {bound}", inner.me.short());
+        Ok(Arc::new(Net {
+            endpoint,
+            addrs,
+            conns: Mutex::new(HashMap::new()),
+            dialing: Mutex::new(HashSet::new()),
+            backoff: Mutex::new(HashMap::new()),
+            tasks: Mutex::new(JoinSet::new()),
+            wake: Notify::new(),
+            next_conn: AtomicU64::new(1),
+        }))
+    }
+
+    pub(crate) fn spawn_tasks(self: &Arc<Self>, inner: Arc<Inner>) {
+        let mut tasks = lock(&self.tasks);
+        tasks.spawn(accept_loop(inner.clone(), self.clone()));
+        tasks.spawn(dial_loop(inner, self.clone()));
+    }
+
+    fn spawn(&self, fut: impl std::future::Future<Output = ()> + Send + 'static) {
+        lock(&self.tasks).spawn(fut);
+    }
+
+    pub fn wake_dialer(&self) {
+        self.wake.notify_one();
+    }
+
+    pub fn broadcast(&self, cmd: Cmd) {
+        for conn in lock(&self.conns).values() {
+            let _ = conn.cmds.send(cmd.clone());
+        }
+    }
+
+    /// Closes the endpoint and every connection, and stops every task.
+    pub fn shutdown(&self) {
+        self.endpoint.close(0u32.into(), b"stopped");
+        lock(&self.tasks).abort_all();
+        lock(&self.conns).clear();
+    }
+
+    pub async fn wait_closed(&self) {
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.endpoint.wait_idle()).await;
+    }
+
+    pub fn connected(&self) -> Vec<DeviceId> {
+        lock(&self.conns).keys().copied().collect()
+    }
+
+    /// Registers a connection; of two connections between the same devices, both sides keep the one
+    /// dialed by the smaller device id (or the newer one if both were dialed the same way).
+    fn register(&self, me: DeviceId, peer: DeviceId, entry: ConnEntry) -> bool {
+        let mut conns = lock(&self.conns);
+        if let Some(old) = conns.get(&peer) {
+            let canonical_dialer_is_me = me < peer;
+            let old_canonical = old.dialed_by_me == canonical_dialer_is_me;
+            let new_canonical = entry.dialed_by_me == canonical_dialer_is_me;
+            if old_canonical && !new_canonical && old.quic.close_reason().is_none() {
+                return false;
+            }
+            old.quic.close(0u32.into(), b"duplicate");
+        }
+        conns.insert(peer, entry);
+        true
+    }
+
+    fn unregister(&self, peer: &DeviceId, id: u64) -> bool {
+        let mut conns = lock(&self.conns);
+        if conns.get(peer).is_some_and(|c| c.id == id) {
+            conns.remove(peer);
+        }
+        !conns.contains_key(peer)
+    }
+}
+
+async fn connect(
+    inner: &Inner,
+    net: &Net,
+    peer: DeviceId,
+    addrs: &[SocketAddr],
+) -> Result<quinn::Connection> {
+    let config = tls::client_config(&inner.signer, Some(peer.0)).map_err(net_err)?;
+    let mut last = Error::Network("no address known".into());
+    for addr in addrs {
+        let attempt = async {
+            let connecting = net
+                .endpoint
+                .connect_with(config.clone(), *addr, "clearchat")
+                .map_err(net_err)?;
+            connecting.await.map_err(net_err)
+        };
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, attempt).await {
+            Ok(Ok(conn)) => return Ok(conn),
+            Ok(Err(e)) => last = e,
+            Err(_) => last = Error::Network(format!("{addr} did not answer")),
+        }
+    }
+    Err(last)
+}
+
+fn exporter(quic: &quinn::Connection) -> Result<[u8; 32]> {
+    let mut out = [0u8; 32];
+    quic.export_keying_material(&mut out, EXPORTER_LABEL, b"")
+        .map_err(|_| net_err("no keying material"))?;
+    Ok(out)
+}
+
+async fn accept_loop(inner: Arc<Inner>, net: Arc<Net>) {
+    while let Some(incoming) = net.endpoint.accept().await {
+        let (inner, net2) = (inner.clone(), net.clone());
+        net.spawn(async move {
+            if let Err(e) = accept_one(inner, net2, incoming).await {
+                log::debug!("incoming connection ended: {e}");
+            }
+        });
+    }
+}
+
+async fn accept_one(inner: Arc<Inner>, net: Arc<Net>, incoming: quinn::Incoming) -> Result<()> {
+    let quic = tokio::time::timeout(HANDSHAKE_TIMEOUT, incoming)
+        .await
+        .map_err(net_err)?
+        .map_err(net_err)?;
+    let peer = tls::peer_device_id(&quic)
+        .map(DeviceId)
+        .ok_or_else(|| net_err("peer has no device key"))?;
+    let (mut send, mut recv) = tokio::time::timeout(HANDSHAKE_TIMEOUT, quic.accept_bi())
+        .await
+        .map_err(net_err)?
+        .map_err(net_err)?;
+    let mut first = tokio::time::timeout(HANDSHAKE_TIMEOUT, read_frame(&mut recv))
+        .await
+        .map_err(net_err)?
+        .map_err(net_err)?;
+    if let Frame::Redeem {
+        invite_id,
+        proof,
+        device_name,
+        person,
+        ..
+    } = first
+    {
+        let ex = exporter(&quic)?;
+        let reply = match blocking(|| {
+            inner.serve_redeem(peer, invite_id, proof, &ex, &device_name, person)
+        }) {
+            Ok(welcome) => Frame::Welcome(welcome),
+            Err(reason) => Frame::Refused { reason },
+        };
+        write_frame(&mut send, &reply).await.map_err(net_err)?;
+        if matches!(reply, Frame::Refused { .. }) {
+            let _ = send.finish();
+            let _ = tokio::time::timeout(Duration::from_secs(2), quic.closed()).await;
+            return Ok(());
+        }
+        first = tokio::time::timeout(HANDSHAKE_TIMEOUT, read_frame(&mut recv))
+            .await
+            .map_err(net_err)?
+            .map_err(net_err)?;
+    }
+    drive(
+        inner,
+        net,
+        quic,
+        peer,
+        Role::Acceptor,
+        send,
+        recv,
+        Some(first),
+    )
+    .await
+}
+
+async fn dial_loop(inner: Arc<Inner>, net: Arc<Net>) {
+    loop {
+        let next_retry = dial_due(&inner, &net);
+        match next_retry {
+            Some(at) => {
+                tokio::select! {
+                    _ = net.wake.notified() => {}
+                    _ = tokio::time::sleep_until(at.into()) => {}
+                }
+            }
+            None => net.wake.notified().await,
+        }
+    }
+}
+
+/// Dials every known, unconnected member device whose backoff has passed; returns when to look again.
+fn dial_due(inner: &Arc<Inner>, net: &Arc<Net>) -> Option<Instant> {
+    let targets = match blocking(|| dial_targets(inner)) {
+        Ok(t) => t,
+        Err(e) => {
+            log::warn!("listing peers: {e}");
+            return None;
+        }
+    };
+    let now = Instant::now();
+    let mut next: Option<Instant> = None;
+    let connected: HashSet<DeviceId> = net.connected().into_iter().collect();
+    for (peer, addrs) in targets {
+        if connected.contains(&peer) || addrs.is_empty() || lock(&net.dialing).contains(&peer) {
+            continue;
+        }
+        let due = lock(&net.backoff)
+            .get(&peer)
+            .map(|(at, _)| *at)
+            .unwrap_or(now);
+        if due > now {
+            next = Some(next.map_or(due, |n| n.min(due)));
+            continue;
+        }
+        lock(&net.dialing).insert(peer);
+        let (inner, net2) = (inner.clone(), net.clone());
+        net.spawn(async move {
+            let result = match connect(&inner, &net2, peer, &addrs).await {
+                Ok(quic) => match quic.open_bi().await {
+                    Ok((send, recv)) => {
+                        lock(&net2.dialing).remove(&peer);
+                        lock(&net2.backoff).remove(&peer);
+                        drive(
+                            inner,
+                            net2.clone(),
+                            quic,
+                            peer,
+                            Role::Dialer,
+                            send,
+                            recv,
+                            None,
+                        )
+                        .await
+                    }
+                    Err(e) => Err(net_err(e)),
+                },
+                Err(e) => Err(e),
+            };
+            lock(&net2.dialing).remove(&peer);
+            if let Err(e) = result {
+                log::debug!("connection to {} ended: {e}", peer.short());
+            }
+            let mut backoff = lock(&net2.backoff);
+            let wait = backoff
+                .get(&peer)
+                .map(|(_, d)| (*d * 2).min(BACKOFF_MAX))
+                .unwrap_or(BACKOFF_MIN);
+            backoff.insert(peer, (Instant::now() + wait, wait));
+            drop(backoff);
+            net2.wake_dialer();
+        });
+    }
+    next
+}
+
+/// Member devices of my live spaces, with their known addresses.
+fn dial_targets(inner: &Inner) -> Result<Vec<(DeviceId, Vec<SocketAddr>)>> {
+    let store = lock(&inner.store);
+    let c = &store.conn;
+    let mut devices = HashSet::new();
+    for space in store::spaces(c)? {
+        if space.state == SpaceState::Closed {
+            continue;
+        }
+        for (m, _) in store::members(c, &space.id)? {
+            if m.removed_after.is_none() && m.device != inner.me {
+                devices.insert(m.device);
+            }
+        }
+        if space.root != inner.me {
+            devices.insert(space.root);
+        }
+    }
+    devices
+        .into_iter()
+        .map(|d| Ok((d, store::peer_addrs(c, &d)?)))
+        .collect()
+}
+
+/// The spaces I offer on a connection with `peer`: live ones where the peer is not a removed member.
+fn offerable(inner: &Inner, peer: &DeviceId) -> Result<Vec<(SpaceId, crate::space::SpaceKey)>> {
+    let store = lock(&inner.store);
+    let c = &store.conn;
+    let mut out = Vec::new();
+    for space in store::spaces(c)? {
+        if space.state == SpaceState::Closed {
+            continue;
+        }
+        let removed = store::member(c, &space.id, peer)?.is_some_and(|m| m.removed_after.is_some());
+        let me_removed =
+            store::member(c, &space.id, &inner.me)?.is_some_and(|m| m.removed_after.is_some());
+        if !removed && !me_removed {
+            out.push((space.id, space.key));
+        }
+    }
+    Ok(out)
+}
+
+/// The offer state of one connection.
+struct Offers {
+    role: Role,
+    exporter: [u8; 32],
+    /// Spaces named in the last Hello we sent.
+    sent: HashSet<SpaceId>,
+    /// Spaces the peer proved in its last Hello.
+    peer: HashSet<SpaceId>,
+}
+
+impl Offers {
+    fn peer_role(&self) -> Role {
+        match self.role {
+            Role::Dialer => Role::Acceptor,
+            Role::Acceptor => Role::Dialer,
+        }
+    }
+
+    /// Builds our Hello and remembers what it offered.
+    fn hello(&mut self, inner: &Inner, peer: &DeviceId, reply: bool) -> Result<Frame> {
+        let spaces = blocking(|| offerable(inner, peer))?;
+        self.sent = spaces.iter().map(|(id, _)| *id).collect();
+        let offers = spaces
+            .iter()
+            .map(|(_, key)| key.offer(&self.exporter, self.role))
+            .collect();
+        Ok(Frame::Hello { offers, reply })
+    }
+
+    /// Reads the peer's Hello: which of my spaces it proved.
+    fn receive(&mut self, inner: &Inner, peer: &DeviceId, offers: &[[u8; 32]]) -> Result<()> {
+        let spaces = blocking(|| offerable(inner, peer))?;
+        let peer_role = self.peer_role();
+        self.peer = spaces
+            .into_iter()
+            .filter(|(_, key)| {
+                let expected = key.offer(&self.exporter, peer_role);
+                offers
+                    .iter()
+                    .take(4096)
+                    .any(|o| crate::space::ct_eq(o, &expected))
+            })
+            .map(|(id, _)| id)
+            .collect();
+        Ok(())
+    }
+
+    fn shared(&self) -> HashSet<SpaceId> {
+        self.sent.intersection(&self.peer).copied().collect()
+    }
+}
+
+/// Runs one established connection until it closes.
+#[allow(clippy::too_many_arguments)]
+async fn drive(
+    inner: Arc<Inner>,
+    net: Arc<Net>,
+    quic: quinn::Connection,
+    peer: DeviceId,
+    role: Role,
+    mut send: quinn::SendStream,
+    recv: quinn::RecvStream,
+    first: Option<Frame>,
+) -> Result<()> {
+    let mut offers = Offers {
+        role,
+        exporter: exporter(&quic)?,
+        sent: HashSet::new(),
+        peer: HashSet::new(),
+    };
+    let (frames_tx, mut frames) = mpsc::unbounded_channel();
+    let reader = tokio::spawn(read_loop(recv, frames_tx));
+    let _reader_guard = AbortOnDrop(reader);
+    // The opening exchange: the dialer offers first; the acceptor answers only a peer that proved a space.
+    match role {
+        Role::Dialer => {
+            let hello = offers.hello(&inner, &peer, true)?;
+            write_frame(&mut send, &hello).await.map_err(net_err)?;
+            let reply = tokio::time::timeout(HANDSHAKE_TIMEOUT, frames.recv())
+                .await
+                .map_err(net_err)?;
+            match reply {
+                Some(Frame::Hello { offers: theirs, .. }) => {
+                    offers.receive(&inner, &peer, &theirs)?
+                }
+                _ => return Err(net_err("peer did not answer our offers")),
+            }
+        }
+        Role::Acceptor => {
+            let Some(Frame::Hello { offers: theirs, .. }) = first else {
+                quic.close(1u32.into(), b"");
+                return Err(net_err("peer opened with an unexpected frame"));
+            };
+            offers.receive(&inner, &peer, &theirs)?;
+            if offers.peer.is_empty() {
+                // A stranger: it learns nothing, not even that we hold any space.
+                quic.close(1u32.into(), b"");
+                return Err(net_err("stranger"));
+            }
+            let hello = offers.hello(&inner, &peer, false)?;
+            write_frame(&mut send, &hello).await.map_err(net_err)?;
+        }
+    }
+    if offers.shared().is_empty() {
+        quic.close(1u32.into(), b"");
+        return Err(net_err("no shared space"));
+    }
+    let (cmd_tx, mut cmds) = mpsc::unbounded_channel();
+    let conn_id = net.next_conn.fetch_add(1, Ordering::Relaxed);
+    let entry = ConnEntry {
+        id: conn_id,
+        dialed_by_me: role == Role::Dialer,
+        quic: quic.clone(),
+        cmds: cmd_tx,
+    };
+    if !net.register(inner.me, peer, entry) {
+        quic.close(0u32.into(), b"duplicate");
+        return Ok(());
+    }
+    let remote = quic.remote_address();
+    let _ = blocking(|| {
+        store::peer_addr_add(
+            &lock(&inner.store).conn,
+            &peer,
+            &remote,
+            crate::ids::now_ms() / 1000,
+        )
+    });
+    let newly_online = lock(&inner.online).insert(peer);
+    if newly_online {
+        inner.emit(vec![crate::chat::Event::PeerOnline {
+            device_id: peer.to_hex(),
+        }]);
+    }
+    log::info!(
+        "{} connected to {} ({:?})",
+        inner.me.short(),
+        peer.short(),
+        role
+    );
+    let result = run_session(
+        &inner,
+        &quic,
+        peer,
+        &mut offers,
+        &mut send,
+        &mut frames,
+        &mut cmds,
+    )
+    .await;
+    if net.unregister(&peer, conn_id) && lock(&inner.online).remove(&peer) {
+        inner.emit(vec![crate::chat::Event::PeerOffline {
+            device_id: peer.to_hex(),
+        }]);
+    }
+    net.wake_dialer();
+    result
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn read_loop(mut recv: quinn::RecvStream, frames: mpsc::UnboundedSender<Frame>) {
+    loop {
+        match read_frame(&mut recv).await {
+            Ok(frame) => {
+                if frames.send(frame).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                log::debug!("reading frames: {e}");
+                return;
+            }
+        }
+    }
+}
+
+async fn run_session(
+    inner: &Arc<Inner>,
+    quic: &quinn::Connection,
+    peer: DeviceId,
+    offers: &mut Offers,
+    send: &mut quinn::SendStream,
+    frames: &mut mpsc::UnboundedReceiver<Frame>,
+    cmds: &mut mpsc::UnboundedReceiver<Cmd>,
+) -> Result<()> {
+    let mut session = Session::new();
+    let mut received: HashMap<SpaceId, u64> = HashMap::new();
+    sync_open_spaces(inner, &mut session, offers)?;
+    loop {
+        // Send what is due, a bounded amount at a time so incoming frames are not starved.
+        let mut more = false;
+        for i in 0.. {
+            let frame = inner.with_replica(|r| Ok(session.poll_transmit(r)))?;
+            let Some(frame) = frame else { break };
+            write_frame(send, &Frame::Sync(frame))
+                .await
+                .map_err(net_err)?;
+            if i >= 8 {
+                more = true;
+                break;
+            }
+        }
+        if frames.len() > MAX_QUEUED_FRAMES {
+            quic.close(2u32.into(), b"flood");
+            return Err(net_err("peer flooded us"));
+        }
+        tokio::select! {
+            biased;
+            frame = frames.recv() => {
+                let Some(frame) = frame else { return Ok(()) };
+                match frame {
+                    Frame::Hello { offers: theirs, reply } => {
+                        offers.receive(inner, &peer, &theirs)?;
+                        if reply {
+                            let hello = offers.hello(inner, &peer, false)?;
+                            write_frame(send, &hello).await.map_err(net_err)?;
+                        }
+                        if offers.shared().is_empty() {
+                            quic.close(0u32.into(), b"");
+                            return Ok(());
+                        }
+                        sync_open_spaces(inner, &mut session, offers)?;
+                    }
+                    Frame::Sync(sync) => {
+                        let space = match &sync { SyncFrame::Have { space, .. } | SyncFrame::Entries { space, .. } => *space };
+                        if !session.has_space(&space) {
+                            log::debug!("ignored a frame for a space not open on this connection");
+                            continue;
+                        }
+                        let events = inner.with_replica(|r| Ok(session.handle(sync, r)))?;
+                        match events {
+                            Ok(events) => on_sync_events(inner, &peer, events, &mut received)?,
+                            Err(e) => {
+                                quic.close(3u32.into(), b"protocol");
+                                return Err(net_err(e));
+                            }
+                        }
+                    }
+                    _ => {
+                        quic.close(3u32.into(), b"protocol");
+                        return Err(net_err("unexpected frame"));
+                    }
+                }
+            }
+            cmd = cmds.recv() => {
+                let Some(cmd) = cmd else { return Ok(()) };
+                match cmd {
+                    Cmd::Grown(space, author, seq) => session.local_head(&space, author, seq),
+                    Cmd::Resend(space) => inner.with_replica(|r| { session.resend_have(&space, r); Ok(()) })?,
+                    Cmd::Reoffer => {
+                        let hello = offers.hello(inner, &peer, true)?;
+                        write_frame(send, &hello).await.map_err(net_err)?;
+                        sync_open_spaces(inner, &mut session, offers)?;
+                    }
+                }
+            }
+            _ = std::future::ready(()), if more => {}
+        }
+    }
+}
+
+/// Opens the spaces both sides now offer and closes those no longer shared.
+fn sync_open_spaces(inner: &Inner, session: &mut Session, offers: &Offers) -> Result<()> {
+    let shared = offers.shared();
+    let stale: Vec<SpaceId> = session
+        .spaces()
+        .filter(|s| !shared.contains(s))
+        .copied()
+        .collect();
+    for space in stale {
+        session.close_space(&space);
+    }
+    inner.with_replica(|r| {
+        for space in &shared {
+            session.open_space(*space, r);
+        }
+        Ok(())
+    })
+}
+
+fn on_sync_events(
+    inner: &Inner,
+    peer: &DeviceId,
+    events: Vec<SyncEvent>,
+    received: &mut HashMap<SpaceId, u64>,
+) -> Result<()> {
+    for event in events {
+        match event {
+            SyncEvent::PeerHas { space, author, seq } => {
+                inner.peer_has(&space, peer, &author, seq)?
+            }
+            SyncEvent::Stored { space, applied } => {
+                let count: u64 = applied.heads.len() as u64;
+                if count > 0 {
+                    let total = received.entry(space).or_insert(0);
+                    *total += count;
+                    inner.emit(vec![crate::chat::Event::SyncProgress {
+                        space_id: space.to_hex(),
+                        received: *total,
+                    }]);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Joiner side of an invite: dial the inviter, prove the secret, install what it sends, then keep the
+/// connection as an ordinary sync connection.
+pub(crate) async fn redeem(inner: Arc<Inner>, text: &str) -> Result<crate::client::Redeemed> {
+    let code = InviteCode::parse(text).map_err(|e| Error::InvalidCode { reason: e.reason() })?;
+    blocking(|| inner.check_code(&code))?;
+    let net = inner.ensure_started().await?;
+    let inviter = DeviceId(code.inviter);
+    let quic = connect(&inner, &net, inviter, &code.addrs)
+        .await
+        .map_err(|e| Error::InviterUnreachable {
+            reason: e.to_string(),
+        })?;
+    let (mut send, mut recv) = quic.open_bi().await.map_err(net_err)?;
+    let me = inner.me()?;
+    let frame = Frame::Redeem {
+        invite_id: invite::invite_id(&code.secret),
+        proof: invite::redeem_proof(&code.secret, &exporter(&quic)?),
+        device_name: me.device_name,
+        person: inner.person(),
+        person_name: me.person_name,
+    };
+    write_frame(&mut send, &frame).await.map_err(net_err)?;
+    let reply = tokio::time::timeout(HANDSHAKE_TIMEOUT, read_frame(&mut recv))
+        .await
+        .map_err(|_| Error::InviterUnreachable {
+            reason: "the inviter did not answer".into(),
+        })?
+        .map_err(|e| Error::InviterUnreachable {
+            reason: e.to_string(),
+        })?;
+    let welcome = match reply {
+        Frame::Welcome(w) => w,
+        Frame::Refused { reason } => {
+            quic.close(0u32.into(), b"");
+            return Err(match reason {
+                Refusal::Expired => Error::InviteExpired,
+                Refusal::AlreadyUsed => Error::InviteAlreadyUsed,
+                Refusal::WrongPurpose => Error::Refused {
+                    reason: "the code is for something else".into(),
+                },
+                Refusal::Unknown => Error::Refused {
+                    reason: "the inviting device does not know this invite".into(),
+                },
+            });
+        }
+        _ => {
+            return Err(Error::Refused {
+                reason: "the inviter answered with something unexpected".into(),
+            })
+        }
+    };
+    if welcome.kind == SpaceKind::Home && code.purpose != invite::Purpose::Link {
+        return Err(Error::Refused {
+            reason: "the inviter answered with the wrong kind of space".into(),
+        });
+    }
+    let redeemed = blocking(|| inner.accept_welcome(welcome, code.purpose))?;
+    let _ = blocking(|| {
+        store::peer_addr_add(
+            &lock(&inner.store).conn,
+            &inviter,
+            &quic.remote_address(),
+            crate::ids::now_ms() / 1000,
+        )
+    });
+    let (inner2, net2) = (inner.clone(), net.clone());
+    lock(&net.dialing).insert(inviter);
+    net.spawn(async move {
+        if let Err(e) = drive(
+            inner2,
+            net2.clone(),
+            quic,
+            inviter,
+            Role::Dialer,
+            send,
+            recv,
+            None,
+        )
+        .await
+        {
+            log::debug!("connection to inviter ended: {e}");
+        }
+        lock(&net2.dialing).remove(&inviter);
+        net2.wake_dialer();
+    });
+    net.wake_dialer();
+    Ok(redeemed)
+}

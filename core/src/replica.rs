@@ -1,0 +1,468 @@
+//! A device's copy of its spaces: accepts entries by the chain and membership rules, appends its own,
+//! and applies what each entry says to the store's views (members, messages, invites, ...), all in
+//! one transaction per batch. Both the sync state machine and local writes go through here, so a
+//! local entry and a received one have exactly the same effects.
+
+use crate::chat::{Event, MessageState};
+use crate::error::Result;
+use crate::ids::{now_ms, DeviceId, Hash, MessageKey, PersonId, SpaceId};
+use crate::invite::Purpose;
+use crate::log::{check_chain, Body, Entry};
+use crate::space::{may_author, SpaceKind, SpaceState};
+use crate::store::{self, InviteRow, SpaceRow};
+use crate::sync::{Applied, Head, Replica as SyncReplica};
+use ed25519_dalek::SigningKey;
+use rusqlite::Connection;
+use std::collections::BTreeMap;
+
+/// Longest message text, in bytes.
+pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
+
+/// What a batch changed beyond the events, for the client to act on.
+#[derive(Debug, Default, Clone)]
+pub struct Effects {
+    /// Home or membership changed: the client should reconcile (join spaces, add my devices, ...).
+    pub reconcile: bool,
+    /// Spaces joined, left or closed: connections should re-offer.
+    pub spaces_changed: bool,
+    /// Logs that grew: (space, author, seq).
+    pub grown: Vec<(SpaceId, DeviceId, u64)>,
+    /// Membership changed in these spaces.
+    pub membership: Vec<SpaceId>,
+}
+
+pub struct Replica<'a> {
+    pub conn: &'a Connection,
+    pub me: DeviceId,
+    pub person: PersonId,
+    pub events: Vec<Event>,
+    pub effects: Effects,
+}
+
+impl<'a> Replica<'a> {
+    pub fn new(conn: &'a Connection, me: DeviceId, person: PersonId) -> Self {
+        Replica {
+            conn,
+            me,
+            person,
+            events: Vec::new(),
+            effects: Effects::default(),
+        }
+    }
+
+    /// Appends an entry to my own log of `space` and applies it. Returns (seq, time).
+    pub fn append(
+        &mut self,
+        signer: &SigningKey,
+        space: &SpaceRow,
+        body: &Body,
+    ) -> Result<(u64, u64)> {
+        let tx = store::begin(self.conn)?;
+        let (seq, prev) = store::head(self.conn, &space.id, &self.me)?;
+        let last_time =
+            match store::entries_after(self.conn, &space.id, &self.me, seq.saturating_sub(1), 1)?
+                .first()
+            {
+                Some(raw) if seq > 0 => Entry::decode(raw).map(|e| e.time).unwrap_or(0),
+                _ => 0,
+            };
+        let time = now_ms().max(last_time + 1);
+        let entry = Entry::create(&space.key, signer, seq + 1, prev, time, body);
+        let raw = entry.encode();
+        store::entry_insert(
+            self.conn,
+            &space.id,
+            &self.me,
+            entry.seq,
+            &entry.hash(),
+            &raw,
+        )?;
+        self.apply_body(space, &entry, body.clone())?;
+        tx.commit()?;
+        self.effects.grown.push((space.id, self.me, entry.seq));
+        Ok((entry.seq, time))
+    }
+
+    /// Applies a batch received from a peer. Never panics on peer input; refused entries are counted.
+    pub fn receive(&mut self, space_id: &SpaceId, raws: Vec<Vec<u8>>) -> Result<Applied> {
+        let mut applied = Applied::default();
+        let Some(space) = store::space_get(self.conn, space_id)? else {
+            applied.refused = raws.len();
+            return Ok(applied);
+        };
+        if space.state == SpaceState::Closed {
+            applied.refused = raws.len();
+            return Ok(applied);
+        }
+        // Group by author, each log in seq order.
+        let mut logs: BTreeMap<DeviceId, Vec<Entry>> = BTreeMap::new();
+        for raw in &raws {
+            match Entry::decode(raw) {
+                Ok(e) if e.space == *space_id => logs.entry(e.author).or_default().push(e),
+                _ => applied.refused += 1,
+            }
+        }
+        for log in logs.values_mut() {
+            log.sort_by_key(|e| e.seq);
+            log.dedup_by_key(|e| e.seq);
+        }
+        let tx = store::begin(self.conn)?;
+        let before = self.effects.membership.len();
+        // Repeat while progress is made: an author may become a member through another log of this batch.
+        loop {
+            let mut progress = false;
+            for (author, log) in logs.iter_mut() {
+                if log.is_empty() {
+                    continue;
+                }
+                let taken = self.receive_log(&space, author, log)?;
+                if taken > 0 {
+                    progress = true;
+                    log.drain(..taken);
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
+        applied.refused += logs.values().map(Vec::len).sum::<usize>();
+        tx.commit()?;
+        applied.membership_changed = self.effects.membership.len() > before;
+        let mut heads: BTreeMap<DeviceId, (u64, Hash)> = BTreeMap::new();
+        for (s, author, seq) in &self.effects.grown {
+            if s == space_id {
+                heads.insert(*author, (*seq, Hash([0; 32])));
+            }
+        }
+        for (author, (seq, hash)) in heads.iter_mut() {
+            if let Some(h) = store::entry_hash(self.conn, space_id, author, *seq)? {
+                *hash = h;
+            }
+            applied.heads.push((*author, *seq, *hash));
+        }
+        Ok(applied)
+    }
+
+    /// Accepts the acceptable prefix of one author's entries; returns how many were consumed
+    /// (accepted, or dropped as duplicates / kept as fork evidence).
+    fn receive_log(&mut self, space: &SpaceRow, author: &DeviceId, log: &[Entry]) -> Result<usize> {
+        let (head_seq, head_hash) = store::head(self.conn, &space.id, author)?;
+        let mut consumed = 0;
+        // Entries we already hold: identical ones are dropped, different ones are a fork.
+        while let Some(e) = log.get(consumed).filter(|e| e.seq <= head_seq) {
+            if let Some(held) = store::entry_hash(self.conn, &space.id, author, e.seq)? {
+                if held != e.hash() && e.verify_signature().is_ok() {
+                    log::warn!(
+                        "fork in log {} of space {}: seq {}",
+                        author.short(),
+                        space.id.short(),
+                        e.seq
+                    );
+                    store::fork_insert(self.conn, &space.id, author, e.seq, &e.encode())?;
+                    self.events.push(Event::ForkDetected {
+                        device_id: author.to_hex(),
+                        seq: e.seq,
+                    });
+                }
+            }
+            consumed += 1;
+        }
+        let rest = &log[consumed..];
+        // The contiguous run that continues the log, checked as a chain with the last signature.
+        let run = rest
+            .iter()
+            .enumerate()
+            .take_while(|(i, e)| e.seq == head_seq + 1 + *i as u64)
+            .count();
+        if run == 0 {
+            return Ok(consumed);
+        }
+        let mut run = &rest[..run];
+        // Stop at the first entry the membership rule refuses.
+        let allowed = {
+            let member = store::member(self.conn, &space.id, author)?;
+            run.iter()
+                .take_while(|e| may_author(space.root, member.as_ref(), *author, e.seq))
+                .count()
+        };
+        if allowed == 0 {
+            return Ok(consumed);
+        }
+        run = &run[..allowed];
+        if check_chain(head_seq, head_hash, run).is_err() {
+            log::debug!(
+                "refused a batch of {} from {}: chain or signature",
+                run.len(),
+                author.short()
+            );
+            return Ok(consumed);
+        }
+        for (i, entry) in run.iter().enumerate() {
+            // Membership may change inside the run (a device removing itself, or being removed).
+            if i > 0 {
+                let member = store::member(self.conn, &space.id, author)?;
+                if !may_author(space.root, member.as_ref(), *author, entry.seq) {
+                    return Ok(consumed);
+                }
+            }
+            let Ok(body) = entry.open(&space.key) else {
+                log::debug!(
+                    "refused entry {} of {}: does not open",
+                    entry.seq,
+                    author.short()
+                );
+                return Ok(consumed);
+            };
+            store::entry_insert(
+                self.conn,
+                &space.id,
+                author,
+                entry.seq,
+                &entry.hash(),
+                &entry.encode(),
+            )?;
+            // Membership and state may have changed; re-read the space for each entry.
+            let space_now =
+                store::space_get(self.conn, &space.id)?.unwrap_or_else(|| space.clone());
+            self.apply_body(&space_now, entry, body)?;
+            self.effects.grown.push((space.id, *author, entry.seq));
+            consumed += 1;
+        }
+        Ok(consumed)
+    }
+
+    fn person_of(&self, space: &SpaceId, device: &DeviceId) -> Result<Option<PersonId>> {
+        Ok(store::member(self.conn, space, device)?.map(|m| m.person))
+    }
+
+    /// What an accepted entry means for the views.
+    fn apply_body(&mut self, space: &SpaceRow, entry: &Entry, body: Body) -> Result<()> {
+        let c = self.conn;
+        let author = entry.author;
+        let author_person = self.person_of(&space.id, &author)?;
+        let home = space.kind == SpaceKind::Home;
+        // Once closing, only a `Left` from the other side still matters.
+        if space.state == SpaceState::Closing && author != self.me && !matches!(body, Body::Left) {
+            return Ok(());
+        }
+        match body {
+            Body::MemberAdded {
+                device,
+                person,
+                name,
+            } => {
+                // The root introduces itself; afterwards only members (already checked) add others.
+                if store::member_add(c, &space.id, &device, &person, &name)? {
+                    self.effects.membership.push(space.id);
+                    self.effects.reconcile = true;
+                    if home && device != self.me && author != device {
+                        self.events.push(Event::DeviceLinked {
+                            device_id: device.to_hex(),
+                            name,
+                        });
+                    }
+                }
+            }
+            Body::MemberRemoved { device, last_seq } => {
+                // A person removes only their own devices.
+                if author_person.is_some()
+                    && self.person_of(&space.id, &device)? == author_person
+                    && store::member_remove(c, &space.id, &device, last_seq)?
+                {
+                    self.effects.membership.push(space.id);
+                    self.effects.reconcile = true;
+                }
+            }
+            Body::Hello { person, name } => {
+                if author_person == Some(person)
+                    || (author == space.root && author_person.is_none())
+                {
+                    let known = store::persons(c, &space.id)?
+                        .iter()
+                        .any(|(p, _)| *p == person);
+                    store::person_set_name(c, &space.id, &person, &name)?;
+                    if space.kind == SpaceKind::Buddy && person != self.person && !known {
+                        self.events.push(Event::BuddyAdded {
+                            buddy_id: space.id.to_hex(),
+                            name,
+                        });
+                    }
+                }
+            }
+            Body::Addresses { addrs } => {
+                for addr in addrs.iter().take(8) {
+                    store::peer_addr_add(c, &author, addr, entry.time / 1000)?;
+                }
+            }
+            Body::DeviceRenamed { device, name } if home => {
+                store::member_rename(c, &space.id, &device, &name)?
+            }
+            Body::DeviceRevoked { device } if home => {
+                let (last, _) = store::head(c, &space.id, &device)?;
+                if store::member_remove(c, &space.id, &device, last)? {
+                    self.effects.membership.push(space.id);
+                    self.effects.reconcile = true;
+                    self.events.push(Event::DeviceRevoked {
+                        device_id: device.to_hex(),
+                    });
+                }
+            }
+            Body::SpaceJoined {
+                kind,
+                key,
+                root,
+                label,
+            } if home => {
+                if kind != SpaceKind::Home
+                    && store::space_insert(c, &key, kind, root, &label, now_ms())?
+                {
+                    self.effects.reconcile = true;
+                    self.effects.spaces_changed = true;
+                }
+            }
+            Body::SpaceLeft { space: left } if home => {
+                if let Some(row) = store::space_get(c, &left)? {
+                    let mine_closing = row.state == SpaceState::Closing && author == self.me;
+                    if row.state != SpaceState::Closed && !mine_closing {
+                        store::space_set_state(c, &left, SpaceState::Closed, None)?;
+                        self.effects.spaces_changed = true;
+                        self.events.push(Event::BuddyRemoved {
+                            buddy_id: left.to_hex(),
+                        });
+                    }
+                }
+            }
+            Body::InviteIssued {
+                id,
+                secret,
+                purpose,
+                label,
+                expires_at,
+            } if home => {
+                let purpose = match purpose {
+                    Purpose::Link => "link",
+                    Purpose::Buddy => "buddy",
+                };
+                store::invite_insert(
+                    c,
+                    &InviteRow {
+                        id,
+                        secret,
+                        purpose: purpose.into(),
+                        label,
+                        expires_at,
+                        redeemed_by: None,
+                    },
+                )?;
+            }
+            Body::InviteRedeemed { id, by } if home => {
+                store::invite_redeemed(c, &id, &by)?;
+                let label = store::invite_get(c, &id)?
+                    .map(|i| i.label)
+                    .unwrap_or_default();
+                self.events.push(Event::InviteRedeemed {
+                    label,
+                    by_device: by.to_hex(),
+                });
+            }
+            Body::Message { text, reply_to } if !home => {
+                if text.is_empty() || text.len() > MAX_MESSAGE_BYTES {
+                    return Ok(());
+                }
+                let key = MessageKey {
+                    time: entry.time,
+                    author,
+                    seq: entry.seq,
+                };
+                let state = if author == self.me {
+                    MessageState::Pending
+                } else if author_person == Some(self.person) {
+                    MessageState::Sent
+                } else {
+                    MessageState::Delivered
+                };
+                store::message_insert(c, &space.id, &key, &text, reply_to, state.as_str())?;
+                if let Some(message) = crate::chat::message_view(c, &space.id, &self.person, key)? {
+                    self.events.push(Event::MessageAdded {
+                        buddy_id: space.id.to_hex(),
+                        message,
+                    });
+                }
+            }
+            Body::Read { up_to } if !home => {
+                if let Some(person) = author_person {
+                    if store::read_marker_raise(c, &space.id, &person, &up_to)? {
+                        self.events.push(Event::ReadUpTo {
+                            buddy_id: space.id.to_hex(),
+                            by_me: person == self.person,
+                            up_to: up_to.id(),
+                        });
+                    }
+                }
+            }
+            Body::Left if !home => {
+                if author_person.is_some() && author_person != Some(self.person) {
+                    store::space_set_state(c, &space.id, SpaceState::Closed, None)?;
+                    self.effects.spaces_changed = true;
+                    self.effects.reconcile = true;
+                    self.events.push(Event::BuddyRemoved {
+                        buddy_id: space.id.to_hex(),
+                    });
+                }
+            }
+            other => log::debug!("ignored a {} body out of place", body_name(&other)),
+        }
+        Ok(())
+    }
+}
+
+fn body_name(body: &Body) -> &'static str {
+    match body {
+        Body::MemberAdded { .. } => "MemberAdded",
+        Body::MemberRemoved { .. } => "MemberRemoved",
+        Body::Hello { .. } => "Hello",
+        Body::Addresses { .. } => "Addresses",
+        Body::DeviceRenamed { .. } => "DeviceRenamed",
+        Body::DeviceRevoked { .. } => "DeviceRevoked",
+        Body::SpaceJoined { .. } => "SpaceJoined",
+        Body::SpaceLeft { .. } => "SpaceLeft",
+        Body::InviteIssued { .. } => "InviteIssued",
+        Body::InviteRedeemed { .. } => "InviteRedeemed",
+        Body::Message { .. } => "Message",
+        Body::Read { .. } => "Read",
+        Body::Left => "Left",
+    }
+}
+
+impl SyncReplica for Replica<'_> {
+    fn heads(&mut self, space: &SpaceId) -> Vec<Head> {
+        store::heads(self.conn, space).unwrap_or_else(|e| {
+            log::error!("reading heads: {e}");
+            Vec::new()
+        })
+    }
+
+    fn entries_after(
+        &mut self,
+        space: &SpaceId,
+        author: &DeviceId,
+        after: u64,
+        limit: usize,
+    ) -> Vec<Vec<u8>> {
+        store::entries_after(self.conn, space, author, after, limit).unwrap_or_else(|e| {
+            log::error!("reading entries: {e}");
+            Vec::new()
+        })
+    }
+
+    fn apply(&mut self, space: &SpaceId, entries: Vec<Vec<u8>>) -> Applied {
+        let count = entries.len();
+        self.receive(space, entries).unwrap_or_else(|e| {
+            log::error!("storing a batch: {e}");
+            Applied {
+                refused: count,
+                ..Applied::default()
+            }
+        })
+    }
+}

@@ -1,0 +1,202 @@
+//! Spaces: kinds, the space key and everything derived from it (HKDF with labels), the proofs of holding
+//! a key, and the membership rule that decides whose entries count.
+
+use crate::ids::{DeviceId, PersonId, SpaceId};
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SpaceKind {
+    /// One person's devices.
+    Home,
+    /// Two people.
+    Buddy,
+}
+
+impl SpaceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpaceKind::Home => "home",
+            SpaceKind::Buddy => "buddy",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "home" => Some(SpaceKind::Home),
+            "buddy" => Some(SpaceKind::Buddy),
+            _ => None,
+        }
+    }
+}
+
+/// Where a space stands on this device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpaceState {
+    Active,
+    /// We left; the space is kept online only to hand our `Left` entry to the other person.
+    Closing,
+    /// Nothing more is synced or accepted.
+    Closed,
+}
+
+impl SpaceState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpaceState::Active => "active",
+            SpaceState::Closing => "closing",
+            SpaceState::Closed => "closed",
+        }
+    }
+    pub fn parse(text: &str) -> Self {
+        match text {
+            "active" => SpaceState::Active,
+            "closing" => SpaceState::Closing,
+            _ => SpaceState::Closed,
+        }
+    }
+}
+
+/// The full-access secret of a space. Never logged, never sent in clear.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpaceKey(pub [u8; 32]);
+
+impl std::fmt::Debug for SpaceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SpaceKey(..)")
+    }
+}
+
+/// Proof direction, so that a proof can never be reflected back to its sender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Dialer,
+    Acceptor,
+}
+
+impl SpaceKey {
+    pub fn generate() -> Self {
+        let mut key = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut key);
+        SpaceKey(key)
+    }
+
+    fn derive(&self, label: &str) -> [u8; 32] {
+        let hk = Hkdf::<Sha256>::new(None, &self.0);
+        let mut out = [0u8; 32];
+        // 32 bytes is always a valid HKDF-SHA256 output length.
+        let _ = hk.expand(label.as_bytes(), &mut out);
+        out
+    }
+
+    pub fn space_id(&self) -> SpaceId {
+        SpaceId(self.derive("clearchat space id"))
+    }
+    pub fn entry_key(&self) -> [u8; 32] {
+        self.derive("clearchat entry key")
+    }
+    pub fn proof_key(&self) -> [u8; 32] {
+        self.derive("clearchat proof key")
+    }
+    pub fn beacon_key(&self) -> [u8; 32] {
+        self.derive("clearchat beacon key")
+    }
+
+    /// The offer a device sends on one connection to prove it holds this key: a MAC over the
+    /// connection's TLS exporter value and the sender's role. Unlinkable across connections.
+    pub fn offer(&self, exporter: &[u8; 32], role: Role) -> [u8; 32] {
+        mac(&self.proof_key(), &[b"offer", &[role as u8], exporter])
+    }
+
+    /// The tag a LAN beacon carries for this space in time bucket `bucket`.
+    pub fn beacon_tag(&self, bucket: u64) -> [u8; 16] {
+        let full = mac(&self.beacon_key(), &[b"beacon", &bucket.to_be_bytes()]);
+        let mut tag = [0u8; 16];
+        tag.copy_from_slice(&full[..16]);
+        tag
+    }
+}
+
+/// HMAC-SHA256 over the concatenation of `parts`.
+pub fn mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");
+    for part in parts {
+        m.update(part);
+    }
+    m.finalize().into_bytes().into()
+}
+
+/// Constant-time equality for proofs.
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A member of a space as the store keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub device: DeviceId,
+    pub person: PersonId,
+    /// Set once a member removed the device: its entries count up to this seq and no further.
+    pub removed_after: Option<u64>,
+}
+
+/// The membership rule: may `author` have written entry `seq` of its log in this space?
+/// `root` is the space's creator, a member by definition.
+pub fn may_author(root: DeviceId, member: Option<&Member>, author: DeviceId, seq: u64) -> bool {
+    match member {
+        Some(m) => m.removed_after.is_none_or(|last| seq <= last),
+        None => author == root,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derivations_differ_and_are_stable() {
+        let key = SpaceKey([1; 32]);
+        assert_eq!(key.space_id(), SpaceKey([1; 32]).space_id());
+        let all = [
+            key.space_id().0,
+            key.entry_key(),
+            key.proof_key(),
+            key.beacon_key(),
+        ];
+        for i in 0..all.len() {
+            for j in i + 1..all.len() {
+                assert_ne!(all[i], all[j]);
+            }
+        }
+        assert!(!all.contains(&key.0));
+    }
+
+    #[test]
+    fn offers_depend_on_connection_and_role() {
+        let key = SpaceKey::generate();
+        let a = key.offer(&[1; 32], Role::Dialer);
+        assert_ne!(a, key.offer(&[2; 32], Role::Dialer));
+        assert_ne!(a, key.offer(&[1; 32], Role::Acceptor));
+        assert_ne!(a, SpaceKey::generate().offer(&[1; 32], Role::Dialer));
+        assert_ne!(key.beacon_tag(1), key.beacon_tag(2));
+    }
+
+    #[test]
+    fn membership_rule() {
+        let root = DeviceId([1; 32]);
+        let other = DeviceId([2; 32]);
+        assert!(may_author(root, None, root, 5));
+        assert!(!may_author(root, None, other, 1));
+        let mut m = Member {
+            device: other,
+            person: PersonId([0; 16]),
+            removed_after: None,
+        };
+        assert!(may_author(root, Some(&m), other, 100));
+        m.removed_after = Some(3);
+        assert!(may_author(root, Some(&m), other, 3));
+        assert!(!may_author(root, Some(&m), other, 4));
+    }
+}

@@ -1,0 +1,252 @@
+//! Replication as a pure state machine, one `Session` per connection, covering every space the two
+//! devices proved they share. Frames in, frames out; the device's logs are reached through the
+//! [`Replica`] trait. No sockets, no clock, no tokio: the `net` module drives it.
+//!
+//! Per space: both sides send `Have` (their log heads, `full`); each then streams, lazily and in
+//! batches, the entries the other lacks; the receiver answers every batch with a partial `Have` (an
+//! acknowledgement). New local entries are pushed as soon as the driver reports them. When a batch
+//! changed membership, the receiver sends a `full` Have again so that entries it had to refuse
+//! (their author was not yet a member) are offered once more.
+
+use crate::ids::{DeviceId, Hash, SpaceId};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+/// Most entries in one `Entries` frame.
+pub const BATCH_ENTRIES: usize = 512;
+/// Most bytes of entries in one `Entries` frame.
+pub const BATCH_BYTES: usize = 1 << 20;
+
+/// (author, seq, hash) of a log's newest entry.
+pub type Head = (DeviceId, u64, Hash);
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum SyncFrame {
+    /// The sender's log heads in `space`; `full` lists them all, otherwise only those that moved.
+    Have {
+        space: SpaceId,
+        heads: Vec<Head>,
+        full: bool,
+    },
+    /// Encoded entries, each log's in ascending seq.
+    Entries {
+        space: SpaceId,
+        entries: Vec<Vec<u8>>,
+    },
+}
+
+/// What applying a batch did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Applied {
+    /// New heads of the logs that grew.
+    pub heads: Vec<Head>,
+    /// Membership of the space changed: refused entries may now be acceptable.
+    pub membership_changed: bool,
+    /// Entries refused (bad signature, chain, non-member, gap).
+    pub refused: usize,
+}
+
+/// A device's logs, as the state machine sees them.
+pub trait Replica {
+    fn heads(&mut self, space: &SpaceId) -> Vec<Head>;
+    fn entries_after(
+        &mut self,
+        space: &SpaceId,
+        author: &DeviceId,
+        after: u64,
+        limit: usize,
+    ) -> Vec<Vec<u8>>;
+    fn apply(&mut self, space: &SpaceId, entries: Vec<Vec<u8>>) -> Applied;
+}
+
+/// What the driver learns from a frame.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SyncEvent {
+    /// The peer holds `author`'s log of `space` up to `seq`.
+    PeerHas {
+        space: SpaceId,
+        author: DeviceId,
+        seq: u64,
+    },
+    /// Entries from the peer were stored.
+    Stored { space: SpaceId, applied: Applied },
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum SyncError {
+    #[error("peer sent a frame for a space it has not proven")]
+    UnknownSpace,
+    #[error("peer sent an empty or oversized batch")]
+    BadBatch,
+}
+
+#[derive(Default)]
+struct SpaceSync {
+    /// Our heads, kept current by the driver.
+    local: HashMap<DeviceId, u64>,
+    /// What we have sent or know the peer holds, per log.
+    sent: HashMap<DeviceId, u64>,
+    /// Set once the peer's first Have arrived: until then we do not know what it lacks.
+    peer_ready: bool,
+}
+
+#[derive(Default)]
+pub struct Session {
+    spaces: BTreeMap<SpaceId, SpaceSync>,
+    outbox: VecDeque<SyncFrame>,
+}
+
+impl Session {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn spaces(&self) -> impl Iterator<Item = &SpaceId> {
+        self.spaces.keys()
+    }
+
+    pub fn has_space(&self, space: &SpaceId) -> bool {
+        self.spaces.contains_key(space)
+    }
+
+    /// Starts syncing `space` with the peer (after both proved they hold its key).
+    pub fn open_space(&mut self, space: SpaceId, replica: &mut impl Replica) {
+        if self.spaces.contains_key(&space) {
+            return;
+        }
+        let heads = replica.heads(&space);
+        let state = SpaceSync {
+            local: heads.iter().map(|(a, s, _)| (*a, *s)).collect(),
+            ..SpaceSync::default()
+        };
+        self.spaces.insert(space, state);
+        self.outbox.push_back(SyncFrame::Have {
+            space,
+            heads,
+            full: true,
+        });
+    }
+
+    pub fn close_space(&mut self, space: &SpaceId) {
+        self.spaces.remove(space);
+        self.outbox.retain(|f| match f {
+            SyncFrame::Have { space: s, .. } | SyncFrame::Entries { space: s, .. } => s != space,
+        });
+    }
+
+    /// The driver reports that our log `author` in `space` now reaches `seq`.
+    pub fn local_head(&mut self, space: &SpaceId, author: DeviceId, seq: u64) {
+        if let Some(state) = self.spaces.get_mut(space) {
+            let head = state.local.entry(author).or_insert(0);
+            *head = (*head).max(seq);
+        }
+    }
+
+    /// Our membership view of `space` changed outside this session: ask the peer to offer again.
+    pub fn resend_have(&mut self, space: &SpaceId, replica: &mut impl Replica) {
+        if self.spaces.contains_key(space) {
+            let heads = replica.heads(space);
+            self.outbox.push_back(SyncFrame::Have {
+                space: *space,
+                heads,
+                full: true,
+            });
+        }
+    }
+
+    pub fn handle(
+        &mut self,
+        frame: SyncFrame,
+        replica: &mut impl Replica,
+    ) -> Result<Vec<SyncEvent>, SyncError> {
+        match frame {
+            SyncFrame::Have { space, heads, full } => {
+                let state = self.spaces.get_mut(&space).ok_or(SyncError::UnknownSpace)?;
+                state.peer_ready = true;
+                if full {
+                    state.sent.clear();
+                }
+                let mut events = Vec::with_capacity(heads.len());
+                for (author, seq, _) in heads {
+                    let sent = state.sent.entry(author).or_insert(0);
+                    *sent = if full { seq } else { (*sent).max(seq) };
+                    events.push(SyncEvent::PeerHas { space, author, seq });
+                }
+                Ok(events)
+            }
+            SyncFrame::Entries { space, entries } => {
+                if !self.spaces.contains_key(&space) {
+                    return Err(SyncError::UnknownSpace);
+                }
+                if entries.is_empty() || entries.len() > BATCH_ENTRIES * 2 {
+                    return Err(SyncError::BadBatch);
+                }
+                let applied = replica.apply(&space, entries);
+                let state = self.spaces.get_mut(&space).ok_or(SyncError::UnknownSpace)?;
+                for (author, seq, _) in &applied.heads {
+                    let local = state.local.entry(*author).or_insert(0);
+                    *local = (*local).max(*seq);
+                    // The peer sent these: never echo them back.
+                    let sent = state.sent.entry(*author).or_insert(0);
+                    *sent = (*sent).max(*seq);
+                }
+                let ack = if applied.membership_changed {
+                    SyncFrame::Have {
+                        space,
+                        heads: replica.heads(&space),
+                        full: true,
+                    }
+                } else {
+                    SyncFrame::Have {
+                        space,
+                        heads: applied.heads.clone(),
+                        full: false,
+                    }
+                };
+                self.outbox.push_back(ack);
+                Ok(vec![SyncEvent::Stored { space, applied }])
+            }
+        }
+    }
+
+    /// The next frame to send, if any: queued control frames first, then entries the peer lacks.
+    pub fn poll_transmit(&mut self, replica: &mut impl Replica) -> Option<SyncFrame> {
+        if let Some(frame) = self.outbox.pop_front() {
+            return Some(frame);
+        }
+        for (space, state) in self.spaces.iter_mut().filter(|(_, s)| s.peer_ready) {
+            let behind = state
+                .local
+                .iter()
+                .map(|(author, head)| {
+                    (*author, *head, state.sent.get(author).copied().unwrap_or(0))
+                })
+                .find(|(_, head, sent)| head > sent);
+            let Some((author, _, sent)) = behind else {
+                continue;
+            };
+            let mut entries = replica.entries_after(space, &author, sent, BATCH_ENTRIES);
+            let mut bytes = 0;
+            let keep = entries
+                .iter()
+                .take_while(|e| {
+                    bytes += e.len();
+                    bytes <= BATCH_BYTES
+                })
+                .count()
+                .max(1);
+            entries.truncate(keep);
+            if entries.is_empty() {
+                // Our view of the head was ahead of the store; forget it.
+                state.local.insert(author, sent);
+                continue;
+            }
+            state.sent.insert(author, sent + entries.len() as u64);
+            return Some(SyncFrame::Entries {
+                space: *space,
+                entries,
+            });
+        }
+        None
+    }
+}
