@@ -326,6 +326,12 @@ impl Client {
         .await
     }
 
+    /// An invite with a chosen lifetime (0 makes one that is already expired, for tests).
+    pub async fn create_invite(&self, purpose: Purpose, label: &str, ttl_secs: u64) -> Result<Invite> {
+        let label = label.trim().chars().take(64).collect::<String>();
+        self.blocking(move |inner| inner.create_invite(purpose, &label, ttl_secs)).await
+    }
+
     /// Redeems a link or buddy code (told by the code). Goes online if needed.
     pub async fn redeem(&self, code: &str) -> Result<Redeemed> {
         let inner = self.inner.clone();
@@ -485,6 +491,8 @@ impl Inner {
         }
         if effects.spaces_changed || !effects.membership.is_empty() {
             self.broadcast(Cmd::Reoffer);
+        }
+        if effects.spaces_changed || !effects.membership.is_empty() || effects.addresses {
             if let Some(net) = lock(&self.net).as_ref() {
                 net.wake_dialer();
             }
@@ -674,7 +682,7 @@ impl Inner {
 
     /// Checks a code before going online: refuses what is certainly wrong without spending the invite.
     pub fn check_code(&self, code: &InviteCode) -> Result<()> {
-        if code.expires_at < now_ms() / 1000 {
+        if code.expires_at <= now_ms() / 1000 {
             return Err(Error::InviteExpired);
         }
         let inviter = DeviceId(code.inviter);
@@ -737,7 +745,7 @@ impl Inner {
         if invite.redeemed_by.is_some_and(|by| by != joiner) {
             return Err(Refusal::AlreadyUsed);
         }
-        if invite.expires_at < now_ms() / 1000 {
+        if invite.expires_at <= now_ms() / 1000 {
             return Err(Refusal::Expired);
         }
         let device_name = validate_name(device_name).unwrap_or_else(|_| "device".into());

@@ -29,6 +29,8 @@ pub struct Effects {
     pub grown: Vec<(SpaceId, DeviceId, u64)>,
     /// Membership changed in these spaces.
     pub membership: Vec<SpaceId>,
+    /// New peer addresses were learned: the dialer should look again.
+    pub addresses: bool,
 }
 
 pub struct Replica<'a> {
@@ -293,6 +295,7 @@ impl<'a> Replica<'a> {
                 for addr in addrs.iter().take(8) {
                     store::peer_addr_add(c, &author, addr, entry.time / 1000)?;
                 }
+                self.effects.addresses |= author != self.me;
             }
             Body::DeviceRenamed { device, name } if home => {
                 store::member_rename(c, &space.id, &device, &name)?
