@@ -327,9 +327,15 @@ impl Client {
     }
 
     /// An invite with a chosen lifetime (0 makes one that is already expired, for tests).
-    pub async fn create_invite(&self, purpose: Purpose, label: &str, ttl_secs: u64) -> Result<Invite> {
+    pub async fn create_invite(
+        &self,
+        purpose: Purpose,
+        label: &str,
+        ttl_secs: u64,
+    ) -> Result<Invite> {
         let label = label.trim().chars().take(64).collect::<String>();
-        self.blocking(move |inner| inner.create_invite(purpose, &label, ttl_secs)).await
+        self.blocking(move |inner| inner.create_invite(purpose, &label, ttl_secs))
+            .await
     }
 
     /// Redeems a link or buddy code (told by the code). Goes online if needed.

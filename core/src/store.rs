@@ -83,7 +83,11 @@ impl Store {
 pub struct Tx<'a>(Option<rusqlite::Transaction<'a>>);
 
 pub fn begin(c: &Connection) -> Result<Tx<'_>> {
-    Ok(Tx(if c.is_autocommit() { Some(c.unchecked_transaction()?) } else { None }))
+    Ok(Tx(if c.is_autocommit() {
+        Some(c.unchecked_transaction()?)
+    } else {
+        None
+    }))
 }
 
 impl Tx<'_> {

@@ -66,10 +66,19 @@ fn setup(n: usize) -> (Vec<Peer>, Vec<Link>, SpaceKey) {
         store::space_insert(&p.store.conn, &key, SpaceKind::Buddy, root, "", now_ms()).unwrap();
     }
     // The root introduces everyone; the others learn it only through sync.
-    let space = store::space_get(&peers[0].store.conn, &key.space_id()).unwrap().unwrap();
+    let space = store::space_get(&peers[0].store.conn, &key.space_id())
+        .unwrap()
+        .unwrap();
     for p in &peers {
-        let body = Body::MemberAdded { device: p.id, person: p.person, name: "d".into() };
-        peers[0].replica().append(&peers[0].signer, &space, &body).unwrap();
+        let body = Body::MemberAdded {
+            device: p.id,
+            person: p.person,
+            name: "d".into(),
+        };
+        peers[0]
+            .replica()
+            .append(&peers[0].signer, &space, &body)
+            .unwrap();
     }
     let mut links = Vec::new();
     for from in 0..n {
@@ -77,7 +86,12 @@ fn setup(n: usize) -> (Vec<Peer>, Vec<Link>, SpaceKey) {
             if from != to {
                 let mut session = Session::new();
                 session.open_space(key.space_id(), &mut peers[from].replica());
-                links.push(Link { from, to, session, in_flight: VecDeque::new() });
+                links.push(Link {
+                    from,
+                    to,
+                    session,
+                    in_flight: VecDeque::new(),
+                });
             }
         }
     }
@@ -85,9 +99,17 @@ fn setup(n: usize) -> (Vec<Peer>, Vec<Link>, SpaceKey) {
 }
 
 fn append(peers: &[Peer], links: &mut [Link], key: &SpaceKey, who: usize, n: usize) {
-    let space = store::space_get(&peers[who].store.conn, &key.space_id()).unwrap().unwrap();
-    let body = Body::Message { text: format!("m{n}"), reply_to: None };
-    let (seq, _) = peers[who].replica().append(&peers[who].signer, &space, &body).unwrap();
+    let space = store::space_get(&peers[who].store.conn, &key.space_id())
+        .unwrap()
+        .unwrap();
+    let body = Body::Message {
+        text: format!("m{n}"),
+        reply_to: None,
+    };
+    let (seq, _) = peers[who]
+        .replica()
+        .append(&peers[who].signer, &space, &body)
+        .unwrap();
     for link in links.iter_mut().filter(|l| l.from == who) {
         link.session.local_head(&key.space_id(), peers[who].id, seq);
     }
@@ -106,9 +128,14 @@ fn transmit(peers: &[Peer], link: &mut Link) -> bool {
 /// Delivers the next frame of `links[i]` to its receiver's session for the reverse direction, and
 /// tells the receiver's other sessions about logs that grew.
 fn deliver(peers: &[Peer], links: &mut [Link], key: &SpaceKey, i: usize) -> bool {
-    let Some(frame) = links[i].in_flight.pop_front() else { return false };
+    let Some(frame) = links[i].in_flight.pop_front() else {
+        return false;
+    };
     let (from, to) = (links[i].from, links[i].to);
-    let back = links.iter().position(|l| l.from == to && l.to == from).unwrap();
+    let back = links
+        .iter()
+        .position(|l| l.from == to && l.to == from)
+        .unwrap();
     let mut replica = peers[to].replica();
     links[back].session.handle(frame, &mut replica).unwrap();
     let grown = replica.effects.grown.clone();
@@ -119,7 +146,8 @@ fn deliver(peers: &[Peer], links: &mut [Link], key: &SpaceKey, i: usize) -> bool
             link.session.local_head(space, *author, *seq);
         }
         if membership {
-            link.session.resend_have(&key.space_id(), &mut peers[to].replica());
+            link.session
+                .resend_have(&key.space_id(), &mut peers[to].replica());
         }
     }
     true
@@ -155,7 +183,11 @@ fn run(n: usize, actions: Vec<Action>) {
     }
     let expected = store::heads(&peers[0].store.conn, &key.space_id()).unwrap();
     let total: u64 = expected.iter().map(|(_, s, _)| s).sum();
-    assert_eq!(total, n as u64 + count as u64, "the root's store holds every entry");
+    assert_eq!(
+        total,
+        n as u64 + count as u64,
+        "the root's store holds every entry"
+    );
     for p in &peers[1..] {
         let mut heads = store::heads(&p.store.conn, &key.space_id()).unwrap();
         heads.sort();

@@ -1,0 +1,209 @@
+//! Acceptance rules of a replica over a real (in-memory) SQLite store: forgeries, tampering, forks,
+//! non-members and removed members are refused and leave the store unchanged.
+
+use clearchat_core::ids::{now_ms, DeviceId, Hash, PersonId};
+use clearchat_core::log::{Body, Entry};
+use clearchat_core::replica::Replica;
+use clearchat_core::space::{SpaceKey, SpaceKind};
+use clearchat_core::store::{self, Store};
+use ed25519_dalek::SigningKey;
+
+struct Dev {
+    signer: SigningKey,
+    id: DeviceId,
+    person: PersonId,
+}
+
+fn dev(seed: u8, person: u8) -> Dev {
+    let signer = SigningKey::from_bytes(&[seed; 32]);
+    Dev {
+        id: DeviceId(signer.verifying_key().to_bytes()),
+        signer,
+        person: PersonId([person; 16]),
+    }
+}
+
+fn entry(key: &SpaceKey, d: &Dev, seq: u64, prev: Hash, body: Body) -> Entry {
+    Entry::create(key, &d.signer, seq, prev, now_ms(), &body)
+}
+
+fn msg(text: &str) -> Body {
+    Body::Message {
+        text: text.into(),
+        reply_to: None,
+    }
+}
+
+/// A receiving store (device `me`) holding the space rooted at `root`, and the root's first entries
+/// adding `members`.
+fn setup(root: &Dev, members: &[&Dev]) -> (Store, SpaceKey, Vec<Entry>) {
+    let key = SpaceKey::generate();
+    let store = Store::in_memory().unwrap();
+    store::space_insert(&store.conn, &key, SpaceKind::Buddy, root.id, "", now_ms()).unwrap();
+    let mut log = Vec::new();
+    let mut prev = Hash([0; 32]);
+    for (i, m) in std::iter::once(&root).chain(members).enumerate() {
+        let e = entry(
+            &key,
+            root,
+            i as u64 + 1,
+            prev,
+            Body::MemberAdded {
+                device: m.id,
+                person: m.person,
+                name: "d".into(),
+            },
+        );
+        prev = e.hash();
+        log.push(e);
+    }
+    (store, key, log)
+}
+
+fn receive(store: &Store, key: &SpaceKey, me: &Dev, entries: &[Entry]) -> usize {
+    let mut r = Replica::new(&store.conn, me.id, me.person);
+    r.receive(&key.space_id(), entries.iter().map(Entry::encode).collect())
+        .unwrap()
+        .refused
+}
+
+fn count(store: &Store) -> u64 {
+    store::entry_count(&store.conn).unwrap()
+}
+
+#[test]
+fn entries_by_a_non_member_are_refused_even_with_the_key() {
+    let (root, betty, mallory) = (dev(1, 1), dev(2, 2), dev(9, 9));
+    let (store, key, log) = setup(&root, &[&betty]);
+    assert_eq!(receive(&store, &key, &betty, &log), 0);
+    let before = count(&store);
+    let forged = [
+        entry(&key, &mallory, 1, Hash([0; 32]), msg("hi from nobody")),
+        entry(
+            &key,
+            &mallory,
+            1,
+            Hash([0; 32]),
+            Body::MemberAdded {
+                device: mallory.id,
+                person: mallory.person,
+                name: "m".into(),
+            },
+        ),
+    ];
+    for f in &forged {
+        assert_eq!(receive(&store, &key, &betty, std::slice::from_ref(f)), 1);
+    }
+    assert_eq!(count(&store), before, "store unchanged");
+}
+
+#[test]
+fn tampered_entries_are_refused_and_the_genuine_one_still_accepted() {
+    let (root, betty) = (dev(1, 1), dev(2, 2));
+    let (store, key, log) = setup(&root, &[&betty]);
+    receive(&store, &key, &betty, &log);
+    let genuine = entry(&key, &root, 3, log[1].hash(), msg("genuine"));
+    let before = count(&store);
+    let mut tampered = Vec::new();
+    let mut t = genuine.clone();
+    t.sealed[3] ^= 0x40;
+    tampered.push(t);
+    let mut t = genuine.clone();
+    t.time += 1;
+    tampered.push(t);
+    let mut t = genuine.clone();
+    t.prev = Hash([7; 32]);
+    tampered.push(t);
+    let mut t = genuine.clone();
+    t.sig[0] ^= 1;
+    tampered.push(t);
+    let mut t = genuine.clone();
+    t.author = betty.id;
+    tampered.push(t);
+    for t in &tampered {
+        assert_eq!(
+            receive(&store, &key, &betty, std::slice::from_ref(t)),
+            1,
+            "{t:?}"
+        );
+        assert_eq!(count(&store), before, "store unchanged");
+    }
+    // Corrupt bytes on the wire never panic and never store.
+    let raw = genuine.encode();
+    for i in (0..raw.len()).step_by(3) {
+        let mut bad = raw.clone();
+        bad[i] ^= 0x55;
+        let mut r = Replica::new(&store.conn, betty.id, betty.person);
+        let applied = r.receive(&key.space_id(), vec![bad]).unwrap();
+        assert!(
+            applied.heads.is_empty(),
+            "corrupt byte {i} stored something"
+        );
+    }
+    assert_eq!(count(&store), before);
+    assert_eq!(receive(&store, &key, &betty, &[genuine]), 0);
+    assert_eq!(count(&store), before + 1);
+}
+
+#[test]
+fn a_fork_is_kept_as_evidence_not_merged() {
+    let (root, betty) = (dev(1, 1), dev(2, 2));
+    let (store, key, log) = setup(&root, &[&betty]);
+    receive(&store, &key, &betty, &log);
+    let one = entry(&key, &root, 3, log[1].hash(), msg("one"));
+    let other = entry(&key, &root, 3, log[1].hash(), msg("other"));
+    receive(&store, &key, &betty, &[one.clone()]);
+    receive(&store, &key, &betty, &[other]);
+    assert_eq!(store::fork_count(&store.conn).unwrap(), 1);
+    let held = store::entry_hash(&store.conn, &key.space_id(), &root.id, 3).unwrap();
+    assert_eq!(held, Some(one.hash()), "the first entry stays");
+}
+
+#[test]
+fn a_removed_device_counts_only_up_to_its_last_seq() {
+    // Amy has two devices; the first removes the second after its first entry.
+    let (amy1, amy2, betty) = (dev(1, 1), dev(3, 1), dev(2, 2));
+    let (store, key, mut log) = setup(&amy1, &[&amy2]);
+    let a2_first = entry(&key, &amy2, 1, Hash([0; 32]), msg("before"));
+    let removal = entry(
+        &key,
+        &amy1,
+        3,
+        log[1].hash(),
+        Body::MemberRemoved {
+            device: amy2.id,
+            last_seq: 1,
+        },
+    );
+    log.push(removal);
+    let a2_second = entry(&key, &amy2, 2, a2_first.hash(), msg("after"));
+    assert_eq!(receive(&store, &key, &betty, &log), 0);
+    assert_eq!(receive(&store, &key, &betty, &[a2_first, a2_second]), 1);
+    assert_eq!(
+        store::head(&store.conn, &key.space_id(), &amy2.id)
+            .unwrap()
+            .0,
+        1
+    );
+}
+
+#[test]
+fn an_author_added_later_in_the_same_batch_is_accepted() {
+    let (root, betty) = (dev(1, 1), dev(2, 2));
+    let (store, key, log) = setup(&root, &[&betty]);
+    let hello = entry(
+        &key,
+        &betty,
+        1,
+        Hash([0; 32]),
+        Body::Hello {
+            person: betty.person,
+            name: "Betty".into(),
+        },
+    );
+    // Betty's entry first, the root's introduction after it.
+    let mut batch = vec![hello];
+    batch.extend(log);
+    assert_eq!(receive(&store, &key, &root, &batch), 0);
+    assert_eq!(count(&store), 3);
+}
