@@ -20,7 +20,11 @@ impl Device {
         let dir = tempfile::tempdir().expect("temp dir");
         let client = Client::open_with(dir.path(), name, Config::loopback()).expect("open client");
         client.set_person_name(person).await.expect("person name");
-        Device { client, dir, name: name.to_string() }
+        Device {
+            client,
+            dir,
+            name: name.to_string(),
+        }
     }
 
     /// Closes the client and opens the same data dir again (stopped).
@@ -28,16 +32,24 @@ impl Device {
         let Device { client, dir, name } = self;
         client.stop().await.expect("stop");
         drop(client);
-        let client = Client::open_with(dir.path(), &name, Config::loopback()).expect("reopen client");
+        let client =
+            Client::open_with(dir.path(), &name, Config::loopback()).expect("reopen client");
         Device { client, dir, name }
     }
 
     pub async fn texts(&self, buddy: &str) -> Vec<String> {
-        self.messages(buddy).await.into_iter().map(|m| m.text).collect()
+        self.messages(buddy)
+            .await
+            .into_iter()
+            .map(|m| m.text)
+            .collect()
     }
 
     pub async fn messages(&self, buddy: &str) -> Vec<Message> {
-        self.client.conversation(buddy, None, 1000).await.unwrap_or_default()
+        self.client
+            .conversation(buddy, None, 1000)
+            .await
+            .unwrap_or_default()
     }
 }
 

@@ -14,7 +14,13 @@ async fn amy_and_betty() -> (Device, Device, Device) {
     betty.client.redeem(&invite.code).await.unwrap();
     for (device, buddy) in [(&laptop, "Betty"), (&phone, "Betty"), (&betty, "Amy")] {
         wait_until(&format!("{} lists {buddy}", device.name), || async {
-            device.client.buddies().await.unwrap().iter().any(|b| b.name == buddy && b.online)
+            device
+                .client
+                .buddies()
+                .await
+                .unwrap()
+                .iter()
+                .any(|b| b.name == buddy && b.online)
         })
         .await;
     }
@@ -26,32 +32,68 @@ async fn phone_gets_messages_through_the_laptop_while_betty_sleeps() {
     let (laptop, phone, betty) = amy_and_betty().await;
     phone.client.stop().await.unwrap();
     for i in 0..100 {
-        betty.client.send("Amy", &format!("note {i}")).await.unwrap();
+        betty
+            .client
+            .send("Amy", &format!("note {i}"))
+            .await
+            .unwrap();
     }
-    wait_until("the laptop holds Betty's 100 notes", || async { laptop.texts("Betty").await.len() == 100 }).await;
+    wait_until("the laptop holds Betty's 100 notes", || async {
+        laptop.texts("Betty").await.len() == 100
+    })
+    .await;
     betty.client.stop().await.unwrap();
     assert!(phone.texts("Betty").await.is_empty());
     phone.client.start().await.unwrap();
-    wait_until("the phone gets all 100 from the laptop", || async { phone.texts("Betty").await.len() == 100 }).await;
+    wait_until("the phone gets all 100 from the laptop", || async {
+        phone.texts("Betty").await.len() == 100
+    })
+    .await;
     let texts = phone.texts("Betty").await;
-    assert_eq!(texts, (0..100).map(|i| format!("note {i}")).collect::<Vec<_>>());
+    assert_eq!(
+        texts,
+        (0..100).map(|i| format!("note {i}")).collect::<Vec<_>>()
+    );
     // Betty's messages reached Amy: on Betty's side they are delivered once Betty is back.
-    assert!(!betty.client.devices().await.unwrap().iter().any(|d| d.online && !d.me));
+    assert!(!betty
+        .client
+        .devices()
+        .await
+        .unwrap()
+        .iter()
+        .any(|d| d.online && !d.me));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn everything_survives_a_restart_and_sync_resumes() {
     let (laptop, phone, betty) = amy_and_betty().await;
     laptop.client.send("Betty", "before restart").await.unwrap();
-    wait_until("Betty has it", || async { betty.texts("Amy").await.len() == 1 }).await;
-    let before = (laptop.messages("Betty").await, phone.client.devices().await.unwrap(), betty.client.buddies().await.unwrap());
+    wait_until("Betty has it", || async {
+        betty.texts("Amy").await.len() == 1
+    })
+    .await;
+    let before = (
+        laptop.messages("Betty").await,
+        phone.client.devices().await.unwrap(),
+        betty.client.buddies().await.unwrap(),
+    );
 
     let laptop = laptop.reopen().await;
     let phone = phone.reopen().await;
     let betty = betty.reopen().await;
     assert_eq!(laptop.texts("Betty").await, vec!["before restart"]);
     assert_eq!(phone.client.devices().await.unwrap().len(), before.1.len());
-    assert_eq!(betty.client.buddies().await.unwrap().iter().map(|b| &b.name).collect::<Vec<_>>(), vec!["Amy"]);
+    assert_eq!(
+        betty
+            .client
+            .buddies()
+            .await
+            .unwrap()
+            .iter()
+            .map(|b| &b.name)
+            .collect::<Vec<_>>(),
+        vec!["Amy"]
+    );
     assert_eq!(laptop.messages("Betty").await.len(), before.0.len());
     assert_eq!(before.2.len(), 1);
 
@@ -59,9 +101,16 @@ async fn everything_survives_a_restart_and_sync_resumes() {
         d.client.start().await.unwrap();
     }
     betty.client.send("Amy", "after restart").await.unwrap();
-    phone.client.send("Betty", "phone after restart").await.unwrap();
+    phone
+        .client
+        .send("Betty", "phone after restart")
+        .await
+        .unwrap();
     for (device, buddy) in [(&laptop, "Betty"), (&phone, "Betty"), (&betty, "Amy")] {
-        wait_until(&format!("{} has 3 messages", device.name), || async { device.texts(buddy).await.len() == 3 }).await;
+        wait_until(&format!("{} has 3 messages", device.name), || async {
+            device.texts(buddy).await.len() == 3
+        })
+        .await;
     }
 }
 
@@ -69,17 +118,32 @@ async fn everything_survives_a_restart_and_sync_resumes() {
 async fn removing_a_buddy_stops_that_space_on_both_sides() {
     let (laptop, phone, betty) = amy_and_betty().await;
     laptop.client.send("Betty", "last words").await.unwrap();
-    wait_until("Betty has it", || async { betty.texts("Amy").await.len() == 1 }).await;
+    wait_until("Betty has it", || async {
+        betty.texts("Amy").await.len() == 1
+    })
+    .await;
     let mut events = betty.client.subscribe();
     laptop.client.remove_buddy("Betty").await.unwrap();
     assert!(laptop.client.buddies().await.unwrap().is_empty());
-    wait_until("Betty sees Amy gone", || async { betty.client.buddies().await.unwrap().is_empty() }).await;
-    wait_until("Amy's phone sees Betty gone", || async { phone.client.buddies().await.unwrap().is_empty() }).await;
+    wait_until("Betty sees Amy gone", || async {
+        betty.client.buddies().await.unwrap().is_empty()
+    })
+    .await;
+    wait_until("Amy's phone sees Betty gone", || async {
+        phone.client.buddies().await.unwrap().is_empty()
+    })
+    .await;
     let mut saw_removed = false;
     while let Some(e) = events.try_next() {
         saw_removed |= matches!(e, clearchat_core::Event::BuddyRemoved { .. });
     }
     assert!(saw_removed, "Betty's app was told");
-    assert!(matches!(betty.client.send("Amy", "hello?").await, Err(clearchat_core::Error::UnknownBuddy(_))));
-    assert!(matches!(phone.client.send("Betty", "hello?").await, Err(clearchat_core::Error::UnknownBuddy(_))));
+    assert!(matches!(
+        betty.client.send("Amy", "hello?").await,
+        Err(clearchat_core::Error::UnknownBuddy(_))
+    ));
+    assert!(matches!(
+        phone.client.send("Betty", "hello?").await,
+        Err(clearchat_core::Error::UnknownBuddy(_))
+    ));
 }

@@ -11,7 +11,12 @@ async fn link_add_buddy_and_talk_from_every_device() {
     let phone = Device::new("Amy phone", "Amy").await;
     let link = laptop.client.create_link_invite().await.unwrap();
     let linked = phone.client.redeem(&link.code).await.unwrap();
-    assert_eq!(linked, Redeemed::Linked { person_name: "Amy".into() });
+    assert_eq!(
+        linked,
+        Redeemed::Linked {
+            person_name: "Amy".into()
+        }
+    );
     wait_until("the phone sees both of Amy's devices", || async {
         phone.client.devices().await.unwrap().len() == 2
     })
@@ -21,19 +26,40 @@ async fn link_add_buddy_and_talk_from_every_device() {
     let betty = Device::new("Betty phone", "Betty").await;
     let invite = laptop.client.create_buddy_invite("Betty").await.unwrap();
     let added = betty.client.redeem(&invite.uri).await.unwrap();
-    assert!(matches!(added, Redeemed::Buddy { ref name, .. } if name == "Amy"), "{added:?}");
+    assert!(
+        matches!(added, Redeemed::Buddy { ref name, .. } if name == "Amy"),
+        "{added:?}"
+    );
 
     for (device, buddy) in [(&laptop, "Betty"), (&phone, "Betty"), (&betty, "Amy")] {
         wait_until(&format!("{} lists {buddy}", device.name), || async {
-            device.client.buddies().await.unwrap().iter().any(|b| b.name == buddy)
+            device
+                .client
+                .buddies()
+                .await
+                .unwrap()
+                .iter()
+                .any(|b| b.name == buddy)
         })
         .await;
     }
 
     for i in 0..5 {
-        laptop.client.send("Betty", &format!("laptop {i}")).await.unwrap();
-        phone.client.send("Betty", &format!("phone {i}")).await.unwrap();
-        betty.client.send("Amy", &format!("betty {i}")).await.unwrap();
+        laptop
+            .client
+            .send("Betty", &format!("laptop {i}"))
+            .await
+            .unwrap();
+        phone
+            .client
+            .send("Betty", &format!("phone {i}"))
+            .await
+            .unwrap();
+        betty
+            .client
+            .send("Amy", &format!("betty {i}"))
+            .await
+            .unwrap();
     }
     for (device, buddy) in [(&laptop, "Betty"), (&phone, "Betty"), (&betty, "Amy")] {
         wait_until(&format!("all 15 messages on {}", device.name), || async {
@@ -44,7 +70,12 @@ async fn link_add_buddy_and_talk_from_every_device() {
         for sender in ["laptop", "phone", "betty"] {
             let mine: Vec<&String> = texts.iter().filter(|t| t.starts_with(sender)).collect();
             let expected: Vec<String> = (0..5).map(|i| format!("{sender} {i}")).collect();
-            assert_eq!(mine, expected.iter().collect::<Vec<_>>(), "order of {sender}'s messages on {}", device.name);
+            assert_eq!(
+                mine,
+                expected.iter().collect::<Vec<_>>(),
+                "order of {sender}'s messages on {}",
+                device.name
+            );
         }
     }
 }
