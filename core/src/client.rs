@@ -50,6 +50,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Announce and listen for LAN beacons.
     pub lan_discovery: bool,
+    /// The UDP port of LAN beacons.
+    pub lan_port: u16,
 }
 
 impl Default for Config {
@@ -57,6 +59,7 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([0, 0, 0, 0], 0)),
             lan_discovery: true,
+            lan_port: crate::net::beacon::BEACON_PORT,
         }
     }
 }
@@ -67,6 +70,7 @@ impl Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             lan_discovery: false,
+            ..Config::default()
         }
     }
 }

@@ -219,17 +219,15 @@ fn header_bytes(space: &SpaceId, author: &DeviceId, seq: u64, prev: &Hash, time:
     postcard::to_allocvec(&header).unwrap_or_default()
 }
 
-/// Checks that `batch` (one author, ascending seq) continues a log whose head is `(head_seq, head_hash)`,
-/// and verifies signatures: the hash chain ties every entry to the last one, so only the last signature
-/// needs checking for the batch to be authentic. Returns how many leading entries are acceptable.
+/// Checks that `batch` (one author, ascending seq) continues a log whose head is `(head_seq, head_hash)`.
+/// The hash chain ties every entry to the last one, so only the last signature needs checking for the
+/// whole batch to be authentic.
 pub fn check_chain(head_seq: u64, head_hash: Hash, batch: &[Entry]) -> Result<(), EntryError> {
-    let mut expect_seq = head_seq + 1;
     let mut expect_prev = head_hash;
-    for entry in batch {
+    for (expect_seq, entry) in (head_seq + 1..).zip(batch) {
         if entry.seq != expect_seq || entry.prev != expect_prev {
             return Err(EntryError::Malformed);
         }
-        expect_seq += 1;
         expect_prev = entry.hash();
     }
     match batch.last() {

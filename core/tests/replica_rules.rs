@@ -152,7 +152,7 @@ fn a_fork_is_kept_as_evidence_not_merged() {
     receive(&store, &key, &betty, &log);
     let one = entry(&key, &root, 3, log[1].hash(), msg("one"));
     let other = entry(&key, &root, 3, log[1].hash(), msg("other"));
-    receive(&store, &key, &betty, &[one.clone()]);
+    receive(&store, &key, &betty, std::slice::from_ref(&one));
     receive(&store, &key, &betty, &[other]);
     assert_eq!(store::fork_count(&store.conn).unwrap(), 1);
     let held = store::entry_hash(&store.conn, &key.space_id(), &root.id, 3).unwrap();

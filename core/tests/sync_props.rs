@@ -81,11 +81,11 @@ fn setup(n: usize) -> (Vec<Peer>, Vec<Link>, SpaceKey) {
             .unwrap();
     }
     let mut links = Vec::new();
-    for from in 0..n {
+    for (from, peer) in peers.iter().enumerate() {
         for to in 0..n {
             if from != to {
                 let mut session = Session::new();
-                session.open_space(key.space_id(), &mut peers[from].replica());
+                session.open_space(key.space_id(), &mut peer.replica());
                 links.push(Link {
                     from,
                     to,

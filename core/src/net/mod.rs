@@ -2,6 +2,7 @@
 //! connection per pair of devices), invite redemption over the wire, and the driver that runs a
 //! `sync::Session` over a connection's stream. The only module that touches sockets.
 
+pub mod beacon;
 pub mod frame;
 pub mod tls;
 
@@ -131,7 +132,10 @@ impl Net {
     pub(crate) fn spawn_tasks(self: &Arc<Self>, inner: Arc<Inner>) {
         let mut tasks = lock(&self.tasks);
         tasks.spawn(accept_loop(inner.clone(), self.clone()));
-        tasks.spawn(dial_loop(inner, self.clone()));
+        tasks.spawn(dial_loop(inner.clone(), self.clone()));
+        if inner.config.lan_discovery {
+            tasks.spawn(beacon_loop(inner, self.clone()));
+        }
     }
 
     fn spawn(&self, fut: impl std::future::Future<Output = ()> + Send + 'static) {
@@ -365,6 +369,101 @@ fn dial_due(inner: &Arc<Inner>, net: &Arc<Net>) -> Option<Instant> {
         });
     }
     next
+}
+
+/// Announces this device on the LAN and probes devices whose beacons carry a tag of one of my spaces.
+async fn beacon_loop(inner: Arc<Inner>, net: Arc<Net>) {
+    let port = inner.config.lan_port;
+    let socket = match beacon::bind(port).and_then(tokio::net::UdpSocket::from_std) {
+        Ok(s) => s,
+        Err(e) => {
+            log::warn!("LAN discovery is off: cannot bind UDP port {port}: {e}");
+            return;
+        }
+    };
+    let instance = beacon::new_instance();
+    let quic_port = net.addrs.first().map(|a| a.port()).unwrap_or(0);
+    let mut ticker = tokio::time::interval(beacon::BEACON_INTERVAL);
+    let mut probed: HashMap<SocketAddr, Instant> = HashMap::new();
+    let mut buf = vec![0u8; 2048];
+    let live_keys = |inner: &Inner| -> Vec<crate::space::SpaceKey> {
+        blocking(|| store::spaces(&lock(&inner.store).conn))
+            .map(|spaces| {
+                spaces
+                    .into_iter()
+                    .filter(|s| s.state != SpaceState::Closed)
+                    .map(|s| s.key)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {
+                let keys = live_keys(&inner);
+                let bytes = beacon::Beacon::for_spaces(instance, quic_port, &keys, beacon::bucket_now()).encode();
+                for dest in beacon::destinations(port) {
+                    let _ = socket.send_to(&bytes, dest).await;
+                }
+            }
+            received = socket.recv_from(&mut buf) => {
+                let Ok((n, src)) = received else { continue };
+                let Some(heard) = beacon::Beacon::decode(&buf[..n]) else { continue };
+                if heard.instance == instance {
+                    continue;
+                }
+                let keys = live_keys(&inner);
+                if heard.matches(&keys, beacon::bucket_now()).is_empty() {
+                    continue;
+                }
+                let addr = SocketAddr::new(src.ip(), heard.quic_port);
+                if probed.get(&addr).is_some_and(|at| at.elapsed() < Duration::from_secs(60)) {
+                    continue;
+                }
+                probed.insert(addr, Instant::now());
+                // Answer at once so the other side need not wait for our next beacon.
+                let ours = beacon::Beacon::for_spaces(instance, quic_port, &keys, beacon::bucket_now()).encode();
+                let _ = socket.send_to(&ours, src).await;
+                let (inner2, net2) = (inner.clone(), net.clone());
+                net.spawn(async move { probe(&inner2, &net2, addr).await });
+            }
+        }
+    }
+}
+
+/// Learns which device listens at `addr` (a handshake tells its key), and records the address if it is a
+/// member of one of my spaces.
+async fn probe(inner: &Inner, net: &Net, addr: SocketAddr) {
+    let Ok(config) = tls::client_config(&inner.signer, None) else {
+        return;
+    };
+    let Ok(connecting) = net.endpoint.connect_with(config, addr, "clearchat") else {
+        return;
+    };
+    let Ok(Ok(quic)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, connecting).await else {
+        return;
+    };
+    let peer = tls::peer_device_id(&quic).map(DeviceId);
+    quic.close(0u32.into(), b"probe");
+    let Some(peer) = peer.filter(|p| *p != inner.me) else {
+        return;
+    };
+    let known = blocking(|| dial_targets(inner))
+        .map(|t| t.iter().any(|(d, _)| *d == peer))
+        .unwrap_or(false);
+    if known {
+        log::info!("found {} on the LAN at {addr}", peer.short());
+        let _ = blocking(|| {
+            store::peer_addr_add(
+                &lock(&inner.store).conn,
+                &peer,
+                &addr,
+                crate::ids::now_ms() / 1000,
+            )
+        });
+        lock(&net.backoff).remove(&peer);
+        net.wake_dialer();
+    }
 }
 
 /// Member devices of my live spaces, with their known addresses.
