@@ -147,3 +147,38 @@ async fn removing_a_buddy_stops_that_space_on_both_sides() {
         Err(clearchat_core::Error::UnknownBuddy(_))
     ));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unlinked_phone_receives_nothing_new() {
+    let (laptop, phone, betty) = amy_and_betty().await;
+    betty.client.send("Amy", "before").await.unwrap();
+    wait_until("the phone has the first message", || async { phone.texts("Betty").await.len() == 1 }).await;
+    let phone_id = phone.client.me().unwrap().device_id;
+    laptop.client.revoke_device(&phone_id).await.unwrap();
+    wait_until("Betty learns the phone was removed", || async {
+        betty.client.with_store(|c| {
+            let spaces = clearchat_core::store::spaces(c).unwrap();
+            spaces.iter().any(|s| {
+                clearchat_core::store::members(c, &s.id)
+                    .unwrap()
+                    .iter()
+                    .any(|(m, _)| m.device.to_hex() == phone_id && m.removed_after.is_some())
+            })
+        })
+    })
+    .await;
+    wait_until("the laptop lists the phone as revoked", || async {
+        laptop.client.devices().await.unwrap().iter().any(|d| d.id == phone_id && d.revoked)
+    })
+    .await;
+    betty.client.send("Amy", "after").await.unwrap();
+    laptop.client.send("Betty", "after, from the laptop").await.unwrap();
+    wait_until("the laptop has both new messages", || async { laptop.texts("Betty").await.len() == 3 }).await;
+    // The phone may keep trying; once nobody talks to it any more, it must hold nothing new.
+    wait_until("the phone is cut off from everyone", || async {
+        phone.client.buddies().await.unwrap().iter().all(|b| !b.online)
+            && phone.client.devices().await.unwrap().iter().all(|d| d.me || !d.online)
+    })
+    .await;
+    assert_eq!(phone.texts("Betty").await, vec!["before"]);
+}
