@@ -13,6 +13,7 @@ use crate::store::{self, InviteRow, SpaceRow};
 use crate::sync::{Applied, Head, Replica as SyncReplica};
 use ed25519_dalek::SigningKey;
 use rusqlite::Connection;
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// Longest message text, in bytes.
@@ -39,6 +40,10 @@ pub struct Replica<'a> {
     pub person: PersonId,
     pub events: Vec<Event>,
     pub effects: Effects,
+    /// Counts entries that may have changed membership or space state.
+    changes: u64,
+    /// Person names per space, for message events; cleared by `Hello`.
+    names: std::collections::HashMap<(SpaceId, PersonId), String>,
 }
 
 impl<'a> Replica<'a> {
@@ -48,6 +53,8 @@ impl<'a> Replica<'a> {
             me,
             person,
             events: Vec::new(),
+            changes: 0,
+            names: Default::default(),
             effects: Effects::default(),
         }
     }
@@ -79,7 +86,7 @@ impl<'a> Replica<'a> {
             &entry.hash(),
             &raw,
         )?;
-        self.apply_body(space, &entry, body.clone())?;
+        self.apply_body(space, &entry, body.clone(), Some(self.person))?;
         tx.commit()?;
         self.effects.grown.push((space.id, self.me, entry.seq));
         Ok((entry.seq, time))
@@ -199,10 +206,15 @@ impl<'a> Replica<'a> {
             );
             return Ok(consumed);
         }
-        for (i, entry) in run.iter().enumerate() {
-            // Membership may change inside the run (a device removing itself, or being removed).
-            if i > 0 {
-                let member = store::member(self.conn, &space.id, author)?;
+        // Membership or the space's state may change inside the run; re-read them only when they did.
+        let mut member = store::member(self.conn, &space.id, author)?;
+        let mut space_now = space.clone();
+        let mut seen_changes = self.changes;
+        for entry in run {
+            if self.changes != seen_changes {
+                member = store::member(self.conn, &space.id, author)?;
+                space_now = store::space_get(self.conn, &space.id)?.unwrap_or(space_now);
+                seen_changes = self.changes;
                 if !may_author(space.root, member.as_ref(), *author, entry.seq) {
                     return Ok(consumed);
                 }
@@ -215,22 +227,55 @@ impl<'a> Replica<'a> {
                 );
                 return Ok(consumed);
             };
-            store::entry_insert(
-                self.conn,
-                &space.id,
-                author,
-                entry.seq,
-                &entry.hash(),
-                &entry.encode(),
-            )?;
-            // Membership and state may have changed; re-read the space for each entry.
-            let space_now =
-                store::space_get(self.conn, &space.id)?.unwrap_or_else(|| space.clone());
-            self.apply_body(&space_now, entry, body)?;
+            let raw = entry.encode();
+            let hash = Hash(Sha256::digest(&raw).into());
+            store::entry_insert(self.conn, &space.id, author, entry.seq, &hash, &raw)?;
+            self.apply_body(&space_now, entry, body, member.as_ref().map(|m| m.person))?;
             self.effects.grown.push((space.id, *author, entry.seq));
             consumed += 1;
         }
         Ok(consumed)
+    }
+
+    /// The event view of a message just stored, built without re-reading it.
+    fn message_added(
+        &mut self,
+        space: &SpaceRow,
+        key: MessageKey,
+        text: String,
+        reply_to: Option<(DeviceId, u64)>,
+        author_person: Option<PersonId>,
+        state: MessageState,
+    ) -> Result<crate::chat::Message> {
+        let from = match author_person {
+            Some(p) => match self.names.get(&(space.id, p)) {
+                Some(name) => name.clone(),
+                None => {
+                    let persons = store::persons(self.conn, &space.id)?;
+                    let name = persons
+                        .into_iter()
+                        .find(|(q, _)| *q == p)
+                        .map(|(_, n)| n)
+                        .unwrap_or_default();
+                    self.names.insert((space.id, p), name.clone());
+                    name
+                }
+            },
+            None => String::new(),
+        };
+        let from_me = author_person == Some(self.person);
+        let read = !from_me
+            && store::read_marker(self.conn, &space.id, &self.person)?.is_some_and(|m| m >= key);
+        Ok(crate::chat::Message {
+            id: key.id(),
+            from,
+            from_me,
+            device_id: key.author.to_hex(),
+            text,
+            sent_at: key.time,
+            state: if read { MessageState::Read } else { state },
+            reply_to: reply_to.map(|(a, s)| format!("{}-{}", a.to_hex(), s)),
+        })
     }
 
     fn person_of(&self, space: &SpaceId, device: &DeviceId) -> Result<Option<PersonId>> {
@@ -238,10 +283,24 @@ impl<'a> Replica<'a> {
     }
 
     /// What an accepted entry means for the views.
-    fn apply_body(&mut self, space: &SpaceRow, entry: &Entry, body: Body) -> Result<()> {
+    fn apply_body(
+        &mut self,
+        space: &SpaceRow,
+        entry: &Entry,
+        body: Body,
+        author_person: Option<PersonId>,
+    ) -> Result<()> {
+        if !matches!(
+            body,
+            Body::Message { .. }
+                | Body::Read { .. }
+                | Body::Addresses { .. }
+                | Body::InviteIssued { .. }
+        ) {
+            self.changes += 1;
+        }
         let c = self.conn;
         let author = entry.author;
-        let author_person = self.person_of(&space.id, &author)?;
         let home = space.kind == SpaceKind::Home;
         // Once closing, only a `Left` from the other side still matters.
         if space.state == SpaceState::Closing && author != self.me && !matches!(body, Body::Left) {
@@ -277,12 +336,14 @@ impl<'a> Replica<'a> {
             }
             Body::Hello { person, name } => {
                 if author_person == Some(person)
+                    || author == self.me
                     || (author == space.root && author_person.is_none())
                 {
                     let known = store::persons(c, &space.id)?
                         .iter()
                         .any(|(p, _)| *p == person);
                     store::person_set_name(c, &space.id, &person, &name)?;
+                    self.names.remove(&(space.id, person));
                     if space.kind == SpaceKind::Buddy && person != self.person && !known {
                         self.events.push(Event::BuddyAdded {
                             buddy_id: space.id.to_hex(),
@@ -385,12 +446,12 @@ impl<'a> Replica<'a> {
                     MessageState::Delivered
                 };
                 store::message_insert(c, &space.id, &key, &text, reply_to, state.as_str())?;
-                if let Some(message) = crate::chat::message_view(c, &space.id, &self.person, key)? {
-                    self.events.push(Event::MessageAdded {
-                        buddy_id: space.id.to_hex(),
-                        message,
-                    });
-                }
+                let message =
+                    self.message_added(space, key, text, reply_to, author_person, state)?;
+                self.events.push(Event::MessageAdded {
+                    buddy_id: space.id.to_hex(),
+                    message,
+                });
             }
             Body::Read { up_to } if !home => {
                 if let Some(person) = author_person {
