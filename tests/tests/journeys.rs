@@ -152,7 +152,10 @@ async fn removing_a_buddy_stops_that_space_on_both_sides() {
 async fn an_unlinked_phone_receives_nothing_new() {
     let (laptop, phone, betty) = amy_and_betty().await;
     betty.client.send("Amy", "before").await.unwrap();
-    wait_until("the phone has the first message", || async { phone.texts("Betty").await.len() == 1 }).await;
+    wait_until("the phone has the first message", || async {
+        phone.texts("Betty").await.len() == 1
+    })
+    .await;
     let phone_id = phone.client.me().unwrap().device_id;
     laptop.client.revoke_device(&phone_id).await.unwrap();
     wait_until("Betty learns the phone was removed", || async {
@@ -168,17 +171,124 @@ async fn an_unlinked_phone_receives_nothing_new() {
     })
     .await;
     wait_until("the laptop lists the phone as revoked", || async {
-        laptop.client.devices().await.unwrap().iter().any(|d| d.id == phone_id && d.revoked)
+        laptop
+            .client
+            .devices()
+            .await
+            .unwrap()
+            .iter()
+            .any(|d| d.id == phone_id && d.revoked)
     })
     .await;
     betty.client.send("Amy", "after").await.unwrap();
-    laptop.client.send("Betty", "after, from the laptop").await.unwrap();
-    wait_until("the laptop has both new messages", || async { laptop.texts("Betty").await.len() == 3 }).await;
+    laptop
+        .client
+        .send("Betty", "after, from the laptop")
+        .await
+        .unwrap();
+    wait_until("the laptop has both new messages", || async {
+        laptop.texts("Betty").await.len() == 3
+    })
+    .await;
     // The phone may keep trying; once nobody talks to it any more, it must hold nothing new.
     wait_until("the phone is cut off from everyone", || async {
-        phone.client.buddies().await.unwrap().iter().all(|b| !b.online)
-            && phone.client.devices().await.unwrap().iter().all(|d| d.me || !d.online)
+        phone
+            .client
+            .buddies()
+            .await
+            .unwrap()
+            .iter()
+            .all(|b| !b.online)
+            && phone
+                .client
+                .devices()
+                .await
+                .unwrap()
+                .iter()
+                .all(|d| d.me || !d.online)
     })
     .await;
     assert_eq!(phone.texts("Betty").await, vec!["before"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_states_read_markers_unread_counts_and_events() {
+    use clearchat_core::{Event, MessageState};
+    let (laptop, phone, betty) = amy_and_betty().await;
+    let mut betty_events = betty.client.subscribe();
+    let dropped = betty.client.subscribe();
+    drop(dropped);
+
+    // Pending while nobody is reachable, then delivered when Betty comes back.
+    betty.client.stop().await.unwrap();
+    phone.client.stop().await.unwrap();
+    let sent = laptop.client.send("Betty", "are you there?").await.unwrap();
+    assert_eq!(sent.state, MessageState::Pending);
+    assert!(sent.from_me);
+    betty.client.start().await.unwrap();
+    wait_until("the laptop sees it delivered", || async {
+        laptop
+            .messages("Betty")
+            .await
+            .last()
+            .is_some_and(|m| m.state == MessageState::Delivered)
+    })
+    .await;
+    let buddy = betty.client.buddies().await.unwrap().remove(0);
+    assert_eq!(
+        (buddy.unread, buddy.last_message.map(|m| m.text)),
+        (1, Some("are you there?".into()))
+    );
+
+    // Betty reads it: the laptop shows it read, and Betty's unread count drops.
+    betty.client.mark_read("Amy", None).await.unwrap();
+    assert_eq!(betty.client.buddies().await.unwrap()[0].unread, 0);
+    wait_until("the laptop sees it read", || async {
+        laptop
+            .messages("Betty")
+            .await
+            .last()
+            .is_some_and(|m| m.state == MessageState::Read)
+    })
+    .await;
+    // The phone, started again, catches up with the message and its read state.
+    phone.client.start().await.unwrap();
+    wait_until("the phone sees it read too", || async {
+        phone
+            .messages("Betty")
+            .await
+            .last()
+            .is_some_and(|m| m.state == MessageState::Read && m.from_me)
+    })
+    .await;
+
+    // Betty's subscription saw the message arrive; events come in order.
+    let mut saw = Vec::new();
+    while let Some(e) = betty_events.try_next() {
+        if let Event::MessageAdded { message, .. } = e {
+            saw.push(message.text);
+        }
+    }
+    assert_eq!(saw, vec!["are you there?"]);
+    // Paging: older pages before a message id.
+    for i in 0..30 {
+        laptop.client.send("Betty", &format!("p{i}")).await.unwrap();
+    }
+    let page = laptop.client.conversation("Betty", None, 10).await.unwrap();
+    assert_eq!(page.first().map(|m| m.text.as_str()), Some("p20"));
+    let older = laptop
+        .client
+        .conversation("Betty", Some(page[0].id.clone()), 100)
+        .await
+        .unwrap();
+    assert_eq!(older.len(), 21);
+    assert_eq!(older.last().map(|m| m.text.as_str()), Some("p19"));
+    assert!(matches!(
+        laptop.client.conversation("Nobody", None, 10).await,
+        Err(clearchat_core::Error::UnknownBuddy(_))
+    ));
+    assert!(matches!(
+        laptop.client.send("Betty", "  ").await,
+        Err(clearchat_core::Error::InvalidMessage { .. })
+    ));
 }
