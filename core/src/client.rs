@@ -479,7 +479,8 @@ impl Inner {
     pub fn with_replica<T>(&self, f: impl FnOnce(&mut Replica) -> Result<T>) -> Result<T> {
         let (result, events, effects) = blocking(|| {
             let store = lock(&self.store);
-            let mut replica = Replica::new(&store.conn, self.me, self.person());
+            let mut replica =
+                Replica::new(&store.conn, self.me, self.person()).with_signer(&self.signer);
             let result = f(&mut replica);
             (
                 result,
@@ -524,6 +525,22 @@ impl Inner {
         self.with_replica(|r| r.append(&self.signer, &row, &body))
     }
 
+    /// A fresh key for `space`, sealed to every remaining member device but `removed`.
+    fn new_key_for_members(
+        &self,
+        c: &rusqlite::Connection,
+        space: &SpaceId,
+        removed: &DeviceId,
+    ) -> Result<Body> {
+        let key = SpaceKey::generate();
+        let keys = store::members(c, space)?
+            .into_iter()
+            .filter(|(m, _)| m.removed_after.is_none() && m.device != *removed)
+            .filter_map(|(m, _)| key.seal_to(&m.device, space))
+            .collect();
+        Ok(Body::KeysSealed { keys })
+    }
+
     /// Keeps my spaces consistent with my home space: my devices are members of every buddy space I am
     /// in, revoked ones are removed, spaces my buddy left are recorded as left in my home.
     fn reconcile(&self) -> Result<()> {
@@ -560,14 +577,24 @@ impl Inner {
                 for (device, name) in &home_members {
                     let in_space = members.iter().find(|(m, _)| m.device == device.device);
                     match (device.removed_after, in_space) {
-                        (None, None) => todo.push((
-                            space.id,
-                            Body::MemberAdded {
-                                device: device.device,
-                                person,
-                                name: name.clone(),
-                            },
-                        )),
+                        (None, None) => {
+                            todo.push((
+                                space.id,
+                                Body::MemberAdded {
+                                    device: device.device,
+                                    person,
+                                    name: name.clone(),
+                                },
+                            ));
+                            // A device added after a key rotation needs the later keys.
+                            let later: Vec<_> = space.keys[1..]
+                                .iter()
+                                .filter_map(|k| k.seal_to(&device.device, &space.id))
+                                .collect();
+                            if !later.is_empty() {
+                                todo.push((space.id, Body::KeysSealed { keys: later }));
+                            }
+                        }
                         (Some(_), Some((m, _))) if m.removed_after.is_none() => {
                             let (last_seq, _) = store::head(c, &space.id, &device.device)?;
                             todo.push((
@@ -576,6 +603,10 @@ impl Inner {
                                     device: device.device,
                                     last_seq,
                                 },
+                            ));
+                            todo.push((
+                                space.id,
+                                self.new_key_for_members(c, &space.id, &device.device)?,
                             ));
                         }
                         _ => {}
@@ -798,6 +829,7 @@ impl Inner {
         }
         Ok(Welcome {
             kind: SpaceKind::Home,
+            later_keys: home.keys[1..].to_vec(),
             key: home.key,
             root: home.root,
             label: home.label,
@@ -859,6 +891,7 @@ impl Inner {
         )?;
         Ok(Welcome {
             kind: SpaceKind::Buddy,
+            later_keys: Vec::new(),
             key,
             root: self.me,
             label: label.to_string(),
@@ -886,6 +919,9 @@ impl Inner {
                         &welcome.label,
                         now_ms(),
                     )?;
+                    for key in &welcome.later_keys {
+                        store::space_key_add(c, &new_home, key)?;
+                    }
                     store::meta_set(c, "person", &welcome.person.0)?;
                     store::meta_set(c, "home", &new_home.0)?;
                     tx.commit()?;
@@ -1121,6 +1157,8 @@ impl Inner {
                 device: member.device,
             },
         )?;
+        let rekey = self.new_key_for_members(&lock(&self.store).conn, &home, &member.device)?;
+        self.append(&home, rekey)?;
         Ok(())
     }
 

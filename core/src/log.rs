@@ -3,7 +3,7 @@
 
 use crate::ids::{DeviceId, Hash, MessageKey, PersonId, SpaceId};
 use crate::invite::Purpose;
-use crate::space::{SpaceKey, SpaceKind};
+use crate::space::{SealedKey, SpaceKey, SpaceKind};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
@@ -64,6 +64,10 @@ pub enum Body {
     Read { up_to: MessageKey },
     /// Buddy: the author's person removed the buddy; the space ends.
     Left,
+    /// Any space: space keys sealed to member devices (a new key after a removal, or earlier keys for a
+    /// device added later). Like `MemberAdded` and `MemberRemoved`, always sealed under the space's first
+    /// key, so every member can read it.
+    KeysSealed { keys: Vec<SealedKey> },
 }
 
 /// An entry as it travels and as it is stored: header, sealed body and signature.
@@ -74,6 +78,8 @@ pub struct Entry {
     pub seq: u64,
     pub prev: Hash,
     pub time: u64,
+    /// Which of the space's keys sealed the body.
+    pub key_id: [u8; 8],
     pub nonce: [u8; 24],
     pub sealed: Vec<u8>,
     pub sig: Vec<u8>,
@@ -99,11 +105,13 @@ struct Header<'a> {
     seq: u64,
     prev: &'a Hash,
     time: u64,
+    key_id: &'a [u8; 8],
 }
 
 impl Entry {
-    /// Seals `body` and signs a new entry of `author`'s log.
+    /// Seals `body` with `key` and signs a new entry of `author`'s log in `space`.
     pub fn create(
+        space: SpaceId,
         key: &SpaceKey,
         signer: &SigningKey,
         seq: u64,
@@ -112,10 +120,10 @@ impl Entry {
         body: &Body,
     ) -> Entry {
         let author = DeviceId(signer.verifying_key().to_bytes());
-        let space = key.space_id();
+        let key_id = key.key_id();
         let mut nonce = [0u8; 24];
         rand::thread_rng().fill_bytes(&mut nonce);
-        let header = header_bytes(&space, &author, seq, &prev, time);
+        let header = header_bytes(&space, &author, seq, &prev, time, &key_id);
         let plain = postcard::to_allocvec(body).unwrap_or_default();
         let cipher = XChaCha20Poly1305::new((&key.entry_key()).into());
         let sealed = cipher
@@ -133,6 +141,7 @@ impl Entry {
             seq,
             prev,
             time,
+            key_id,
             nonce,
             sealed,
             sig: Vec::new(),
@@ -142,7 +151,14 @@ impl Entry {
     }
 
     fn header(&self) -> Vec<u8> {
-        header_bytes(&self.space, &self.author, self.seq, &self.prev, self.time)
+        header_bytes(
+            &self.space,
+            &self.author,
+            self.seq,
+            &self.prev,
+            self.time,
+            &self.key_id,
+        )
     }
 
     /// What the author signs: header, nonce and sealed body.
@@ -207,7 +223,14 @@ impl Entry {
     }
 }
 
-fn header_bytes(space: &SpaceId, author: &DeviceId, seq: u64, prev: &Hash, time: u64) -> Vec<u8> {
+fn header_bytes(
+    space: &SpaceId,
+    author: &DeviceId,
+    seq: u64,
+    prev: &Hash,
+    time: u64,
+    key_id: &[u8; 8],
+) -> Vec<u8> {
     let header = Header {
         version: ENTRY_VERSION,
         space,
@@ -215,6 +238,7 @@ fn header_bytes(space: &SpaceId, author: &DeviceId, seq: u64, prev: &Hash, time:
         seq,
         prev,
         time,
+        key_id,
     };
     postcard::to_allocvec(&header).unwrap_or_default()
 }
@@ -252,7 +276,7 @@ mod tests {
                     text: format!("m{seq}"),
                     reply_to: None,
                 };
-                let e = Entry::create(key, s, seq, prev, seq * 10, &body);
+                let e = Entry::create(key.space_id(), key, s, seq, prev, seq * 10, &body);
                 prev = e.hash();
                 e
             })

@@ -44,9 +44,24 @@ pub struct Replica<'a> {
     changes: u64,
     /// Person names per space, for message events; cleared by `Hello`.
     names: std::collections::HashMap<(SpaceId, PersonId), String>,
+    signer: Option<&'a SigningKey>,
 }
 
 impl<'a> Replica<'a> {
+    /// Lets this replica open keys sealed to its device.
+    pub fn with_signer(mut self, signer: &'a SigningKey) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+
+    fn open_sealed(
+        &self,
+        sealed: &crate::space::SealedKey,
+        space: &SpaceId,
+    ) -> Option<crate::space::SpaceKey> {
+        crate::space::SpaceKey::open_sealed(sealed, self.signer?, space)
+    }
+
     pub fn new(conn: &'a Connection, me: DeviceId, person: PersonId) -> Self {
         Replica {
             conn,
@@ -55,6 +70,7 @@ impl<'a> Replica<'a> {
             events: Vec::new(),
             changes: 0,
             names: Default::default(),
+            signer: None,
             effects: Effects::default(),
         }
     }
@@ -76,7 +92,15 @@ impl<'a> Replica<'a> {
                 _ => 0,
             };
         let time = now_ms().max(last_time + 1);
-        let entry = Entry::create(&space.key, signer, seq + 1, prev, time, body);
+        // Membership and key deliveries travel under the first key, so a member that lacks later keys
+        // (a device added after a rotation) can still read who belongs and receive the keys.
+        let key = match body {
+            Body::KeysSealed { .. } | Body::MemberAdded { .. } | Body::MemberRemoved { .. } => {
+                &space.key
+            }
+            _ => space.current_key(),
+        };
+        let entry = Entry::create(space.id, key, signer, seq + 1, prev, time, body);
         let raw = entry.encode();
         store::entry_insert(
             self.conn,
@@ -219,22 +243,56 @@ impl<'a> Replica<'a> {
                     return Ok(consumed);
                 }
             }
-            let Ok(body) = entry.open(&space.key) else {
-                log::debug!(
-                    "refused entry {} of {}: does not open",
-                    entry.seq,
-                    author.short()
-                );
-                return Ok(consumed);
+            // An entry sealed with a key we do not hold yet is kept (the chain and signature are
+            // verified) and opened when the key arrives; one sealed with a known key must open.
+            let body = match space_now.key_by_id(&entry.key_id).map(|k| entry.open(k)) {
+                Some(Ok(body)) => Some(body),
+                Some(Err(_)) => {
+                    log::debug!(
+                        "refused entry {} of {}: does not open",
+                        entry.seq,
+                        author.short()
+                    );
+                    return Ok(consumed);
+                }
+                None => None,
             };
             let raw = entry.encode();
             let hash = Hash(Sha256::digest(&raw).into());
             store::entry_insert(self.conn, &space.id, author, entry.seq, &hash, &raw)?;
-            self.apply_body(&space_now, entry, body, member.as_ref().map(|m| m.person))?;
+            match body {
+                Some(body) => {
+                    self.apply_body(&space_now, entry, body, member.as_ref().map(|m| m.person))?
+                }
+                None => {
+                    store::unopened_add(self.conn, &space.id, author, entry.seq, &entry.key_id)?
+                }
+            }
             self.effects.grown.push((space.id, *author, entry.seq));
             consumed += 1;
         }
         Ok(consumed)
+    }
+
+    /// Applies the entries that were waiting for `key`, in log order.
+    fn open_waiting(&mut self, space_id: &SpaceId, key: &crate::space::SpaceKey) -> Result<()> {
+        let Some(space) = store::space_get(self.conn, space_id)? else {
+            return Ok(());
+        };
+        for (author, seq) in store::unopened_take(self.conn, space_id, &key.key_id())? {
+            let Some(raw) = store::entries_after(self.conn, space_id, &author, seq - 1, 1)?.pop()
+            else {
+                continue;
+            };
+            let Ok(entry) = Entry::decode(&raw) else {
+                continue;
+            };
+            if let Ok(body) = entry.open(key) {
+                let person = self.person_of(space_id, &author)?;
+                self.apply_body(&space, &entry, body, person)?;
+            }
+        }
+        Ok(())
     }
 
     /// The event view of a message just stored, built without re-reading it.
@@ -474,6 +532,17 @@ impl<'a> Replica<'a> {
                     });
                 }
             }
+            Body::KeysSealed { keys } => {
+                let me = self.me;
+                for sealed in keys.iter().filter(|k| k.device == me) {
+                    let Some(key) = self.open_sealed(sealed, &space.id) else {
+                        continue;
+                    };
+                    if store::space_key_add(c, &space.id, &key)? {
+                        self.open_waiting(&space.id, &key)?;
+                    }
+                }
+            }
             other => log::debug!("ignored a {} body out of place", body_name(&other)),
         }
         Ok(())
@@ -495,6 +564,7 @@ fn body_name(body: &Body) -> &'static str {
         Body::Message { .. } => "Message",
         Body::Read { .. } => "Read",
         Body::Left => "Left",
+        Body::KeysSealed { .. } => "KeysSealed",
     }
 }
 

@@ -2,6 +2,8 @@
 //! a key, and the membership rule that decides whose entries count.
 
 use crate::ids::{DeviceId, PersonId, SpaceId};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use hkdf::Hkdf;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
@@ -103,6 +105,61 @@ impl SpaceKey {
     pub fn beacon_key(&self) -> [u8; 32] {
         self.derive("clearchat beacon key")
     }
+    /// Names this key in entry headers, so a receiver knows which of a space's keys sealed an entry.
+    pub fn key_id(&self) -> [u8; 8] {
+        let full = self.derive("clearchat key id");
+        let mut id = [0u8; 8];
+        id.copy_from_slice(&full[..8]);
+        id
+    }
+
+    /// Seals this key to one device (X25519 on the device's Ed25519 key, then ChaCha20-Poly1305).
+    pub fn seal_to(&self, device: &DeviceId, space: &SpaceId) -> Option<SealedKey> {
+        let recipient = ed25519_dalek::VerifyingKey::from_bytes(&device.0)
+            .ok()?
+            .to_montgomery();
+        let ephemeral = x25519_dalek::StaticSecret::random_from_rng(rand::thread_rng());
+        let ephemeral_public = x25519_dalek::PublicKey::from(&ephemeral).to_bytes();
+        let shared = ephemeral.diffie_hellman(&x25519_dalek::PublicKey::from(recipient.to_bytes()));
+        let wrap = wrap_key(shared.as_bytes(), &ephemeral_public, device);
+        let cipher = ChaCha20Poly1305::new((&wrap).into());
+        let sealed = cipher
+            .encrypt(
+                &Nonce::default(),
+                Payload {
+                    msg: &self.0,
+                    aad: &space.0,
+                },
+            )
+            .ok()?;
+        Some(SealedKey {
+            device: *device,
+            ephemeral: ephemeral_public,
+            sealed,
+        })
+    }
+
+    /// Opens a key sealed to this device.
+    pub fn open_sealed(
+        sealed: &SealedKey,
+        signer: &ed25519_dalek::SigningKey,
+        space: &SpaceId,
+    ) -> Option<SpaceKey> {
+        let secret = x25519_dalek::StaticSecret::from(signer.to_scalar_bytes());
+        let shared = secret.diffie_hellman(&x25519_dalek::PublicKey::from(sealed.ephemeral));
+        let wrap = wrap_key(shared.as_bytes(), &sealed.ephemeral, &sealed.device);
+        let cipher = ChaCha20Poly1305::new((&wrap).into());
+        let plain = cipher
+            .decrypt(
+                &Nonce::default(),
+                Payload {
+                    msg: &sealed.sealed,
+                    aad: &space.0,
+                },
+            )
+            .ok()?;
+        Some(SpaceKey(plain.try_into().ok()?))
+    }
 
     /// The offer a device sends on one connection to prove it holds this key: a MAC over the
     /// connection's TLS exporter value and the sender's role. Unlinkable across connections.
@@ -117,6 +174,23 @@ impl SpaceKey {
         tag.copy_from_slice(&full[..16]);
         tag
     }
+}
+
+/// A space key sealed to one device; the nonce is zero because every wrap key is used once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SealedKey {
+    pub device: DeviceId,
+    pub ephemeral: [u8; 32],
+    pub sealed: Vec<u8>,
+}
+
+fn wrap_key(shared: &[u8; 32], ephemeral: &[u8; 32], device: &DeviceId) -> [u8; 32] {
+    let hk = Hkdf::<Sha256>::new(Some(b"clearchat key wrap"), shared);
+    let mut out = [0u8; 32];
+    let mut info = ephemeral.to_vec();
+    info.extend_from_slice(&device.0);
+    let _ = hk.expand(&info, &mut out);
+    out
 }
 
 /// HMAC-SHA256 over the concatenation of `parts`.
@@ -181,6 +255,26 @@ mod tests {
         assert_ne!(a, key.offer(&[1; 32], Role::Acceptor));
         assert_ne!(a, SpaceKey::generate().offer(&[1; 32], Role::Dialer));
         assert_ne!(key.beacon_tag(1), key.beacon_tag(2));
+    }
+
+    #[test]
+    fn keys_sealed_to_a_device_open_only_there() {
+        let key = SpaceKey::generate();
+        let space = SpaceId([5; 32]);
+        let amy = ed25519_dalek::SigningKey::generate(&mut rand::thread_rng());
+        let eve = ed25519_dalek::SigningKey::generate(&mut rand::thread_rng());
+        let amy_id = DeviceId(amy.verifying_key().to_bytes());
+        let sealed = key.seal_to(&amy_id, &space).unwrap();
+        assert_eq!(
+            SpaceKey::open_sealed(&sealed, &amy, &space),
+            Some(key.clone())
+        );
+        assert_eq!(SpaceKey::open_sealed(&sealed, &eve, &space), None);
+        assert_eq!(
+            SpaceKey::open_sealed(&sealed, &amy, &SpaceId([6; 32])),
+            None
+        );
+        assert_ne!(key.key_id(), SpaceKey::generate().key_id());
     }
 
     #[test]

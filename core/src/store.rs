@@ -13,6 +13,10 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE spaces (
     id BLOB PRIMARY KEY, kind TEXT NOT NULL, key BLOB NOT NULL, root BLOB NOT NULL,
     label TEXT NOT NULL, state TEXT NOT NULL, left_seq INTEGER, joined_at INTEGER NOT NULL);
+CREATE TABLE space_keys (space BLOB NOT NULL, key_id BLOB NOT NULL, key BLOB NOT NULL,
+    PRIMARY KEY (space, key_id));
+CREATE TABLE unopened (space BLOB NOT NULL, author BLOB NOT NULL, seq INTEGER NOT NULL,
+    key_id BLOB NOT NULL, PRIMARY KEY (space, author, seq));
 CREATE TABLE entries (
     space BLOB NOT NULL, author BLOB NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL,
     raw BLOB NOT NULL, PRIMARY KEY (space, author, seq)) WITHOUT ROWID;
@@ -40,7 +44,10 @@ CREATE TABLE peers (device BLOB NOT NULL, addr TEXT NOT NULL, seen_at INTEGER NO
 pub struct SpaceRow {
     pub id: SpaceId,
     pub kind: SpaceKind,
+    /// The space's first key: its id and every later key's delivery derive from it.
     pub key: SpaceKey,
+    /// Every key of the space this device holds, oldest first (the first is `key`).
+    pub keys: Vec<SpaceKey>,
     pub root: DeviceId,
     pub label: String,
     pub state: SpaceState,
@@ -145,6 +152,7 @@ fn space_from_row(r: &rusqlite::Row) -> rusqlite::Result<SpaceRow> {
         id: SpaceId(blob(r.get(0)?)?),
         kind: SpaceKind::parse(&kind).ok_or(rusqlite::Error::InvalidQuery)?,
         key: SpaceKey(blob(r.get(2)?)?),
+        keys: Vec::new(),
         root: DeviceId(blob(r.get(3)?)?),
         label: r.get(4)?,
         state: SpaceState::parse(&state),
@@ -171,14 +179,51 @@ pub fn space_insert(
 
 pub fn space_get(c: &Connection, id: &SpaceId) -> Result<Option<SpaceRow>> {
     let sql = format!("SELECT {SPACE_COLUMNS} FROM spaces WHERE id = ?");
-    Ok(c.query_row(&sql, [id.0], space_from_row).optional()?)
+    let row = c
+        .prepare_cached(&sql)?
+        .query_row([id.0], space_from_row)
+        .optional()?;
+    row.map(|r| with_keys(c, r)).transpose()
 }
 
 pub fn spaces(c: &Connection) -> Result<Vec<SpaceRow>> {
     let sql = format!("SELECT {SPACE_COLUMNS} FROM spaces ORDER BY joined_at, id");
     let mut stmt = c.prepare_cached(&sql)?;
     let rows = stmt.query_map([], space_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    let rows: Vec<SpaceRow> = rows.collect::<rusqlite::Result<_>>()?;
+    rows.into_iter().map(|r| with_keys(c, r)).collect()
+}
+
+fn with_keys(c: &Connection, mut row: SpaceRow) -> Result<SpaceRow> {
+    let mut stmt = c.prepare_cached("SELECT key FROM space_keys WHERE space = ? ORDER BY rowid")?;
+    let later = stmt.query_map([row.id.0], |r| Ok(SpaceKey(blob(r.get(0)?)?)))?;
+    row.keys = std::iter::once(Ok(row.key.clone()))
+        .chain(later)
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(row)
+}
+
+/// Adds a later key of a space; returns false if it was known.
+pub fn space_key_add(c: &Connection, space: &SpaceId, key: &SpaceKey) -> Result<bool> {
+    if key.space_id() == *space {
+        return Ok(false);
+    }
+    let n = c.execute(
+        "INSERT OR IGNORE INTO space_keys (space, key_id, key) VALUES (?, ?, ?)",
+        params![space.0, key.key_id(), key.0],
+    )?;
+    Ok(n > 0)
+}
+
+impl SpaceRow {
+    /// The key new entries are sealed with and offers prove: the newest.
+    pub fn current_key(&self) -> &SpaceKey {
+        self.keys.last().unwrap_or(&self.key)
+    }
+
+    pub fn key_by_id(&self, id: &[u8; 8]) -> Option<&SpaceKey> {
+        self.keys.iter().find(|k| k.key_id() == *id)
+    }
 }
 
 pub fn space_set_state(
@@ -288,6 +333,38 @@ pub fn entry_insert(
     )?;
     stmt.execute(params![space.0, author.0, seq as i64, hash.0, raw])?;
     Ok(())
+}
+
+/// Remembers an accepted entry whose body waits for a key we do not hold yet.
+pub fn unopened_add(
+    c: &Connection,
+    space: &SpaceId,
+    author: &DeviceId,
+    seq: u64,
+    key_id: &[u8; 8],
+) -> Result<()> {
+    c.execute(
+        "INSERT OR IGNORE INTO unopened (space, author, seq, key_id) VALUES (?, ?, ?, ?)",
+        params![space.0, author.0, seq as i64, key_id],
+    )?;
+    Ok(())
+}
+
+/// Takes the entries waiting for `key_id`, each log in seq order.
+pub fn unopened_take(
+    c: &Connection,
+    space: &SpaceId,
+    key_id: &[u8; 8],
+) -> Result<Vec<(DeviceId, u64)>> {
+    let mut stmt = c.prepare_cached(
+        "DELETE FROM unopened WHERE space = ? AND key_id = ? RETURNING author, seq",
+    )?;
+    let rows = stmt.query_map(params![space.0, key_id], |r| {
+        Ok((DeviceId(blob(r.get(0)?)?), r.get::<_, i64>(1)? as u64))
+    })?;
+    let mut out: Vec<(DeviceId, u64)> = rows.collect::<rusqlite::Result<_>>()?;
+    out.sort();
+    Ok(out)
 }
 
 pub fn fork_insert(

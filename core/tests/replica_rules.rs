@@ -24,7 +24,7 @@ fn dev(seed: u8, person: u8) -> Dev {
 }
 
 fn entry(key: &SpaceKey, d: &Dev, seq: u64, prev: Hash, body: Body) -> Entry {
-    Entry::create(key, &d.signer, seq, prev, now_ms(), &body)
+    Entry::create(key.space_id(), key, &d.signer, seq, prev, now_ms(), &body)
 }
 
 fn msg(text: &str) -> Body {

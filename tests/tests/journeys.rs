@@ -209,6 +209,51 @@ async fn an_unlinked_phone_receives_nothing_new() {
     })
     .await;
     assert_eq!(phone.texts("Betty").await, vec!["before"]);
+
+    // The space key was rotated: what Betty wrote after the removal is sealed with a key the phone lacks.
+    let keys_of = |d: &Device| {
+        d.client.with_store(|c| {
+            let spaces = clearchat_core::store::spaces(c).unwrap();
+            let buddy = spaces
+                .iter()
+                .find(|s| s.kind == clearchat_core::space::SpaceKind::Buddy)
+                .unwrap();
+            (
+                buddy.id,
+                buddy.keys.iter().map(|k| k.key_id()).collect::<Vec<_>>(),
+            )
+        })
+    };
+    let (space, phone_keys) = keys_of(&phone);
+    let (_, betty_keys) = keys_of(&betty);
+    assert_eq!(
+        betty_keys.len(),
+        phone_keys.len() + 1,
+        "Betty holds one new key"
+    );
+    let betty_id =
+        clearchat_core::ids::DeviceId::from_hex(&betty.client.me().unwrap().device_id).unwrap();
+    let last = betty.client.with_store(|c| {
+        let (seq, _) = clearchat_core::store::head(c, &space, &betty_id).unwrap();
+        let raw = clearchat_core::store::entries_after(c, &space, &betty_id, seq - 1, 1).unwrap();
+        clearchat_core::log::Entry::decode(&raw[0]).unwrap()
+    });
+    assert!(
+        !phone_keys.contains(&last.key_id),
+        "the phone cannot open Betty's new entries"
+    );
+
+    // A tablet linked later receives the new key and reads everything.
+    let tablet = Device::new("Amy tablet", "Amy").await;
+    tablet
+        .client
+        .redeem(&laptop.client.create_link_invite().await.unwrap().code)
+        .await
+        .unwrap();
+    wait_until("the tablet reads all three messages", || async {
+        tablet.texts("Betty").await.len() == 3
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

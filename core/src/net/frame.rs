@@ -40,6 +40,8 @@ pub enum Frame {
 pub struct Welcome {
     pub kind: SpaceKind,
     pub key: SpaceKey,
+    /// Later keys of the space, oldest first.
+    pub later_keys: Vec<SpaceKey>,
     pub root: DeviceId,
     pub label: String,
     pub person: PersonId,

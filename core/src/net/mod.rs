@@ -491,6 +491,9 @@ fn dial_targets(inner: &Inner) -> Result<Vec<(DeviceId, Vec<SocketAddr>)>> {
 }
 
 /// The spaces I offer on a connection with `peer`: live ones where the peer is not a removed member.
+/// Offers prove the space's first key, which every member holds, so a member that has not yet received a
+/// later key can still sync and receive it; removed members are kept out by membership, and later keys
+/// keep what they miss unreadable to them.
 fn offerable(inner: &Inner, peer: &DeviceId) -> Result<Vec<(SpaceId, crate::space::SpaceKey)>> {
     let store = lock(&inner.store);
     let c = &store.conn;
