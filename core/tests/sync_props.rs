@@ -153,6 +153,21 @@ fn deliver(peers: &[Peer], links: &mut [Link], key: &SpaceKey, i: usize) -> bool
     true
 }
 
+/// Keeps transmitting and delivering until nothing moves.
+fn quiesce(peers: &[Peer], links: &mut [Link], key: &SpaceKey) {
+    for _round in 0..10_000 {
+        let mut moved = false;
+        for l in 0..links.len() {
+            moved |= transmit(peers, &mut links[l]);
+            moved |= deliver(peers, links, key, l);
+        }
+        if !moved {
+            return;
+        }
+    }
+    panic!("sync did not settle");
+}
+
 fn run(n: usize, actions: Vec<Action>) {
     let (peers, mut links, key) = setup(n);
     let mut count = 0;
@@ -170,17 +185,7 @@ fn run(n: usize, actions: Vec<Action>) {
             }
         }
     }
-    // Quiesce: keep transmitting and delivering until nothing moves.
-    for _round in 0..10_000 {
-        let mut moved = false;
-        for l in 0..links.len() {
-            moved |= transmit(&peers, &mut links[l]);
-            moved |= deliver(&peers, &mut links, &key, l);
-        }
-        if !moved {
-            break;
-        }
-    }
+    quiesce(&peers, &mut links, &key);
     let expected = store::heads(&peers[0].store.conn, &key.space_id()).unwrap();
     let total: u64 = expected.iter().map(|(_, s, _)| s).sum();
     assert_eq!(
@@ -217,15 +222,6 @@ fn catch_up_of_many_entries_in_batches() {
     for n in 0..2000 {
         append(&peers, &mut links, &key, 0, n);
     }
-    for _ in 0..10_000 {
-        let mut moved = false;
-        for l in 0..links.len() {
-            moved |= transmit(&peers, &mut links[l]);
-            moved |= deliver(&peers, &mut links, &key, l);
-        }
-        if !moved {
-            break;
-        }
-    }
+    quiesce(&peers, &mut links, &key);
     assert_eq!(store::entry_count(&peers[1].store.conn).unwrap(), 2002);
 }

@@ -72,3 +72,28 @@ where
         pause = (pause * 2).min(Duration::from_millis(100));
     }
 }
+
+/// Amy (laptop + phone) and Betty, linked and buddies, all online.
+pub async fn amy_and_betty() -> (Device, Device, Device) {
+    let laptop = Device::new("Amy laptop", "Amy").await;
+    laptop.client.start().await.unwrap();
+    let phone = Device::new("Amy phone", "Amy").await;
+    let link = laptop.client.create_link_invite().await.unwrap();
+    phone.client.redeem(&link.code).await.unwrap();
+    let betty = Device::new("Betty phone", "Betty").await;
+    let invite = laptop.client.create_buddy_invite("Betty").await.unwrap();
+    betty.client.redeem(&invite.code).await.unwrap();
+    for (device, buddy) in [(&laptop, "Betty"), (&phone, "Betty"), (&betty, "Amy")] {
+        wait_until(&format!("{} lists {buddy}", device.name), || async {
+            device
+                .client
+                .buddies()
+                .await
+                .unwrap()
+                .iter()
+                .any(|b| b.name == buddy && b.online)
+        })
+        .await;
+    }
+    (laptop, phone, betty)
+}
