@@ -1,0 +1,75 @@
+//! `clearchat run`: holds the data dir, stays online, serves the control socket, prints one line per event,
+//! and goes offline cleanly on SIGINT or SIGTERM.
+
+use crate::commands::run_config;
+use crate::control::{self, Holder};
+use crate::render;
+use crate::session::{self, Session};
+use serde_json::json;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::Path;
+use tokio::signal::unix::{signal, SignalKind};
+
+pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Result<(), String> {
+    if !session::has_device(dir) {
+        // Give the same sentence as every other command.
+        Session::open(dir, run_config(listen))?;
+    }
+    let (holder, listener) = Holder::take(dir).await?;
+    let (session, mut events) = Session::open(dir, run_config(listen))?;
+    session.client.start().await.map_err(session::sentence)?;
+    let me = session.client.me().map_err(session::sentence)?;
+    let addrs: Vec<String> = session
+        .client
+        .listen_addrs()
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    if json_out {
+        println!(
+            "{}",
+            json!({"event": "started", "device_id": me.device_id, "device_name": me.device_name,
+                   "person_name": me.person_name, "listen": addrs})
+        );
+    } else {
+        println!(
+            "{} ({} of {}) is online on {}; Ctrl-C to stop",
+            me.device_name,
+            render::short(&me.device_id),
+            me.person_name,
+            addrs.join(", ")
+        );
+    }
+    let _ = std::io::stdout().flush();
+    let server = tokio::spawn(control::serve(listener, session.clone()));
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    loop {
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                let line = if json_out {
+                    render::event_json(&event).to_string()
+                } else {
+                    render::event_human(&event)
+                };
+                let mut out = std::io::stdout().lock();
+                // A closed stdout must not stop the device.
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+        }
+    }
+    server.abort();
+    session.client.stop().await.map_err(session::sentence)?;
+    drop(holder);
+    if json_out {
+        println!("{}", json!({"event": "stopped"}));
+    } else {
+        println!("offline");
+    }
+    Ok(())
+}
