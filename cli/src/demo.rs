@@ -70,8 +70,8 @@ async fn has_all(client: &Client, buddy: &str, wanted: &[String]) -> bool {
 }
 
 async fn device(dir: &tempfile::TempDir, name: &str, person: &str) -> Result<Client, String> {
-    let client =
-        Client::open_with(dir.path(), name, Config::loopback()).map_err(fail("opening a device"))?;
+    let client = Client::open_with(dir.path(), name, Config::loopback())
+        .map_err(fail("opening a device"))?;
     client
         .set_person_name(person)
         .await
@@ -85,7 +85,9 @@ pub async fn run() -> Result<(), String> {
         .map(|_| tempfile::tempdir())
         .collect::<Result<_, _>>()
         .map_err(fail("making temp dirs"))?;
-    println!("Clearchat demo: Amy's laptop, Amy's phone and Betty's phone on this machine (loopback).\n");
+    println!(
+        "Clearchat demo: Amy's laptop, Amy's phone and Betty's phone on this machine (loopback).\n"
+    );
     let mut step = Step {
         number: 0,
         started: Instant::now(),

@@ -1,0 +1,325 @@
+//! The laptop client as processes: three `clearchat run` on loopback with their own data dirs, driven only
+//! through the subcommands, through the whole story, with a `kill -9`, a restart and the catch-up; plus the demo
+//! and the exit codes of bad input. Needs the `clearchat` binary (built by `cargo test` at the workspace root).
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// The `clearchat` binary: `CARGO_BIN_EXE_clearchat`, else next to this test's `deps` dir.
+fn bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("CARGO_BIN_EXE_clearchat") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let path = dir.join("clearchat");
+    assert!(
+        path.exists(),
+        "{} is missing: build it with `cargo build -p clearchat`",
+        path.display()
+    );
+    path
+}
+
+/// A `clearchat run` process, killed on drop; its stdout lines are collected.
+struct RunGuard {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl RunGuard {
+    fn start(dir: &Path) -> RunGuard {
+        let mut child = Command::new(bin())
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["run", "--listen", "127.0.0.1:0", "--json"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start clearchat run");
+        let stdout = child.stdout.take().expect("stdout");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let guard = RunGuard { child, lines };
+        wait_until("`run` says it started", || {
+            guard
+                .lines
+                .lock()
+                .unwrap()
+                .first()
+                .is_some_and(|l| l.contains("\"started\""))
+        });
+        guard
+    }
+
+    /// `kill -9`: no chance to clean up.
+    fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn has_event(&self, name: &str) -> bool {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains(&format!("\"event\":\"{name}\"")))
+    }
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !condition() {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "timed out after {DEADLINE:?} waiting for: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn clearchat(dir: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run clearchat")
+}
+
+/// Runs a command that must succeed; returns its stdout.
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = clearchat(dir, args);
+    assert!(
+        out.status.success(),
+        "clearchat {args:?} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+fn json(dir: &Path, args: &[&str]) -> Value {
+    let text = ok(dir, args);
+    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{args:?} printed {text:?}: {e}"))
+}
+
+fn texts(dir: &Path, buddy: &str) -> Vec<String> {
+    let v = json(dir, &["messages", buddy, "--limit", "1000", "--json"]);
+    v.as_array()
+        .expect("an array")
+        .iter()
+        .map(|m| m["text"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn wait_texts(dir: &Path, buddy: &str, wanted: &[String], who: &str) {
+    wait_until(&format!("{who} has {wanted:?}"), || {
+        let have = texts(dir, buddy);
+        wanted.iter().all(|w| have.contains(w))
+    });
+}
+
+#[test]
+fn three_run_processes_tell_the_story_and_survive_kill_9() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let laptop = root.path().join("laptop");
+    let phone = root.path().join("phone");
+    let betty = root.path().join("betty");
+    ok(
+        &laptop,
+        &["init", "--name", "Amy laptop", "--person", "Amy"],
+    );
+    ok(&phone, &["init", "--name", "Amy phone"]);
+    ok(
+        &betty,
+        &["init", "--name", "Betty phone", "--person", "Betty"],
+    );
+
+    let laptop_run = RunGuard::start(&laptop);
+    let phone_run = RunGuard::start(&phone);
+    let _betty_run = RunGuard::start(&betty);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(laptop.join("control.sock"))
+            .expect("control socket")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "the control socket is owner-only");
+    }
+
+    // Link: the code comes from the running laptop through its control socket.
+    let code = ok(&laptop, &["link", "--code-only"]);
+    let code = code.trim();
+    assert_eq!(code.lines().count(), 1, "--code-only prints one line");
+    let joined = ok(&phone, &["join", code]);
+    assert!(joined.contains("Amy"), "{joined}");
+    let devices = json(&phone, &["devices", "--json"]);
+    let devices = devices.as_array().expect("devices");
+    assert_eq!(devices.len(), 2, "{devices:?}");
+    for d in devices {
+        for key in ["id", "name", "person", "me", "online", "last_seen"] {
+            assert!(d.get(key).is_some(), "device has {key}: {d}");
+        }
+        assert_eq!(d["person"], "Amy");
+    }
+    wait_until("the laptop's run reports the redemption", || {
+        laptop_run.has_event("invite_redeemed")
+    });
+
+    // Add a buddy; the phone gets Betty by itself.
+    let code = ok(&laptop, &["invite", "--name", "Betty", "--code-only"]);
+    let joined = ok(&betty, &["join", code.trim()]);
+    assert!(joined.contains("Amy"), "{joined}");
+    for (dir, buddy) in [(&laptop, "Betty"), (&phone, "Betty"), (&betty, "Amy")] {
+        wait_until(&format!("{} lists {buddy}", dir.display()), || {
+            json(dir, &["buddies", "--json"])
+                .as_array()
+                .is_some_and(|l| l.iter().any(|b| b["name"] == buddy))
+        });
+    }
+    let buddies = json(&laptop, &["buddies", "--json"]);
+    for key in ["id", "name", "online", "unread", "last_message"] {
+        assert!(buddies[0].get(key).is_some(), "buddy has {key}: {buddies}");
+    }
+
+    // Messages every way.
+    let mut expected = Vec::new();
+    for (dir, buddy, text) in [
+        (&laptop, "Betty", "laptop 1"),
+        (&phone, "Betty", "phone 1"),
+        (&betty, "Amy", "betty 1"),
+        (&laptop, "Betty", "laptop 2"),
+    ] {
+        ok(dir, &["send", buddy, text]);
+        expected.push(text.to_string());
+    }
+    wait_texts(&laptop, "Betty", &expected, "the laptop");
+    wait_texts(&phone, "Betty", &expected, "the phone");
+    wait_texts(&betty, "Amy", &expected, "Betty");
+    let on_betty = texts(&betty, "Amy");
+    let laptop_order: Vec<&String> = on_betty
+        .iter()
+        .filter(|t| t.starts_with("laptop"))
+        .collect();
+    assert_eq!(laptop_order, ["laptop 1", "laptop 2"], "oldest first");
+    wait_until("Betty's message is delivered on her side", || {
+        json(&betty, &["messages", "Amy", "--json"])
+            .as_array()
+            .is_some_and(|l| {
+                l.iter().any(|m| {
+                    m["text"] == "betty 1"
+                        && ["delivered", "read"].contains(&m["state"].as_str().unwrap_or(""))
+                })
+            })
+    });
+    let message = &json(&betty, &["messages", "Amy", "--limit", "1", "--json"])[0];
+    for key in ["id", "from", "device", "text", "sent_at", "state"] {
+        assert!(message.get(key).is_some(), "message has {key}: {message}");
+    }
+
+    // kill -9 the phone; the others talk meanwhile; it restarts and catches up.
+    phone_run.kill9();
+    for (dir, buddy, text) in [
+        (&betty, "Amy", "betty while the phone is dead 1"),
+        (&laptop, "Betty", "laptop while the phone is dead"),
+        (&betty, "Amy", "betty while the phone is dead 2"),
+    ] {
+        ok(dir, &["send", buddy, text]);
+        expected.push(text.to_string());
+    }
+    wait_texts(&laptop, "Betty", &expected, "the laptop");
+    let _phone_run = RunGuard::start(&phone);
+    wait_texts(&phone, "Betty", &expected, "the restarted phone");
+    ok(&phone, &["send", "Betty", "phone is back"]);
+    expected.push("phone is back".into());
+    wait_texts(&betty, "Amy", &expected, "Betty");
+    wait_texts(&laptop, "Betty", &expected, "the laptop");
+    drop(laptop_run);
+}
+
+#[test]
+fn commands_work_directly_on_a_data_dir_nothing_holds() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let dir = root.path().join("solo");
+    ok(&dir, &["init", "--name", "Solo laptop", "--person", "Sol"]);
+    let again = clearchat(&dir, &["init", "--name", "Again"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(json(&dir, &["buddies", "--json"]), serde_json::json!([]));
+    let devices = json(&dir, &["devices", "--json"]);
+    assert_eq!(devices[0]["name"], "Solo laptop");
+    assert_eq!(devices[0]["me"], true);
+    let code = ok(&dir, &["invite", "--name", "Someone", "--code-only"]);
+    assert_eq!(code.trim().lines().count(), 1);
+    let full = ok(&dir, &["link"]);
+    assert!(
+        full.contains('█') && full.contains('▀'),
+        "a QR code in half blocks"
+    );
+    // A stale socket from a killed holder does not confuse the next command.
+    std::fs::write(dir.join("control.sock"), b"").expect("stale socket");
+    json(&dir, &["buddies", "--json"]);
+}
+
+#[test]
+fn bad_input_gets_a_sentence_and_the_right_exit_code() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let dir = root.path().join("bad");
+    ok(&dir, &["init", "--name", "Laptop", "--person", "Amy"]);
+    let out = clearchat(&dir, &["join", "GARBAGE"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.to_lowercase().contains("invalid code"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one sentence: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+
+    let out = clearchat(&dir, &["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("clearchat: "), "{err}");
+
+    let out = clearchat(&dir, &["send", "Nobody", "hello"]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = clearchat(&root.path().join("empty"), &["buddies"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("init"));
+}
+
+#[test]
+fn demo_tells_the_story_and_exits_0() {
+    let out = Command::new(bin())
+        .arg("demo")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run clearchat demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "demo failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Every message"), "{stdout}");
+    assert!(stdout.contains(" ms"), "{stdout}");
+}
