@@ -136,7 +136,11 @@ impl Dev {
         Dev { client, dir }
     }
     async fn close(self) {
+        let t = Instant::now();
         let _ = self.client.stop().await;
+        if std::env::var_os("BENCH_DEBUG").is_some() {
+            println!("    [close {}]", ms(t.elapsed()));
+        }
         drop(self.client);
         drop(self.dir);
     }
@@ -145,6 +149,14 @@ impl Dev {
             c.query_row("SELECT count(*) FROM messages", [], |r| r.get::<_, i64>(0))
                 .unwrap_or(0) as u64
         })
+    }
+}
+
+/// Stops and removes devices concurrently (a stop() can wait up to 2 s for its endpoint to go idle).
+async fn close_all(devs: Vec<Dev>) {
+    let tasks: Vec<_> = devs.into_iter().map(|d| tokio::spawn(d.close())).collect();
+    for t in tasks {
+        let _ = t.await;
     }
 }
 
@@ -177,6 +189,7 @@ async fn lists_online(c: &Client, buddy: &str) -> bool {
 
 /// Amy's laptop (started) and Betty (started), buddies, each seeing the other online.
 async fn pair() -> (Dev, Dev) {
+    let t = Instant::now();
     let amy = Dev::new("Amy laptop", "Amy").await;
     amy.client.start().await.expect("start");
     let betty = Dev::new("Betty phone", "Betty").await;
@@ -187,6 +200,9 @@ async fn pair() -> (Dev, Dev) {
     })
     .await;
     assert!(ok, "Amy and Betty did not see each other online");
+    if std::env::var_os("BENCH_DEBUG").is_some() {
+        println!("    [pair ready {}]", ms(t.elapsed()));
+    }
     (amy, betty)
 }
 
@@ -516,6 +532,14 @@ fn child_main(args: &[String]) {
                     c.start().await.expect("start");
                     if mode == "stopped" {
                         c.stop().await.expect("stop");
+                    } else if !c.buddies().await.unwrap_or_default().is_empty() {
+                        // Wait until connected to the buddy, so the window sees a connected client.
+                        let t = Instant::now();
+                        while t.elapsed() < Duration::from_secs(10)
+                            && !c.buddies().await.unwrap_or_default().iter().any(|b| b.online)
+                        {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                        }
                     }
                 });
                 c
@@ -556,8 +580,7 @@ async fn bench_latency(o: &Opts, rep: &mut Report) -> usize {
     let (amy, betty) = pair().await;
     let (v, _, lost) = latencies(&amy.client, "Betty", &betty.client, &[], n, 20, 100).await;
     let wire = avg_entry_size(&betty.client);
-    amy.close().await;
-    betty.close().await;
+    close_all(vec![amy, betty]).await;
     let echo = quinn_echo(wire, n, 20).await;
     let (p50, p99, e50, e99) = (median(&v), pct(&v, 0.99), median(&echo), pct(&echo, 0.99));
     rep.row(o, "latency", &format!("message latency p50 ({n} msgs, 100 B text)"), ms(p50), format!("{} (quinn echo {wire} B)", ms(e50)),
@@ -601,9 +624,7 @@ async fn bench_redeem(o: &Opts, rep: &mut Report) {
         if ok {
             buddy_sync.push(t0.elapsed());
         }
-        for d in [phone, carl, amy, betty] {
-            d.close().await;
-        }
+        close_all(vec![phone, carl, amy, betty]).await;
     }
     let hs = median(&quic_handshakes(o.pick(10, 30)).await);
     let r = |d: &[Duration]| ratio(median(d).as_secs_f64(), hs.as_secs_f64());
@@ -636,8 +657,7 @@ async fn catch_up(n: usize, keep: bool) -> (Option<Duration>, Duration, Duration
         phone.client.stop().await.unwrap();
         return (ok.then_some(took), limit, seed, got, Some((phone, amy)));
     }
-    phone.close().await;
-    amy.close().await;
+    close_all(vec![phone, amy]).await;
     (ok.then_some(took), limit, seed, got, None)
 }
 
@@ -671,8 +691,7 @@ async fn bench_catchup(o: &Opts, rep: &mut Report) {
         let _ = seed;
         if let Some((phone, amy)) = kept {
             bench_memory(o, rep, &phone, n).await;
-            phone.close().await;
-            amy.close().await;
+            close_all(vec![phone, amy]).await;
         }
     }
     rep.note("catch-up seeding: real signed Betty->Amy message entries written into Amy's laptop store through \
@@ -684,7 +703,7 @@ async fn bench_catchup(o: &Opts, rep: &mut Report) {
 async fn bench_memory(o: &Opts, rep: &mut Report, phone: &Dev, n: usize) {
     println!("memory: RSS of a client holding {n} messages (child process)");
     let dir = phone.dir.path().to_str().unwrap().to_string();
-    let mut child = tokio::task::block_in_place(|| {
+    let child = tokio::task::block_in_place(|| {
         let mut c = Child::spawn(&["rss", &dir]);
         let l = c.line();
         (c, l)
@@ -741,11 +760,9 @@ async fn bench_space_latency(o: &Opts, rep: &mut Report, wire: usize) {
         if lost > 0 {
             rep.note(format!("space of {k}: {lost} of {n} messages got no event on the laptop within 10 s"));
         }
-        for p in phones {
-            p.close().await;
-        }
-        amy.close().await;
-        betty.close().await;
+        phones.push(amy);
+        phones.push(betty);
+        close_all(phones).await;
     }
 }
 
@@ -936,23 +953,34 @@ fn main() {
     let mut rep = Report { rows: vec![], notes: vec![] };
     rt.block_on(async {
         let mut wire = 250;
+        let mut lap = Instant::now();
+        let mut section = move |name: &str| {
+            println!("  [{name} took {:.1} s]", lap.elapsed().as_secs_f64());
+            lap = Instant::now();
+        };
         if o.wants("latency") {
             wire = bench_latency(&o, &mut rep).await;
+            section("latency");
         }
         if o.wants("redeem") {
             bench_redeem(&o, &mut rep).await;
+            section("redeem");
         }
         if o.wants("catchup") || o.wants("growth") || o.wants("memory") {
             bench_catchup(&o, &mut rep).await;
+            section("catchup");
         }
         if o.wants("growth") {
             bench_space_latency(&o, &mut rep, wire).await;
+            section("space latency");
         }
         if o.wants("idle") {
             bench_idle(&o, &mut rep).await;
+            section("idle");
         }
         if o.wants("paging") {
             bench_paging(&o, &mut rep).await;
+            section("paging");
         }
     });
     if o.wants("size") {
