@@ -1,0 +1,292 @@
+//! The terminal UI in a real pseudo-terminal (tmux): start it, open the link QR and decode it from the screen
+//! into a code that `join` accepts, add a buddy through the UI's control socket, send a message, see an incoming
+//! one, and quit cleanly. Needs `tmux` and the `clearchat` binary.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const DEADLINE: Duration = Duration::from_secs(60);
+
+fn bin() -> PathBuf {
+    if let Some(path) = std::env::var_os("CARGO_BIN_EXE_clearchat") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("test binary path");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let path = dir.join("clearchat");
+    assert!(
+        path.exists(),
+        "{} is missing: build it with `cargo build -p clearchat`",
+        path.display()
+    );
+    path
+}
+
+fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !condition() {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "timed out after {DEADLINE:?} waiting for: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn clearchat(dir: &Path, args: &[&str]) -> Output {
+    Command::new(bin())
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run clearchat")
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = clearchat(dir, args);
+    assert!(
+        out.status.success(),
+        "clearchat {args:?} failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// A `clearchat run` process, killed on drop.
+struct RunGuard(Child);
+
+impl RunGuard {
+    fn start(dir: &Path) -> RunGuard {
+        let mut child = Command::new(bin())
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["run", "--listen", "127.0.0.1:0", "--json"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start clearchat run");
+        let stdout = child.stdout.take().expect("stdout");
+        let started = Arc::new(Mutex::new(false));
+        let flag = started.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.contains("\"started\"") {
+                    *flag.lock().unwrap() = true;
+                }
+            }
+        });
+        let guard = RunGuard(child);
+        wait_until("`run` started", || *started.lock().unwrap());
+        guard
+    }
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A tmux server of its own with one session; killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    fn start(command: &str, width: u16, height: u16) -> Tmux {
+        let socket = format!("clearchat-test-{}", std::process::id());
+        let tmux = Tmux { socket };
+        let status = tmux
+            .cmd()
+            .args(["new-session", "-d", "-s", "ui", "-x", &width.to_string()])
+            .args(["-y", &height.to_string(), command])
+            .env("TERM", "xterm-256color")
+            .status()
+            .expect("tmux is installed (apt-get install tmux)");
+        assert!(status.success(), "tmux new-session failed");
+        tmux
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]);
+        c
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            let status = self
+                .cmd()
+                .args(["send-keys", "-t", "ui", key])
+                .status()
+                .expect("tmux send-keys");
+            assert!(status.success());
+            // A lone Escape followed at once by a key would read as Alt-key.
+            std::thread::sleep(Duration::from_millis(150));
+        }
+    }
+
+    fn type_text(&self, text: &str) {
+        let status = self
+            .cmd()
+            .args(["send-keys", "-t", "ui", "-l", text])
+            .status()
+            .expect("tmux send-keys");
+        assert!(status.success());
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    fn screen(&self) -> String {
+        let out = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", "ui"])
+            .output()
+            .expect("tmux capture-pane");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn wait_screen(&self, what: &str, condition: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            if condition(&screen) {
+                return screen;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "timed out waiting for the screen to show {what}; it shows:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").status();
+    }
+}
+
+/// Finds a QR code drawn in half blocks (light modules drawn, a quiet zone of full blocks) and decodes it.
+fn decode_qr(screen: &str) -> Option<String> {
+    let lines: Vec<Vec<char>> = screen.lines().map(|l| l.chars().collect()).collect();
+    let (top, col, width) = lines.iter().enumerate().find_map(|(i, l)| {
+        let start = l.iter().position(|&c| c == '█')?;
+        let run = l[start..].iter().take_while(|&&c| c == '█').count();
+        (run >= 29).then_some((i, start, run))
+    })?;
+    let block = |c: char| matches!(c, '█' | '▀' | '▄' | ' ');
+    let mut light: Vec<Vec<bool>> = Vec::new();
+    for line in &lines[top..] {
+        let Some(cells) = line.get(col..col + width) else {
+            break;
+        };
+        if !cells.iter().all(|&c| block(c)) || !cells.contains(&'█') {
+            break;
+        }
+        light.push(cells.iter().map(|&c| c == '█' || c == '▀').collect());
+        light.push(cells.iter().map(|&c| c == '█' || c == '▄').collect());
+    }
+    const SCALE: usize = 4;
+    let (w, h) = (width * SCALE, light.len() * SCALE);
+    let mut img = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| {
+        if light[y / SCALE][x / SCALE] {
+            255
+        } else {
+            0
+        }
+    });
+    let grids = img.detect_grids();
+    let (_, content) = grids.first()?.decode().ok()?;
+    Some(content)
+}
+
+fn texts(dir: &Path, buddy: &str) -> Vec<String> {
+    let out = ok(dir, &["messages", buddy, "--json"]);
+    let v: Value = serde_json::from_str(out.trim()).expect("json");
+    v.as_array()
+        .expect("array")
+        .iter()
+        .map(|m| m["text"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn terminal_ui_links_by_qr_chats_and_quits_cleanly() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let laptop = root.path().join("laptop");
+    let phone = root.path().join("phone");
+    let betty = root.path().join("betty");
+    ok(
+        &laptop,
+        &["init", "--name", "Amy laptop", "--person", "Amy"],
+    );
+    ok(&phone, &["init", "--name", "Amy phone"]);
+    ok(
+        &betty,
+        &["init", "--name", "Betty phone", "--person", "Betty"],
+    );
+    let _betty_run = RunGuard::start(&betty);
+
+    let exit_file = root.path().join("ui.exit");
+    let command = format!(
+        "'{}' --data-dir '{}'; echo $? > '{}'; sleep 60",
+        bin().display(),
+        laptop.display(),
+        exit_file.display()
+    );
+    let tmux = Tmux::start(&command, 160, 60);
+    tmux.wait_screen("the title", |s| s.contains("Clearchat — Amy on Amy laptop"));
+
+    // The link QR, full screen, decodes to a code `join` accepts.
+    tmux.keys(&["l"]);
+    let screen = tmux.wait_screen("the link QR", |s| {
+        s.contains("Link a device") && decode_qr(s).is_some()
+    });
+    let code = decode_qr(&screen).expect("a QR code on screen");
+    let joined = ok(&phone, &["join", &code]);
+    assert!(joined.contains("Amy"), "{joined}");
+    tmux.wait_screen("the QR closed after the link", |s| {
+        !s.contains("Link a device")
+    });
+
+    // A buddy code from the UI's control socket; Betty appears in the list.
+    let code = ok(&laptop, &["invite", "--name", "Betty", "--code-only"]);
+    ok(&betty, &["join", code.trim()]);
+    tmux.wait_screen("Betty in the buddy list", |s| s.contains("Betty"));
+
+    // Send from the input line.
+    tmux.keys(&["Enter"]);
+    tmux.type_text("hello from the terminal UI");
+    tmux.keys(&["Enter"]);
+    wait_until("Betty has the UI's message", || {
+        texts(&betty, "Amy").contains(&"hello from the terminal UI".to_string())
+    });
+    tmux.wait_screen("the message delivered", |s| s.contains("✓✓"));
+
+    // An incoming message shows up live.
+    ok(&betty, &["send", "Amy", "hello back from Betty"]);
+    tmux.wait_screen("Betty's message", |s| s.contains("hello back from Betty"));
+
+    // Help, then quit cleanly.
+    tmux.keys(&["Escape", "?"]);
+    tmux.wait_screen("the help", |s| s.contains("link a device of yours"));
+    tmux.keys(&["Escape", "q"]);
+    wait_until("the UI exits", || exit_file.exists());
+    let status = std::fs::read_to_string(&exit_file).expect("exit status");
+    assert_eq!(status.trim(), "0", "the UI exits with 0");
+    assert!(
+        !laptop.join("control.sock").exists(),
+        "the UI removes its control socket"
+    );
+    // The terminal is back: the UI's screen is gone from the pane.
+    let screen = tmux.screen();
+    assert!(!screen.contains("Buddies"), "{screen}");
+}
