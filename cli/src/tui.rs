@@ -4,10 +4,10 @@
 //! and on panic.
 
 use crate::commands::run_config;
-use crate::control::{self, Holder};
+use crate::control::{self, Access, Holder};
 use crate::render;
 use crate::session::{self, Session};
-use clearchat_core::{Buddy, Device, Event, Me, Message, MessageState, Redeemed};
+use clearchat_core::{Buddy, Client, Device, Event, Me, Message, MessageState, Redeemed};
 use ratatui::crossterm::event::{self as term, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -24,7 +24,7 @@ const TICK: Duration = Duration::from_secs(2);
 
 pub async fn run(dir: &Path) -> Result<(), String> {
     if !session::has_device(dir) {
-        Session::open(dir, run_config(None))?;
+        first_run(dir).await?;
     }
     let (holder, listener) = Holder::take(dir).await?;
     let (session, events) = Session::open(dir, run_config(None))?;
@@ -42,17 +42,53 @@ pub async fn run(dir: &Path) -> Result<(), String> {
     result
 }
 
+/// No device yet: asks for the names on the terminal and creates it.
+async fn first_run(dir: &Path) -> Result<(), String> {
+    use std::io::{IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        // Not interactive: the same sentence as every other command.
+        Session::open(dir, run_config(None))?;
+    }
+    let ask = |question: &str| -> Result<String, String> {
+        print!("{question}");
+        let _ = std::io::stdout().flush();
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| format!("cannot read the terminal: {e}"))?;
+        Ok(line.trim().to_string())
+    };
+    println!(
+        "Welcome to Clearchat. This creates a device in {}.",
+        dir.display()
+    );
+    let mut device = ask("Name of this device (e.g. Amy laptop): ")?;
+    if device.is_empty() {
+        device = "laptop".into();
+    }
+    let person =
+        ask("Your name (leave empty if you will link this device to one you already have): ")?;
+    let Access::Direct(_lock) = control::acquire(dir).await? else {
+        return Err(format!("{} is in use by another clearchat", dir.display()));
+    };
+    let client = Client::open_with(dir, &device, run_config(None)).map_err(session::sentence)?;
+    if !person.is_empty() {
+        client
+            .set_person_name(&person)
+            .await
+            .map_err(session::sentence)?;
+    }
+    Ok(())
+}
+
 /// Terminal input on its own thread (crossterm reads block).
 fn spawn_key_reader() -> mpsc::UnboundedReceiver<term::Event> {
     let (tx, rx) = mpsc::unbounded_channel();
-    std::thread::spawn(move || loop {
-        match term::read() {
-            Ok(event) => {
-                if tx.send(event).is_err() {
-                    break;
-                }
+    std::thread::spawn(move || {
+        while let Ok(event) = term::read() {
+            if tx.send(event).is_err() {
+                break;
             }
-            Err(_) => break,
         }
     });
     rx

@@ -71,6 +71,27 @@ impl RunGuard {
         let _ = self.child.wait();
     }
 
+    /// SIGTERM: the process goes offline, removes its socket and exits 0.
+    fn terminate_cleanly(mut self, dir: &Path) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(start.elapsed() < DEADLINE, "run did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "run exits 0 on SIGTERM: {status}");
+        assert!(!dir.join("control.sock").exists(), "run removes its socket");
+        wait_until("run says it stopped", || self.has_event("stopped"));
+    }
+
     fn has_event(&self, name: &str) -> bool {
         self.lines
             .lock()
@@ -257,7 +278,7 @@ fn three_run_processes_tell_the_story_and_survive_kill_9() {
     expected.push("phone is back".into());
     wait_texts(&betty, "Amy", &expected, "Betty");
     wait_texts(&laptop, "Betty", &expected, "the laptop");
-    drop(laptop_run);
+    laptop_run.terminate_cleanly(&laptop);
 }
 
 #[test]
