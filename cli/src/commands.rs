@@ -182,7 +182,11 @@ async fn init(dir: &Path, name: &str, person: Option<&str>) -> Result<(), String
 
 async fn invite(device: &Device, req: Request, wait: bool, code_only: bool) -> Result<(), String> {
     let link = matches!(req, Request::Link);
-    let buddies_before = count(device, Request::Buddies).await;
+    let buddies_before = device
+        .call(Request::Buddies)
+        .await
+        .map(|v| ids(&v))
+        .unwrap_or_default();
     let v = device.call(req).await?;
     let code = v["code"].as_str().unwrap_or_default();
     if code_only {
@@ -205,36 +209,51 @@ async fn invite(device: &Device, req: Request, wait: bool, code_only: bool) -> R
         let r = device.call(Request::WaitRedeemed { after }).await?;
         let by = r["by_device"].as_str().unwrap_or_default();
         if device.is_direct() {
-            settle(device, link, by, buddies_before).await;
+            settle(device, link, by, &buddies_before).await;
         }
         println!("redeemed by device {}", render::short(by));
     }
     Ok(())
 }
 
-fn count_of(v: &Value) -> usize {
-    v.as_array().map_or(0, Vec::len)
+fn ids(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|l| {
+            l.iter()
+                .filter_map(|x| x["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
-async fn count(device: &Device, req: Request) -> usize {
-    device.call(req).await.map_or(0, |v| count_of(&v))
-}
-
-/// A direct device about to go offline after its invite was redeemed: waits (with a deadline) for the first
-/// sync with the new device or buddy, so it has what it needs.
-async fn settle(device: &Device, link: bool, by: &str, buddies_before: usize) {
+/// A direct device about to go offline after its invite was redeemed: stays online (with a deadline) until
+/// the new device or buddy has connected and left again, so the redeemer finishes its first sync.
+async fn settle(device: &Device, link: bool, by: &str, buddies_before: &[String]) {
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut seen_online = false;
     while tokio::time::Instant::now() < deadline {
-        let done = if link {
-            device.call(Request::Devices).await.is_ok_and(|v| {
-                v.as_array()
-                    .is_some_and(|l| l.iter().any(|d| d["id"].as_str() == Some(by)))
-            })
+        let req = if link {
+            Request::Devices
         } else {
-            count(device, Request::Buddies).await > buddies_before
+            Request::Buddies
         };
-        if done {
-            return;
+        let online = device.call(req).await.ok().and_then(|v| {
+            v.as_array()?
+                .iter()
+                .find(|x| {
+                    let id = x["id"].as_str().unwrap_or_default();
+                    if link {
+                        id == by
+                    } else {
+                        !buddies_before.iter().any(|b| b == id)
+                    }
+                })
+                .and_then(|x| x["online"].as_bool())
+        });
+        match online {
+            Some(true) => seen_online = true,
+            Some(false) if seen_online => return,
+            _ => {}
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
