@@ -182,11 +182,6 @@ async fn init(dir: &Path, name: &str, person: Option<&str>) -> Result<(), String
 
 async fn invite(device: &Device, req: Request, wait: bool, code_only: bool) -> Result<(), String> {
     let link = matches!(req, Request::Link);
-    let buddies_before = device
-        .call(Request::Buddies)
-        .await
-        .map(|v| ids(&v))
-        .unwrap_or_default();
     let v = device.call(req).await?;
     let code = v["code"].as_str().unwrap_or_default();
     if code_only {
@@ -208,55 +203,15 @@ async fn invite(device: &Device, req: Request, wait: bool, code_only: bool) -> R
         let after = v["redeemed_before"].as_u64().unwrap_or(0) as usize;
         let r = device.call(Request::WaitRedeemed { after }).await?;
         let by = r["by_device"].as_str().unwrap_or_default();
-        if device.is_direct() {
-            settle(device, link, by, &buddies_before).await;
+        if let Device::Direct { session, .. } = device {
+            // Stay online until the redeemer has finished its first sync and left.
+            session
+                .wait_gone(by, std::time::Duration::from_secs(10))
+                .await;
         }
         println!("redeemed by device {}", render::short(by));
     }
     Ok(())
-}
-
-fn ids(v: &Value) -> Vec<String> {
-    v.as_array()
-        .map(|l| {
-            l.iter()
-                .filter_map(|x| x["id"].as_str().map(String::from))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// A direct device about to go offline after its invite was redeemed: stays online (with a deadline) until
-/// the new device or buddy has connected and left again, so the redeemer finishes its first sync.
-async fn settle(device: &Device, link: bool, by: &str, buddies_before: &[String]) {
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    let mut seen_online = false;
-    while tokio::time::Instant::now() < deadline {
-        let req = if link {
-            Request::Devices
-        } else {
-            Request::Buddies
-        };
-        let online = device.call(req).await.ok().and_then(|v| {
-            v.as_array()?
-                .iter()
-                .find(|x| {
-                    let id = x["id"].as_str().unwrap_or_default();
-                    if link {
-                        id == by
-                    } else {
-                        !buddies_before.iter().any(|b| b == id)
-                    }
-                })
-                .and_then(|x| x["online"].as_bool())
-        });
-        match online {
-            Some(true) => seen_online = true,
-            Some(false) if seen_online => return,
-            _ => {}
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
 }
 
 /// The listen address of `run`: loopback ones turn LAN discovery off.

@@ -57,6 +57,8 @@ pub struct Redemption {
 pub struct Session {
     pub client: Client,
     redeemed: watch::Sender<Vec<Redemption>>,
+    /// Devices that went offline since the session opened.
+    gone: watch::Sender<Vec<String>>,
 }
 
 /// Whether `dir` holds a device already.
@@ -89,7 +91,12 @@ impl Session {
     pub fn wrap(client: Client) -> (Arc<Session>, mpsc::UnboundedReceiver<Event>) {
         let mut sub = client.subscribe();
         let (redeemed, _) = watch::channel(Vec::new());
-        let session = Arc::new(Session { client, redeemed });
+        let (gone, _) = watch::channel(Vec::new());
+        let session = Arc::new(Session {
+            client,
+            redeemed,
+            gone,
+        });
         let (tx, rx) = mpsc::unbounded_channel();
         let weak = Arc::downgrade(&session);
         tokio::spawn(async move {
@@ -102,6 +109,10 @@ impl Session {
                             by_device: by_device.clone(),
                         })
                     });
+                }
+                if let Event::PeerOffline { device_id } = &event {
+                    let Some(session) = weak.upgrade() else { break };
+                    session.gone.send_modify(|v| v.push(device_id.clone()));
                 }
                 let _ = tx.send(event);
             }
@@ -210,6 +221,13 @@ impl Session {
                 Ok(Value::Null)
             }
         }
+    }
+
+    /// Waits (with a deadline) until `device` has been connected and went offline again.
+    pub async fn wait_gone(&self, device: &str, deadline: Duration) {
+        let mut rx = self.gone.subscribe();
+        let _ =
+            tokio::time::timeout(deadline, rx.wait_for(|v| v.iter().any(|d| d == device))).await;
     }
 
     /// After a redeem: waits (with a deadline) until the first sync shows its result here.

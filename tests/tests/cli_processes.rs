@@ -299,6 +299,32 @@ fn commands_work_directly_on_a_data_dir_nothing_holds() {
         full.contains('█') && full.contains('▀'),
         "a QR code in half blocks"
     );
+    // `link --wait` on a dir nothing holds goes online itself and returns once the code is redeemed.
+    let other = root.path().join("other");
+    ok(&other, &["init", "--name", "Sol phone"]);
+    let mut waiting = Command::new(bin())
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["link", "--wait", "--code-only"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("link --wait");
+    let mut reader = BufReader::new(waiting.stdout.take().expect("stdout"));
+    let mut code = String::new();
+    reader.read_line(&mut code).expect("the code line");
+    let joined = ok(&other, &["join", code.trim()]);
+    assert!(joined.contains("Sol"), "{joined}");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).expect("the rest");
+    assert!(waiting.wait().expect("wait").success());
+    assert!(rest.contains("redeemed"), "{rest}");
+    assert_eq!(
+        json(&other, &["devices", "--json"])
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
+
     // A stale socket from a killed holder does not confuse the next command.
     std::fs::write(dir.join("control.sock"), b"").expect("stale socket");
     json(&dir, &["buddies", "--json"]);
