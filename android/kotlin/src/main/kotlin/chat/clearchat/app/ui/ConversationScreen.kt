@@ -1,0 +1,85 @@
+// One conversation: bubbles (mine right), delivery state under my messages, a "Read" marker, and the composer.
+package chat.clearchat.app.ui
+
+import androidx.compose.foundation.background
+import androidx.compose.foundation.layout.Arrangement
+import androidx.compose.foundation.layout.Column
+import androidx.compose.foundation.layout.Row
+import androidx.compose.foundation.layout.fillMaxSize
+import androidx.compose.foundation.layout.fillMaxWidth
+import androidx.compose.foundation.layout.padding
+import androidx.compose.foundation.layout.widthIn
+import androidx.compose.foundation.lazy.LazyColumn
+import androidx.compose.foundation.lazy.items
+import androidx.compose.foundation.shape.RoundedCornerShape
+import androidx.compose.material3.Button
+import androidx.compose.material3.MaterialTheme
+import androidx.compose.material3.OutlinedTextField
+import androidx.compose.material3.Surface
+import androidx.compose.material3.Text
+import androidx.compose.runtime.Composable
+import androidx.compose.ui.Alignment
+import androidx.compose.ui.Modifier
+import androidx.compose.ui.unit.dp
+import chat.clearchat.app.ConversationState
+import chat.clearchat.app.MessageRow
+import java.time.ZoneId
+
+@Composable
+fun ConversationScreen(
+    state: ConversationState,
+    onDraft: (String) -> Unit = {},
+    onSend: () -> Unit = {},
+    zone: ZoneId = ZoneId.systemDefault(),
+) {
+    Surface(Modifier.fillMaxSize()) {
+        Column(Modifier.fillMaxSize()) {
+            Row(Modifier.padding(16.dp), verticalAlignment = Alignment.CenterVertically) {
+                OnlineDot(state.online)
+                Text(
+                    "  ${state.buddyName}",
+                    style = MaterialTheme.typography.headlineSmall,
+                )
+                Text(
+                    if (state.online) "  online" else "  away",
+                    style = MaterialTheme.typography.labelMedium,
+                    color = MaterialTheme.colorScheme.onSurfaceVariant,
+                )
+            }
+            state.error?.let { Text(it, color = MaterialTheme.colorScheme.error, modifier = Modifier.padding(16.dp)) }
+            val marker = state.readMarker
+            LazyColumn(Modifier.weight(1f).padding(horizontal = 12.dp), verticalArrangement = Arrangement.spacedBy(6.dp)) {
+                items(state.messages, key = { it.id }) { m -> Bubble(m, showState = m.fromMe && (m.id == marker || m.state != chat.clearchat.core.MessageState.READ), zone) }
+            }
+            Row(Modifier.fillMaxWidth().padding(12.dp), verticalAlignment = Alignment.CenterVertically) {
+                OutlinedTextField(
+                    value = state.draft,
+                    onValueChange = onDraft,
+                    modifier = Modifier.weight(1f),
+                    placeholder = { Text("Message") },
+                    isError = state.draftError != null,
+                    supportingText = state.draftError?.let { { Text(it) } },
+                )
+                Button(onClick = onSend, enabled = state.canSend, modifier = Modifier.padding(start = 8.dp)) { Text("Send") }
+            }
+        }
+    }
+}
+
+@Composable
+private fun Bubble(m: MessageRow, showState: Boolean, zone: ZoneId) {
+    Column(Modifier.fillMaxWidth(), horizontalAlignment = if (m.fromMe) Alignment.End else Alignment.Start) {
+        Text(
+            m.text,
+            modifier = Modifier
+                .widthIn(max = 280.dp)
+                .background(
+                    if (m.fromMe) MaterialTheme.colorScheme.primaryContainer else MaterialTheme.colorScheme.secondaryContainer,
+                    RoundedCornerShape(14.dp),
+                )
+                .padding(horizontal = 12.dp, vertical = 8.dp),
+        )
+        val meta = timeLabel(m.sentAtMs, zone) + if (showState) " · ${m.stateLabel}" else ""
+        Text(meta, style = MaterialTheme.typography.labelSmall, color = MaterialTheme.colorScheme.onSurfaceVariant)
+    }
+}

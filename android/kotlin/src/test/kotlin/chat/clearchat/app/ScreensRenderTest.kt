@@ -1,0 +1,104 @@
+// Renders the buddies, conversation and add-buddy screens with real core data to PNG (Compose desktop + Skia),
+// into target/screens/, so a person can look at them.
+package chat.clearchat.app
+
+import androidx.compose.ui.ImageComposeScene
+import androidx.compose.ui.unit.Density
+import chat.clearchat.app.ui.AddBuddyScreen
+import chat.clearchat.app.ui.BuddiesScreen
+import chat.clearchat.app.ui.ClearchatTheme
+import chat.clearchat.app.ui.ConversationScreen
+import chat.clearchat.core.ClearchatClient
+import chat.clearchat.core.MessageState
+import androidx.compose.runtime.Composable
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.runBlocking
+import org.jetbrains.skia.EncodedImageFormat
+import org.junit.jupiter.api.AfterEach
+import org.junit.jupiter.api.Assertions.assertTrue
+import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.io.TempDir
+import java.nio.file.Files
+import java.nio.file.Path
+import java.nio.file.Paths
+import java.time.ZoneOffset
+
+class ScreensRenderTest {
+    @TempDir
+    lateinit var dir: Path
+    private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
+    private val clients = mutableListOf<ClearchatClient>()
+    private val out: Path = Paths.get("target", "screens")
+
+    @AfterEach
+    fun tearDown() {
+        scope.cancel()
+        clients.forEach { it.close() }
+    }
+
+    private suspend fun person(name: String): ClearchatClient =
+        ClearchatClient.openLoopback(dir.resolve(name).toString(), "$name-phone").also {
+            clients += it
+            it.start()
+            it.setPersonName(name)
+        }
+
+    private fun png(name: String, content: @Composable () -> Unit): Path {
+        Files.createDirectories(out)
+        val scene = ImageComposeScene(width = 400, height = 720, density = Density(1f)) { ClearchatTheme(content) }
+        try {
+            scene.render() // first frame lays out; the second draws after any effects settled
+            val image = scene.render(16_000_000L)
+            val bytes = image.encodeToData(EncodedImageFormat.PNG)!!.bytes
+            val file = out.resolve("$name.png")
+            Files.write(file, bytes)
+            assertTrue(bytes.size > 2_000, "$file looks empty")
+            println("rendered ${file.toAbsolutePath()}")
+            return file
+        } finally {
+            scene.close()
+        }
+    }
+
+    @Test
+    fun renderScreensWithRealData() = runBlocking {
+        val amy = person("Amy")
+        val betty = person("Betty")
+        val carol = person("Carol")
+
+        val amyAdd = AddBuddyViewModel(amy, scope, label = "friends")
+        val code = amyAdd.state.await("Amy's code") { it.code != null }.code!!
+        for (who in listOf(betty, carol)) {
+            val r = RedeemViewModel(who, scope, initialCode = if (who === betty) code.uri else null)
+            if (who === carol) r.scanned(AddBuddyViewModel(amy, scope).state.await("2nd code") { it.code != null }.code!!.text)
+            r.state.await("redeem", 60) { it.result != null || it.error != null }.also { assertTrue(it.error == null, it.error) }
+        }
+        val amyBuddies = BuddiesViewModel(amy, scope)
+        val rows = amyBuddies.state.await("two buddies") { it.buddies.size == 2 }.buddies
+        val bettyId = rows.first { it.name == "Betty" }.id
+        val amyIdAtBetty = BuddiesViewModel(betty, scope).state.await("Amy at Betty") { it.buddies.size == 1 }.buddies[0].id
+
+        val amyChat = ConversationViewModel(amy, scope, bettyId)
+        val bettyChat = ConversationViewModel(betty, scope, amyIdAtBetty)
+        amyChat.state.await("loaded") { !it.loading }
+        amyChat.setDraft("Hi Betty! Lunch tomorrow?"); amyChat.send()
+        bettyChat.state.await("at Betty") { it.messages.size == 1 }
+        bettyChat.visible = true
+        amyChat.state.await("read") { it.readMarker != null }
+        bettyChat.setDraft("Yes! 12:30 at the usual place?"); bettyChat.send()
+        amyChat.state.await("answer") { it.messages.size == 2 }
+        amyChat.setDraft("Perfect, see you there"); amyChat.send()
+        amyChat.state.await("third") { s -> s.messages.size == 3 && s.messages.last().state != MessageState.PENDING }
+        amyChat.setDraft("Bring the photos")
+
+        val buddies = amyBuddies.state.await("Betty's answer in the list") { s -> s.buddies.any { it.unread > 0 || it.lastFromMe } }
+        val utc = ZoneOffset.UTC
+        png("buddies") { BuddiesScreen(buddies, zone = utc) }
+        png("conversation") { ConversationScreen(amyChat.state.value, zone = utc) }
+        png("add-buddy") { AddBuddyScreen(amyAdd.state.value) }
+        Unit
+    }
+}
