@@ -26,14 +26,18 @@ pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Resu
         .iter()
         .map(|a| a.to_string())
         .collect();
+    let mut out = std::io::stdout();
+    // A closed stdout must not stop (or crash) the device.
     if json_out {
-        println!(
+        let _ = writeln!(
+            out,
             "{}",
             json!({"event": "started", "device_id": me.device_id, "device_name": me.device_name,
                    "person_name": me.person_name, "listen": addrs})
         );
     } else {
-        println!(
+        let _ = writeln!(
+            out,
             "{} ({} of {}) is online on {}; Ctrl-C to stop",
             me.device_name,
             render::short(&me.device_id),
@@ -41,7 +45,7 @@ pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Resu
             addrs.join(", ")
         );
     }
-    let _ = std::io::stdout().flush();
+    let _ = out.flush();
     let server = tokio::spawn(control::serve(listener, session.clone()));
     let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
     let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
@@ -54,8 +58,6 @@ pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Resu
                 } else {
                     render::event_human(&event)
                 };
-                let mut out = std::io::stdout().lock();
-                // A closed stdout must not stop the device.
                 let _ = writeln!(out, "{line}");
                 let _ = out.flush();
             }
@@ -66,10 +68,11 @@ pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Resu
     server.abort();
     session.client.stop().await.map_err(session::sentence)?;
     drop(holder);
-    if json_out {
-        println!("{}", json!({"event": "stopped"}));
+    let _ = if json_out {
+        writeln!(out, "{}", json!({"event": "stopped"}))
     } else {
-        println!("offline");
-    }
+        writeln!(out, "offline")
+    };
+    let _ = out.flush();
     Ok(())
 }
