@@ -21,6 +21,13 @@ import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.io.TempDir
+import com.google.zxing.BinaryBitmap
+import com.google.zxing.DecodeHintType
+import com.google.zxing.RGBLuminanceSource
+import com.google.zxing.common.HybridBinarizer
+import com.google.zxing.qrcode.QRCodeReader
+import org.junit.jupiter.api.Assertions.assertEquals
+import javax.imageio.ImageIO
 import java.nio.file.Files
 import java.nio.file.Path
 import java.nio.file.Paths
@@ -98,7 +105,13 @@ class ScreensRenderTest {
         val utc = ZoneOffset.UTC
         png("buddies") { BuddiesScreen(buddies, zone = utc) }
         png("conversation") { ConversationScreen(amyChat.state.value, zone = utc) }
-        png("add-buddy") { AddBuddyScreen(amyAdd.state.value) }
+        val qrPng = png("add-buddy") { AddBuddyScreen(amyAdd.state.value) }
+        // A scanner reads the drawn QR code back as the invite URI.
+        val img = ImageIO.read(qrPng.toFile())
+        val pixels = img.getRGB(0, 0, img.width, img.height, null, 0, img.width)
+        val bitmap = BinaryBitmap(HybridBinarizer(RGBLuminanceSource(img.width, img.height, pixels)))
+        val decoded = QRCodeReader().decode(bitmap, mapOf(DecodeHintType.TRY_HARDER to true)).text
+        assertEquals(amyAdd.state.value.code!!.uri, decoded)
         Unit
     }
 }
