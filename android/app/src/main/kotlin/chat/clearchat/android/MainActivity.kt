@@ -191,7 +191,7 @@ private fun Onboarding(s: AppState) {
                 Button(vm::submitDeviceName, enabled = !st.busy) { Text("Next") }
             }
             OnboardingStep.CHOOSE -> {
-                Button({ vm.chooseLink(s.nav.pendingCode) }, Modifier.fillMaxWidth()) { Text("Link to my laptop") }
+                Button({ vm.chooseLink() }, Modifier.fillMaxWidth()) { Text("Link to my laptop") }
                 OutlinedButton(vm::chooseNewPerson, Modifier.fillMaxWidth()) { Text("Start as a new person") }
             }
             OnboardingStep.LINK -> vm.redeem?.let { ScanScreen(it, "Scan the code on your laptop") }
