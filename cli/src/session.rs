@@ -206,7 +206,7 @@ impl Session {
                                 "person": d.person,
                                 "me": d.me,
                                 "online": d.online,
-                                "last_seen": Value::Null,
+                                "last_seen": d.last_seen,
                             })
                         })
                         .collect(),

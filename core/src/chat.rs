@@ -75,6 +75,8 @@ pub struct Device {
     pub me: bool,
     pub online: bool,
     pub revoked: bool,
+    /// When this device was last connected to us, in seconds since the epoch (now, if online).
+    pub last_seen: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -290,6 +292,11 @@ pub fn devices(
             me: m.device == *me,
             online: m.device == *me || online.contains(&m.device),
             revoked: m.removed_after.is_some(),
+            last_seen: if m.device == *me || online.contains(&m.device) {
+                Some(crate::ids::now_ms() / 1000)
+            } else {
+                store::peer_last_seen(c, &m.device).ok().flatten()
+            },
         })
         .collect())
 }

@@ -922,6 +922,8 @@ impl Inner {
                     for key in &welcome.later_keys {
                         store::space_key_add(c, &new_home, key)?;
                     }
+                    // Known at once from the welcome; the inviter's Hello confirms it on sync.
+                    store::person_set_name(c, &new_home, &welcome.person, &welcome.person_name)?;
                     store::meta_set(c, "person", &welcome.person.0)?;
                     store::meta_set(c, "home", &new_home.0)?;
                     tx.commit()?;

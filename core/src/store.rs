@@ -734,6 +734,20 @@ pub fn peer_addr_add(
     Ok(())
 }
 
+/// When a device was last connected to us (seconds since the epoch).
+pub fn peer_last_seen(c: &Connection, device: &DeviceId) -> Result<Option<u64>> {
+    let mut stmt = c.prepare_cached("SELECT value FROM meta WHERE key = ?")?;
+    let key = format!("seen:{device}");
+    let row = stmt
+        .query_row([key], |r| r.get::<_, Vec<u8>>(0))
+        .optional()?;
+    Ok(row.and_then(|v| v.try_into().ok()).map(u64::from_be_bytes))
+}
+
+pub fn peer_seen(c: &Connection, device: &DeviceId, now: u64) -> Result<()> {
+    meta_set(c, &format!("seen:{device}"), &now.to_be_bytes())
+}
+
 /// Known addresses of a device, most recently seen first.
 pub fn peer_addrs(c: &Connection, device: &DeviceId) -> Result<Vec<std::net::SocketAddr>> {
     let mut stmt =

@@ -188,6 +188,7 @@ pub struct Device {
     pub me: bool,
     pub online: bool,
     pub revoked: bool,
+    pub last_seen_secs: Option<u64>,
 }
 
 impl From<core::Device> for Device {
@@ -199,6 +200,7 @@ impl From<core::Device> for Device {
             me: d.me,
             online: d.online,
             revoked: d.revoked,
+            last_seen_secs: d.last_seen,
         }
     }
 }

@@ -160,7 +160,8 @@ impl Net {
     }
 
     pub async fn wait_closed(&self) {
-        let _ = tokio::time::timeout(Duration::from_secs(2), self.endpoint.wait_idle()).await;
+        // Close frames are already sent; give them a moment to leave, not the full drain period.
+        let _ = tokio::time::timeout(Duration::from_millis(200), self.endpoint.wait_idle()).await;
     }
 
     pub fn connected(&self) -> Vec<DeviceId> {
@@ -640,6 +641,8 @@ async fn drive(
             crate::ids::now_ms() / 1000,
         )
     });
+    let _ =
+        blocking(|| store::peer_seen(&lock(&inner.store).conn, &peer, crate::ids::now_ms() / 1000));
     let newly_online = lock(&inner.online).insert(peer);
     if newly_online {
         inner.emit(vec![crate::chat::Event::PeerOnline {
@@ -662,6 +665,8 @@ async fn drive(
         &mut cmds,
     )
     .await;
+    let _ =
+        blocking(|| store::peer_seen(&lock(&inner.store).conn, &peer, crate::ids::now_ms() / 1000));
     if net.unregister(&peer, conn_id) && lock(&inner.online).remove(&peer) {
         inner.emit(vec![crate::chat::Event::PeerOffline {
             device_id: peer.to_hex(),
