@@ -17,6 +17,7 @@ async fn link_add_buddy_and_talk_from_every_device() {
             person_name: "Amy".into()
         }
     );
+    assert_eq!(phone.client.me().unwrap().person_name, "Amy", "known at once");
     wait_until("the phone sees both of Amy's devices", || async {
         phone.client.devices().await.unwrap().len() == 2
     })
