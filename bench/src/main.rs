@@ -66,7 +66,16 @@ struct Report {
 }
 
 impl Report {
-    fn row(&mut self, opts: &Opts, only: &str, measure: &str, ours: String, limit: String, ratio: String, budget: &str) {
+    fn row(
+        &mut self,
+        opts: &Opts,
+        only: &str,
+        measure: &str,
+        ours: String,
+        limit: String,
+        ratio: String,
+        budget: &str,
+    ) {
         println!("  {measure}: ours {ours} | limit {limit} | ratio {ratio} | budget {budget}");
         self.rows.push(Row {
             measure: measure.into(),
@@ -193,7 +202,11 @@ async fn pair() -> (Dev, Dev) {
     let amy = Dev::new("Amy laptop", "Amy").await;
     amy.client.start().await.expect("start");
     let betty = Dev::new("Betty phone", "Betty").await;
-    let invite = amy.client.create_buddy_invite("Betty").await.expect("invite");
+    let invite = amy
+        .client
+        .create_buddy_invite("Betty")
+        .await
+        .expect("invite");
     betty.client.redeem(&invite.code).await.expect("redeem");
     let ok = wait_for(DEADLINE, Duration::from_millis(5), || async {
         lists_online(&amy.client, "Betty").await && lists_online(&betty.client, "Amy").await
@@ -283,9 +296,11 @@ fn keys() -> (SigningKey, SigningKey) {
 
 /// A loopback QUIC server with our TLS config that echoes every bidirectional stream.
 fn echo_server(key: &SigningKey) -> quinn::Endpoint {
-    let server =
-        quinn::Endpoint::server(tls::server_config(key).expect("server config"), ([127, 0, 0, 1], 0).into())
-            .expect("server endpoint");
+    let server = quinn::Endpoint::server(
+        tls::server_config(key).expect("server config"),
+        ([127, 0, 0, 1], 0).into(),
+    )
+    .expect("server endpoint");
     let ep = server.clone();
     tokio::spawn(async move {
         while let Some(incoming) = ep.accept().await {
@@ -320,7 +335,8 @@ async fn quinn_echo(size: usize, n: usize, warm: usize) -> Vec<Duration> {
     let (sk, ck) = keys();
     let server = echo_server(&sk);
     let client = client_endpoint();
-    let config = tls::client_config(&ck, Some(sk.verifying_key().to_bytes())).expect("client config");
+    let config =
+        tls::client_config(&ck, Some(sk.verifying_key().to_bytes())).expect("client config");
     let conn = client
         .connect_with(config, server.local_addr().unwrap(), "clearchat")
         .expect("connect")
@@ -348,7 +364,8 @@ async fn quic_handshakes(n: usize) -> Vec<Duration> {
     let (sk, ck) = keys();
     let server = echo_server(&sk);
     let client = client_endpoint();
-    let config = tls::client_config(&ck, Some(sk.verifying_key().to_bytes())).expect("client config");
+    let config =
+        tls::client_config(&ck, Some(sk.verifying_key().to_bytes())).expect("client config");
     let addr = server.local_addr().unwrap();
     let mut v = Vec::new();
     for i in 0..n + 2 {
@@ -372,7 +389,10 @@ async fn quic_handshakes(n: usize) -> Vec<Duration> {
 
 /// Inserts `n` rows of `size` bytes, one transaction per 500 rows, WAL, synchronous=NORMAL. Returns the time.
 fn sqlite_batched(n: usize, size: usize) -> Duration {
-    let dir = tempfile::Builder::new().prefix("clearchat-bench-sql-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("clearchat-bench-sql-")
+        .tempdir()
+        .unwrap();
     let conn = rusqlite::Connection::open(dir.path().join("limit.db")).unwrap();
     conn.pragma_update(None, "journal_mode", "WAL").unwrap();
     conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
@@ -390,12 +410,15 @@ fn sqlite_batched(n: usize, size: usize) -> Duration {
         let tx = conn.unchecked_transaction().unwrap();
         {
             let mut stmt = tx
-                .prepare_cached("INSERT INTO entries (space, author, seq, hash, raw) VALUES (?, ?, ?, ?, ?)")
+                .prepare_cached(
+                    "INSERT INTO entries (space, author, seq, hash, raw) VALUES (?, ?, ?, ?, ?)",
+                )
                 .unwrap();
             for _ in 0..500.min(n - i) {
                 raw[..8].copy_from_slice(&(i as u64).to_le_bytes());
                 let hash = [(i % 251) as u8; 32];
-                stmt.execute(rusqlite::params![space, author, i as i64, hash, raw]).unwrap();
+                stmt.execute(rusqlite::params![space, author, i as i64, hash, raw])
+                    .unwrap();
                 i += 1;
             }
         }
@@ -445,8 +468,10 @@ fn seed_entries(laptop: &Client, betty: &Client, n: usize) -> Duration {
 
 fn avg_entry_size(c: &Client) -> usize {
     c.with_store(|c| {
-        c.query_row("SELECT avg(length(raw)) FROM entries", [], |r| r.get::<_, f64>(0))
-            .unwrap_or(200.0) as usize
+        c.query_row("SELECT avg(length(raw)) FROM entries", [], |r| {
+            r.get::<_, f64>(0)
+        })
+        .unwrap_or(200.0) as usize
     })
 }
 
@@ -456,11 +481,16 @@ fn avg_entry_size(c: &Client) -> usize {
 fn own_ctx_switches() -> (u64, usize) {
     let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
-    let threads = std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0);
+    let threads = std::fs::read_dir("/proc/self/task")
+        .map(|d| d.count())
+        .unwrap_or(0);
     ((ru.ru_nvcsw + ru.ru_nivcsw) as u64, threads)
 }
 
-struct Child(std::process::Child, std::io::BufReader<std::process::ChildStdout>);
+struct Child(
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStdout>,
+);
 
 impl Child {
     /// Asks an idle child for its context switch count and thread count.
@@ -509,19 +539,28 @@ async fn idle_child(dir: &str, mode: &str, settle: Duration, window: Duration) -
     let (a, _) = tokio::task::block_in_place(|| child.sample());
     tokio::time::sleep(window).await;
     let (b, threads) = tokio::task::block_in_place(|| child.sample());
-    (b.saturating_sub(a) as f64 * 60.0 / window.as_secs_f64(), threads)
+    (
+        b.saturating_sub(a) as f64 * 60.0 / window.as_secs_f64(),
+        threads,
+    )
 }
 
 fn vm_kb(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .unwrap_or_default()
         .lines()
-        .find_map(|l| l.strip_prefix(field).map(|v| v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0)))
+        .find_map(|l| {
+            l.strip_prefix(field)
+                .map(|v| v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0))
+        })
         .unwrap_or(0)
 }
 
 fn child_main(args: &[String]) {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     match args.first().map(String::as_str) {
         Some("idle") => {
             let (dir, mode) = (&args[1], &args[2]);
@@ -535,7 +574,12 @@ fn child_main(args: &[String]) {
                         // Wait until connected to the buddy, so the window sees a connected client.
                         let t = Instant::now();
                         while t.elapsed() < Duration::from_secs(10)
-                            && !c.buddies().await.unwrap_or_default().iter().any(|b| b.online)
+                            && !c
+                                .buddies()
+                                .await
+                                .unwrap_or_default()
+                                .iter()
+                                .any(|b| b.online)
                         {
                             tokio::time::sleep(Duration::from_millis(20)).await;
                         }
@@ -561,7 +605,8 @@ fn child_main(args: &[String]) {
             let before = vm_kb("VmRSS:");
             let client = Client::open_with(dir, "rss", Config::loopback()).expect("open");
             let n = client.with_store(|c| {
-                c.query_row("SELECT count(*) FROM messages", [], |r| r.get::<_, i64>(0)).unwrap()
+                c.query_row("SELECT count(*) FROM messages", [], |r| r.get::<_, i64>(0))
+                    .unwrap()
             });
             rt.block_on(async {
                 client.start().await.expect("start");
@@ -588,11 +633,28 @@ async fn bench_latency(o: &Opts, rep: &mut Report) -> usize {
     close_all(vec![amy, betty]).await;
     let echo = quinn_echo(wire, n, 20).await;
     let (p50, p99, e50, e99) = (median(&v), pct(&v, 0.99), median(&echo), pct(&echo, 0.99));
-    rep.row(o, "latency", &format!("message latency p50 ({n} msgs, 100 B text)"), ms(p50), format!("{} (quinn echo {wire} B)", ms(e50)),
-        ratio(p50.as_secs_f64(), e50.as_secs_f64()), "<= 1 ms");
-    rep.row(o, "latency", "message latency p99", ms(p99), ms(e99), ratio(p99.as_secs_f64(), e99.as_secs_f64()), "<= 5 ms");
+    rep.row(
+        o,
+        "latency",
+        &format!("message latency p50 ({n} msgs, 100 B text)"),
+        ms(p50),
+        format!("{} (quinn echo {wire} B)", ms(e50)),
+        ratio(p50.as_secs_f64(), e50.as_secs_f64()),
+        "<= 1 ms",
+    );
+    rep.row(
+        o,
+        "latency",
+        "message latency p99",
+        ms(p99),
+        ms(e99),
+        ratio(p99.as_secs_f64(), e99.as_secs_f64()),
+        "<= 5 ms",
+    );
     if lost > 0 {
-        rep.note(format!("latency: {lost} of {n} messages got no event within 10 s"));
+        rep.note(format!(
+            "latency: {lost} of {n} messages got no event within 10 s"
+        ));
     }
     wire
 }
@@ -600,7 +662,8 @@ async fn bench_latency(o: &Opts, rep: &mut Report) -> usize {
 async fn bench_redeem(o: &Opts, rep: &mut Report) {
     println!("redeem: redeem() to first sync, against one QUIC handshake");
     let m = o.pick(3, 10);
-    let (mut link_ret, mut link_sync, mut buddy_ret, mut buddy_sync) = (vec![], vec![], vec![], vec![]);
+    let (mut link_ret, mut link_sync, mut buddy_ret, mut buddy_sync) =
+        (vec![], vec![], vec![], vec![]);
     for i in 0..m {
         // Link: a new phone of Amy, first sync = it lists Betty.
         let (amy, betty) = pair().await;
@@ -610,7 +673,12 @@ async fn bench_redeem(o: &Opts, rep: &mut Report) {
         phone.client.redeem(&code).await.expect("redeem link");
         link_ret.push(t0.elapsed());
         let ok = wait_for(DEADLINE, Duration::from_millis(1), || async {
-            phone.client.buddies().await.map(|b| b.iter().any(|b| b.name == "Betty")).unwrap_or(false)
+            phone
+                .client
+                .buddies()
+                .await
+                .map(|b| b.iter().any(|b| b.name == "Betty"))
+                .unwrap_or(false)
         })
         .await;
         if ok {
@@ -618,12 +686,21 @@ async fn bench_redeem(o: &Opts, rep: &mut Report) {
         }
         // Buddy: a new person, first sync = they list Amy.
         let carl = Dev::new("Carl phone", "Carl").await;
-        let code = amy.client.create_buddy_invite(&format!("Carl {i}")).await.unwrap().code;
+        let code = amy
+            .client
+            .create_buddy_invite(&format!("Carl {i}"))
+            .await
+            .unwrap()
+            .code;
         let t0 = Instant::now();
         carl.client.redeem(&code).await.expect("redeem buddy");
         buddy_ret.push(t0.elapsed());
         let ok = wait_for(DEADLINE, Duration::from_millis(1), || async {
-            carl.client.buddies().await.map(|b| b.iter().any(|b| b.name == "Amy")).unwrap_or(false)
+            carl.client
+                .buddies()
+                .await
+                .map(|b| b.iter().any(|b| b.name == "Amy"))
+                .unwrap_or(false)
         })
         .await;
         if ok {
@@ -633,15 +710,56 @@ async fn bench_redeem(o: &Opts, rep: &mut Report) {
     }
     let hs = median(&quic_handshakes(o.pick(10, 30)).await);
     let r = |d: &[Duration]| ratio(median(d).as_secs_f64(), hs.as_secs_f64());
-    rep.row(o, "redeem", &format!("link: redeem() to first sync (lists buddy), median of {m}"), ms(median(&link_sync)), format!("{} (1 QUIC handshake)", ms(hs)), r(&link_sync), "<= 300 ms");
-    rep.row(o, "redeem", "link: redeem() returns", ms(median(&link_ret)), ms(hs), r(&link_ret), "-");
-    rep.row(o, "redeem", "buddy: redeem() to first sync (lists Amy)", ms(median(&buddy_sync)), ms(hs), r(&buddy_sync), "<= 300 ms");
-    rep.row(o, "redeem", "buddy: redeem() returns", ms(median(&buddy_ret)), ms(hs), r(&buddy_ret), "-");
+    rep.row(
+        o,
+        "redeem",
+        &format!("link: redeem() to first sync (lists buddy), median of {m}"),
+        ms(median(&link_sync)),
+        format!("{} (1 QUIC handshake)", ms(hs)),
+        r(&link_sync),
+        "<= 300 ms",
+    );
+    rep.row(
+        o,
+        "redeem",
+        "link: redeem() returns",
+        ms(median(&link_ret)),
+        ms(hs),
+        r(&link_ret),
+        "-",
+    );
+    rep.row(
+        o,
+        "redeem",
+        "buddy: redeem() to first sync (lists Amy)",
+        ms(median(&buddy_sync)),
+        ms(hs),
+        r(&buddy_sync),
+        "<= 300 ms",
+    );
+    rep.row(
+        o,
+        "redeem",
+        "buddy: redeem() returns",
+        ms(median(&buddy_ret)),
+        ms(hs),
+        r(&buddy_ret),
+        "-",
+    );
 }
 
 /// Catch-up of `n` messages to a newly linked phone. Returns (time to all n, sqlite limit, seeding time, kept
 /// phone dir for the memory measure if asked).
-async fn catch_up(n: usize, keep: bool) -> (Option<Duration>, Duration, Duration, u64, Option<(Dev, Dev)>) {
+async fn catch_up(
+    n: usize,
+    keep: bool,
+) -> (
+    Option<Duration>,
+    Duration,
+    Duration,
+    u64,
+    Option<(Dev, Dev)>,
+) {
     let (amy, betty) = pair().await;
     betty.client.stop().await.unwrap();
     let seed = tokio::task::block_in_place(|| seed_entries(&amy.client, &betty.client, n));
@@ -652,11 +770,19 @@ async fn catch_up(n: usize, keep: bool) -> (Option<Duration>, Duration, Duration
     let t0 = Instant::now();
     phone.client.redeem(&code).await.expect("redeem link");
     let every = Duration::from_millis(if n > 50_000 { 50 } else { 5 });
-    let ok = wait_for(deadline, every, || async { phone.message_count() >= n as u64 }).await;
+    let ok = wait_for(deadline, every, || async {
+        phone.message_count() >= n as u64
+    })
+    .await;
     let took = t0.elapsed();
     let got = phone.message_count();
     let limit = tokio::task::block_in_place(|| sqlite_batched(n, size));
-    println!("    catch-up {n}: {} ({got} held), sqlite {} for {size} B rows, seeding {}", ms(took), ms(limit), ms(seed));
+    println!(
+        "    catch-up {n}: {} ({got} held), sqlite {} for {size} B rows, seeding {}",
+        ms(took),
+        ms(limit),
+        ms(seed)
+    );
     betty.close().await;
     if keep {
         phone.client.stop().await.unwrap();
@@ -668,7 +794,11 @@ async fn catch_up(n: usize, keep: bool) -> (Option<Duration>, Duration, Duration
 
 async fn bench_catchup(o: &Opts, rep: &mut Report) {
     println!("catch-up: newly linked device receiving N messages, against batched SQLite inserts");
-    let sizes: Vec<usize> = if o.quick { vec![1_000, 2_000, 10_000] } else { vec![1_000, 10_000, 100_000, 1_000_000] };
+    let sizes: Vec<usize> = if o.quick {
+        vec![1_000, 2_000, 10_000]
+    } else {
+        vec![1_000, 10_000, 100_000, 1_000_000]
+    };
     let main_n = o.pick(2_000, 100_000);
     let mem_n = o.pick(10_000, 100_000);
     let growth = o.wants("growth") || o.wants("catchup");
@@ -684,14 +814,39 @@ async fn bench_catchup(o: &Opts, rep: &mut Report) {
             Some(t) => (ms(t), ratio(t.as_secs_f64(), limit.as_secs_f64())),
             None => (format!("timeout ({got}/{n} held)"), "-".into()),
         };
-        let limit_s = format!("{} ({:.0}k rows/s)", ms(limit), n as f64 / limit.as_secs_f64() / 1e3);
-        let rate = took.map(|t| format!(", {:.1}k msgs/s", n as f64 / t.as_secs_f64() / 1e3)).unwrap_or_default();
+        let limit_s = format!(
+            "{} ({:.0}k rows/s)",
+            ms(limit),
+            n as f64 / limit.as_secs_f64() / 1e3
+        );
+        let rate = took
+            .map(|t| format!(", {:.1}k msgs/s", n as f64 / t.as_secs_f64() / 1e3))
+            .unwrap_or_default();
         if is_main {
-            rep.row(o, "catchup", &format!("catch-up of {n} msgs to a new linked device"), format!("{ours}{rate}"), limit_s.clone(), r.clone(),
-                if n == 100_000 { "<= 1 s" } else { "<= 1 s per 100k" });
+            rep.row(
+                o,
+                "catchup",
+                &format!("catch-up of {n} msgs to a new linked device"),
+                format!("{ours}{rate}"),
+                limit_s.clone(),
+                r.clone(),
+                if n == 100_000 {
+                    "<= 1 s"
+                } else {
+                    "<= 1 s per 100k"
+                },
+            );
         }
         if is_growth && !is_main {
-            rep.row(o, "growth", &format!("growth: catch-up of {n} msgs"), format!("{ours}{rate}"), limit_s, r, "linear");
+            rep.row(
+                o,
+                "growth",
+                &format!("growth: catch-up of {n} msgs"),
+                format!("{ours}{rate}"),
+                limit_s,
+                r,
+                "linear",
+            );
         }
         let _ = seed;
         if let Some((phone, amy)) = kept {
@@ -713,13 +868,29 @@ async fn bench_memory(o: &Opts, rep: &mut Report, phone: &Dev, n: usize) {
         let l = c.line();
         (c, l)
     });
-    let parts: Vec<u64> = child.1.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+    let parts: Vec<u64> = child
+        .1
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
     drop(child.0);
     if let [before, after, hwm, held] = parts[..] {
-        rep.row(o, "memory", &format!("memory: RSS of a client holding {held} msgs (opened, started, 1 page)"),
-            format!("{:.1} MB (peak {:.1} MB)", after as f64 / 1024.0, hwm as f64 / 1024.0),
-            format!("{:.1} MB (same process before open)", before as f64 / 1024.0),
-            ratio(after as f64, before as f64), "<= 30 MB");
+        rep.row(
+            o,
+            "memory",
+            &format!("memory: RSS of a client holding {held} msgs (opened, started, 1 page)"),
+            format!(
+                "{:.1} MB (peak {:.1} MB)",
+                after as f64 / 1024.0,
+                hwm as f64 / 1024.0
+            ),
+            format!(
+                "{:.1} MB (same process before open)",
+                before as f64 / 1024.0
+            ),
+            ratio(after as f64, before as f64),
+            "<= 30 MB",
+        );
     } else {
         rep.note(format!("memory: child said {:?}", child.1));
     }
@@ -752,18 +923,40 @@ async fn bench_space_latency(o: &Opts, rep: &mut Report, wire: usize) {
         })
         .await;
         if !ok {
-            rep.note(format!("space of {k}: not all devices joined within {DEADLINE:?}"));
+            rep.note(format!(
+                "space of {k}: not all devices joined within {DEADLINE:?}"
+            ));
         }
         let others: Vec<&Client> = phones.iter().map(|p| &p.client).collect();
-        let (first, all, lost) = latencies(&betty.client, "Amy", &amy.client, &others, n, 5, 100).await;
-        rep.row(o, "growth", &format!("growth: latency p50 in a space of {k} devices (to Amy's laptop)"), ms(median(&first)),
-            ms(echo), ratio(median(&first).as_secs_f64(), echo.as_secs_f64()), "<= 1 ms");
+        let (first, all, lost) =
+            latencies(&betty.client, "Amy", &amy.client, &others, n, 5, 100).await;
+        rep.row(
+            o,
+            "growth",
+            &format!("growth: latency p50 in a space of {k} devices (to Amy's laptop)"),
+            ms(median(&first)),
+            ms(echo),
+            ratio(median(&first).as_secs_f64(), echo.as_secs_f64()),
+            "<= 1 ms",
+        );
         if k > 2 {
-            rep.row(o, "growth", &format!("growth: latency p50 in a space of {k} devices (to all {} of Amy's)", k - 1), ms(median(&all)),
-                ms(echo), ratio(median(&all).as_secs_f64(), echo.as_secs_f64()), "-");
+            rep.row(
+                o,
+                "growth",
+                &format!(
+                    "growth: latency p50 in a space of {k} devices (to all {} of Amy's)",
+                    k - 1
+                ),
+                ms(median(&all)),
+                ms(echo),
+                ratio(median(&all).as_secs_f64(), echo.as_secs_f64()),
+                "-",
+            );
         }
         if lost > 0 {
-            rep.note(format!("space of {k}: {lost} of {n} messages got no event on the laptop within 10 s"));
+            rep.note(format!(
+                "space of {k}: {lost} of {n} messages got no event on the laptop within 10 s"
+            ));
         }
         phones.push(amy);
         phones.push(betty);
@@ -782,7 +975,10 @@ async fn bench_idle(o: &Opts, rep: &mut Report) {
     let Dev { client, dir } = amy;
     drop(client);
     let path = dir.path().to_str().unwrap().to_string();
-    let alone = tempfile::Builder::new().prefix("clearchat-bench-").tempdir().unwrap();
+    let alone = tempfile::Builder::new()
+        .prefix("clearchat-bench-")
+        .tempdir()
+        .unwrap();
     let alone_path = alone.path().to_str().unwrap().to_string();
     let (base, bt) = idle_child("-", "none", settle, window).await;
     let (conn, ct) = idle_child(&path, "started", settle, window).await;
@@ -790,9 +986,33 @@ async fn bench_idle(o: &Opts, rep: &mut Report) {
     let (stopped, pt) = idle_child(&path, "stopped", settle, window).await;
     let w = |x: f64| format!("{:.0}/min (raw {x:.0})", (x - base).max(0.0));
     let lim = format!("{base:.0}/min (bare process, {bt} thread)");
-    rep.row(o, "idle", &format!("idle: started, 1 buddy device connected ({ct} threads)"), w(conn), lim.clone(), "-".into(), "keep-alive only (6/min per conn)");
-    rep.row(o, "idle", &format!("idle: started, no peers ({st} threads)"), w(solo), lim.clone(), "-".into(), "0");
-    rep.row(o, "idle", &format!("idle: started then stopped ({pt} threads)"), w(stopped), lim, "-".into(), "0");
+    rep.row(
+        o,
+        "idle",
+        &format!("idle: started, 1 buddy device connected ({ct} threads)"),
+        w(conn),
+        lim.clone(),
+        "-".into(),
+        "keep-alive only (6/min per conn)",
+    );
+    rep.row(
+        o,
+        "idle",
+        &format!("idle: started, no peers ({st} threads)"),
+        w(solo),
+        lim.clone(),
+        "-".into(),
+        "0",
+    );
+    rep.row(
+        o,
+        "idle",
+        &format!("idle: started then stopped ({pt} threads)"),
+        w(stopped),
+        lim,
+        "-".into(),
+        "0",
+    );
     rep.note(format!("idle: voluntary+involuntary context switches of a child process, all threads including exited ones \
                       (getrusage RUSAGE_SELF, sampled by the child on request), over {window:?} after {settle:?} settling, minus a bare child \
                       sampled the same way; a context switch counts each time a thread sleeps or \
@@ -810,13 +1030,33 @@ async fn bench_paging(o: &Opts, rep: &mut Report) {
     betty.close().await;
     let t0 = Instant::now();
     amy.client.with_store(|c| {
-        let space = store::spaces(c).unwrap().into_iter().find(|s| s.kind == SpaceKind::Buddy).unwrap();
-        let authors: Vec<DeviceId> = store::members(c, &space.id).unwrap().into_iter().map(|(m, _)| m.device).collect();
+        let space = store::spaces(c)
+            .unwrap()
+            .into_iter()
+            .find(|s| s.kind == SpaceKind::Buddy)
+            .unwrap();
+        let authors: Vec<DeviceId> = store::members(c, &space.id)
+            .unwrap()
+            .into_iter()
+            .map(|(m, _)| m.device)
+            .collect();
         let tx = store::begin(c).unwrap();
         let base = 1_600_000_000_000u64;
         for i in 0..n {
-            let key = MessageKey { time: base + i as u64 * 10, author: authors[i % authors.len()], seq: 1000 + i as u64 };
-            store::message_insert(c, &space.id, &key, &text_of_size(i, 60), None, MessageState::Delivered.as_str()).unwrap();
+            let key = MessageKey {
+                time: base + i as u64 * 10,
+                author: authors[i % authors.len()],
+                seq: 1000 + i as u64,
+            };
+            store::message_insert(
+                c,
+                &space.id,
+                &key,
+                &text_of_size(i, 60),
+                None,
+                MessageState::Delivered.as_str(),
+            )
+            .unwrap();
         }
         tx.commit().unwrap();
     });
@@ -830,20 +1070,43 @@ async fn bench_paging(o: &Opts, rep: &mut Report) {
     }
     // And a page deep in the history, as when scrolling back.
     let mid = amy.client.with_store(|c| {
-        c.query_row("SELECT author, seq FROM messages ORDER BY time LIMIT 1 OFFSET ?", [n as i64 / 2], |r| {
-            Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?))
-        }).unwrap()
+        c.query_row(
+            "SELECT author, seq FROM messages ORDER BY time LIMIT 1 OFFSET ?",
+            [n as i64 / 2],
+            |r| Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?)),
+        )
+        .unwrap()
     });
     let before = format!("{}-{}", DeviceId(mid.0.try_into().unwrap()).to_hex(), mid.1);
     let mut deep = Vec::new();
     for _ in 0..o.pick(30, 100) {
         let t = Instant::now();
-        let page = amy.client.conversation("Betty", Some(before.clone()), 50).await.unwrap();
+        let page = amy
+            .client
+            .conversation("Betty", Some(before.clone()), 50)
+            .await
+            .unwrap();
         deep.push(t.elapsed());
         assert_eq!(page.len(), 50);
     }
-    rep.row(o, "paging", &format!("paging: newest 50 of {n} stored, conversation() median"), ms(median(&v)), "-".into(), "-".into(), "<= 2 ms");
-    rep.row(o, "paging", "paging: 50 before a message in the middle", ms(median(&deep)), "-".into(), "-".into(), "<= 2 ms");
+    rep.row(
+        o,
+        "paging",
+        &format!("paging: newest 50 of {n} stored, conversation() median"),
+        ms(median(&v)),
+        "-".into(),
+        "-".into(),
+        "<= 2 ms",
+    );
+    rep.row(
+        o,
+        "paging",
+        "paging: 50 before a message in the middle",
+        ms(median(&deep)),
+        "-".into(),
+        "-".into(),
+        "<= 2 ms",
+    );
     rep.note(format!("paging: seeded {n} rows straight into the messages table with clearchat_core::store::message_insert inside \
                       with_store (no log entries; members are the real ones of an Amy/Betty buddy space), in {}; timed through \
                       Client::conversation on a stopped client.", ms(seeding)));
@@ -852,7 +1115,10 @@ async fn bench_paging(o: &Opts, rep: &mut Report) {
 
 fn bench_size(o: &Opts, rep: &mut Report) {
     println!("size: stripped release cdylib of clearchat-ffi (x86_64)");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
     if o.build_ffi {
         let st = Command::new(std::env::var("CARGO").unwrap_or("cargo".into()))
             .args(["build", "--release", "-p", "clearchat-ffi"])
@@ -860,18 +1126,37 @@ fn bench_size(o: &Opts, rep: &mut Report) {
             .status();
         println!("    cargo build --release -p clearchat-ffi: {st:?}");
     }
-    let target = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or(root.join("target"));
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or(root.join("target"));
     let lib = target.join("release/libclearchat_ffi.so");
     let cmd = "cargo build --release -p clearchat-ffi && strip -o /tmp/ffi.so target/release/libclearchat_ffi.so && ls -l /tmp/ffi.so";
     if !lib.exists() {
-        rep.note(format!("size: {} is absent (build it with `cargo build --release -p clearchat-ffi`)", lib.display()));
+        rep.note(format!(
+            "size: {} is absent (build it with `cargo build --release -p clearchat-ffi`)",
+            lib.display()
+        ));
         return;
     }
-    let tmp = tempfile::Builder::new().prefix("clearchat-bench-").tempdir().unwrap();
+    let tmp = tempfile::Builder::new()
+        .prefix("clearchat-bench-")
+        .tempdir()
+        .unwrap();
     let out = tmp.path().join("libclearchat_ffi.so");
-    let ok = Command::new("strip").arg("-o").arg(&out).arg(&lib).status().map(|s| s.success()).unwrap_or(false);
+    let ok = Command::new("strip")
+        .arg("-o")
+        .arg(&out)
+        .arg(&lib)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
     let raw = std::fs::metadata(&lib).map(|m| m.len()).unwrap_or(0);
-    let age = std::fs::metadata(&lib).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).map(|d| d.as_secs() / 60).unwrap_or(0);
+    let age = std::fs::metadata(&lib)
+        .and_then(|m| m.modified())
+        .ok()
+        .and_then(|t| t.elapsed().ok())
+        .map(|d| d.as_secs() / 60)
+        .unwrap_or(0);
     if !ok {
         rep.note("size: `strip` failed or is missing".into());
         return;
@@ -885,13 +1170,22 @@ fn bench_size(o: &Opts, rep: &mut Report) {
         budget: "<= 8 MB (arm64)".into(),
         command: cmd.into(),
     });
-    println!("  size: {:.2} MB stripped ({:.2} MB unstripped, built {age} min ago)", stripped as f64 / 1048576.0, raw as f64 / 1048576.0);
+    println!(
+        "  size: {:.2} MB stripped ({:.2} MB unstripped, built {age} min ago)",
+        stripped as f64 / 1048576.0,
+        raw as f64 / 1048576.0
+    );
 }
 
 // ---------------------------------------------------------------- report
 
 fn sh(cmd: &str) -> String {
-    Command::new("sh").arg("-c").arg(cmd).output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default()
+    Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
 }
 
 fn markdown(o: &Opts, rep: &Report, took: Duration) -> String {
@@ -910,7 +1204,10 @@ fn markdown(o: &Opts, rep: &Report, took: Duration) -> String {
     );
     s += "| measure | ours (median) | limit, same run | ratio | budget | reproduce |\n| --- | --- | --- | --- | --- | --- |\n";
     for r in &rep.rows {
-        s += &format!("| {} | {} | {} | {} | {} | `{}` |\n", r.measure, r.ours, r.limit, r.ratio, r.budget, r.command);
+        s += &format!(
+            "| {} | {} | {} | {} | {} | `{}` |\n",
+            r.measure, r.ours, r.limit, r.ratio, r.budget, r.command
+        );
     }
     if !rep.notes.is_empty() {
         s += "\nHow each figure is made:\n\n";
@@ -940,7 +1237,12 @@ fn main() {
     if args.first().map(String::as_str) == Some("--child") {
         return child_main(&args[1..]);
     }
-    let mut o = Opts { quick: false, only: None, write: None, build_ffi: false };
+    let mut o = Opts {
+        quick: false,
+        only: None,
+        write: None,
+        build_ffi: false,
+    };
     let mut it = args.into_iter();
     while let Some(a) = it.next() {
         match a.as_str() {
@@ -955,9 +1257,16 @@ fn main() {
             other => panic!("unknown argument {other}"),
         }
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let start = Instant::now();
-    let mut rep = Report { rows: vec![], notes: vec![] };
+    let mut rep = Report {
+        rows: vec![],
+        notes: vec![],
+    };
     rt.block_on(async {
         let mut wire = 250;
         let mut lap = Instant::now();
