@@ -28,6 +28,7 @@ test -f "$KOTLIN_OUT/chat/clearchat/core/clearchat.kt"
 test -f "$SWIFT_OUT/ClearchatFFI.swift"
 
 echo "==> mvn test (android/kotlin)"
+rm -rf android/kotlin/target/surefire-reports  # no stale reports in the summary below
 status=0
 mvn -B -q -Dstyle.color=never -f android/kotlin/pom.xml test -Dnative.dir="$ROOT/target/release" || status=$?
 

@@ -48,7 +48,7 @@ class Harness : AutoCloseable {
     private val clients = mutableListOf<ClearchatClient>()
     private val dirs = mutableListOf<Path>()
 
-    fun tempDir(prefix: String): Path = Files.createTempDirectory("clearchat-$prefix-").also { dirs += it }
+    fun tempDir(prefix: String): Path = Files.createTempDirectory("clearchat-$prefix-").also { dirs.add(it) }
 
     /** Opens a loopback client in a fresh temp dir; started unless [start] is false. */
     suspend fun open(deviceName: String, start: Boolean = true): ClearchatClient =

@@ -59,9 +59,15 @@ class QrRoundTripTest {
         val text = decodeQr(img)
         assertEquals(invite.uri, text)
 
+        val bettyEvents = Recorder(betty, h.scope).also { it.ready() }
         val redeemed = betty.redeem(text) as Redeemed.Buddy
         assertEquals("Amy", redeemed.name)
-        assertTrue(betty.buddies().any { it.id == redeemed.buddyId && it.name == "Amy" })
+        // redeem() returns once Amy accepted; Amy lists as a buddy when the buddy space has synced.
+        bettyEvents.await("Amy added at Betty's") { ev ->
+            ev.any { it is Event.BuddyAdded && it.buddyId == redeemed.buddyId && it.name == "Amy" }
+        }
+        val buddies = betty.buddies()
+        assertTrue(buddies.any { it.id == redeemed.buddyId && it.name == "Amy" }, "$redeemed / $buddies")
     }
 
     @Test
