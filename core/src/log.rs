@@ -209,7 +209,12 @@ impl Entry {
     }
 
     pub fn open(&self, key: &SpaceKey) -> Result<Body, EntryError> {
-        let cipher = XChaCha20Poly1305::new((&key.entry_key()).into());
+        self.open_with(&key.entry_key())
+    }
+
+    /// Opens with an entry key derived beforehand (saves the derivation per entry in a batch).
+    pub fn open_with(&self, entry_key: &[u8; 32]) -> Result<Body, EntryError> {
+        let cipher = XChaCha20Poly1305::new(entry_key.into());
         let plain = cipher
             .decrypt(
                 XNonce::from_slice(&self.nonce),
@@ -243,19 +248,39 @@ fn header_bytes(
     postcard::to_allocvec(&header).unwrap_or_default()
 }
 
+/// An entry as received: decoded once, its canonical bytes kept, its hash computed once.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub entry: Entry,
+    pub raw: Vec<u8>,
+    pub hash: Hash,
+}
+
+impl Received {
+    /// Decodes `raw`, which must be the canonical encoding (so every device computes the same hash).
+    pub fn decode(raw: Vec<u8>) -> Result<Received, EntryError> {
+        let entry = Entry::decode(&raw)?;
+        if entry.encode() != raw {
+            return Err(EntryError::Malformed);
+        }
+        let hash = Hash(Sha256::digest(&raw).into());
+        Ok(Received { entry, raw, hash })
+    }
+}
+
 /// Checks that `batch` (one author, ascending seq) continues a log whose head is `(head_seq, head_hash)`.
 /// The hash chain ties every entry to the last one, so only the last signature needs checking for the
 /// whole batch to be authentic.
-pub fn check_chain(head_seq: u64, head_hash: Hash, batch: &[Entry]) -> Result<(), EntryError> {
+pub fn check_chain(head_seq: u64, head_hash: Hash, batch: &[Received]) -> Result<(), EntryError> {
     let mut expect_prev = head_hash;
-    for (expect_seq, entry) in (head_seq + 1..).zip(batch) {
-        if entry.seq != expect_seq || entry.prev != expect_prev {
+    for (expect_seq, r) in (head_seq + 1..).zip(batch) {
+        if r.entry.seq != expect_seq || r.entry.prev != expect_prev {
             return Err(EntryError::Malformed);
         }
-        expect_prev = entry.hash();
+        expect_prev = r.hash;
     }
     match batch.last() {
-        Some(last) => last.verify_signature(),
+        Some(last) => last.entry.verify_signature(),
         None => Ok(()),
     }
 }
@@ -320,20 +345,34 @@ mod tests {
         assert_eq!(t.verify_signature(), Err(EntryError::BadSignature));
     }
 
+    fn received(entries: &[Entry]) -> Vec<Received> {
+        entries
+            .iter()
+            .map(|e| Received::decode(e.encode()).unwrap())
+            .collect()
+    }
+
     #[test]
     fn chain_checks() {
         let key = SpaceKey::generate();
         let s = signer();
         let entries = chain(&key, &s, 5);
-        check_chain(0, Hash([0; 32]), &entries).unwrap();
-        check_chain(2, entries[1].hash(), &entries[2..]).unwrap();
-        assert!(check_chain(0, Hash([0; 32]), &entries[1..]).is_err());
+        let check = |head_seq, head_hash, batch: &[Entry]| {
+            check_chain(head_seq, head_hash, &received(batch))
+        };
+        assert!(
+            Received::decode([entries[0].encode(), vec![0]].concat()).is_err(),
+            "trailing bytes"
+        );
+        check(0, Hash([0; 32]), &entries).unwrap();
+        check(2, entries[1].hash(), &entries[2..]).unwrap();
+        assert!(check(0, Hash([0; 32]), &entries[1..]).is_err());
         let mut broken = entries.clone();
         broken[2].time = 1;
-        assert!(check_chain(0, Hash([0; 32]), &broken).is_err());
+        assert!(check(0, Hash([0; 32]), &broken).is_err());
         let mut forged = entries.clone();
         forged[4].sig = vec![0; 64];
-        assert!(check_chain(0, Hash([0; 32]), &forged).is_err());
+        assert!(check(0, Hash([0; 32]), &forged).is_err());
     }
 
     #[test]

@@ -7,13 +7,12 @@ use crate::chat::{Event, MessageState};
 use crate::error::Result;
 use crate::ids::{now_ms, DeviceId, Hash, MessageKey, PersonId, SpaceId};
 use crate::invite::Purpose;
-use crate::log::{check_chain, Body, Entry};
+use crate::log::{check_chain, Body, Entry, Received};
 use crate::space::{may_author, SpaceKind, SpaceState};
 use crate::store::{self, InviteRow, SpaceRow};
 use crate::sync::{Applied, Head, Replica as SyncReplica};
 use ed25519_dalek::SigningKey;
 use rusqlite::Connection;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
 /// Longest message text, in bytes.
@@ -128,16 +127,18 @@ impl<'a> Replica<'a> {
             return Ok(applied);
         }
         // Group by author, each log in seq order.
-        let mut logs: BTreeMap<DeviceId, Vec<Entry>> = BTreeMap::new();
-        for raw in &raws {
-            match Entry::decode(raw) {
-                Ok(e) if e.space == *space_id => logs.entry(e.author).or_default().push(e),
+        let mut logs: BTreeMap<DeviceId, Vec<Received>> = BTreeMap::new();
+        for raw in raws {
+            match Received::decode(raw) {
+                Ok(r) if r.entry.space == *space_id => {
+                    logs.entry(r.entry.author).or_default().push(r)
+                }
                 _ => applied.refused += 1,
             }
         }
         for log in logs.values_mut() {
-            log.sort_by_key(|e| e.seq);
-            log.dedup_by_key(|e| e.seq);
+            log.sort_by_key(|r| r.entry.seq);
+            log.dedup_by_key(|r| r.entry.seq);
         }
         let tx = store::begin(self.conn)?;
         let before = self.effects.membership.len();
@@ -178,20 +179,26 @@ impl<'a> Replica<'a> {
 
     /// Accepts the acceptable prefix of one author's entries; returns how many were consumed
     /// (accepted, or dropped as duplicates / kept as fork evidence).
-    fn receive_log(&mut self, space: &SpaceRow, author: &DeviceId, log: &[Entry]) -> Result<usize> {
+    fn receive_log(
+        &mut self,
+        space: &SpaceRow,
+        author: &DeviceId,
+        log: &[Received],
+    ) -> Result<usize> {
         let (head_seq, head_hash) = store::head(self.conn, &space.id, author)?;
         let mut consumed = 0;
         // Entries we already hold: identical ones are dropped, different ones are a fork.
-        while let Some(e) = log.get(consumed).filter(|e| e.seq <= head_seq) {
+        while let Some(r) = log.get(consumed).filter(|r| r.entry.seq <= head_seq) {
+            let e = &r.entry;
             if let Some(held) = store::entry_hash(self.conn, &space.id, author, e.seq)? {
-                if held != e.hash() && e.verify_signature().is_ok() {
+                if held != r.hash && e.verify_signature().is_ok() {
                     log::warn!(
                         "fork in log {} of space {}: seq {}",
                         author.short(),
                         space.id.short(),
                         e.seq
                     );
-                    store::fork_insert(self.conn, &space.id, author, e.seq, &e.encode())?;
+                    store::fork_insert(self.conn, &space.id, author, e.seq, &r.raw)?;
                     self.events.push(Event::ForkDetected {
                         device_id: author.to_hex(),
                         seq: e.seq,
@@ -205,7 +212,7 @@ impl<'a> Replica<'a> {
         let run = rest
             .iter()
             .enumerate()
-            .take_while(|(i, e)| e.seq == head_seq + 1 + *i as u64)
+            .take_while(|(i, r)| r.entry.seq == head_seq + 1 + *i as u64)
             .count();
         if run == 0 {
             return Ok(consumed);
@@ -215,7 +222,7 @@ impl<'a> Replica<'a> {
         let allowed = {
             let member = store::member(self.conn, &space.id, author)?;
             run.iter()
-                .take_while(|e| may_author(space.root, member.as_ref(), *author, e.seq))
+                .take_while(|r| may_author(space.root, member.as_ref(), *author, r.entry.seq))
                 .count()
         };
         if allowed == 0 {
@@ -234,10 +241,13 @@ impl<'a> Replica<'a> {
         let mut member = store::member(self.conn, &space.id, author)?;
         let mut space_now = space.clone();
         let mut seen_changes = self.changes;
-        for entry in run {
+        let mut entry_keys = entry_keys_of(&space_now);
+        for received in run {
+            let entry = &received.entry;
             if self.changes != seen_changes {
                 member = store::member(self.conn, &space.id, author)?;
                 space_now = store::space_get(self.conn, &space.id)?.unwrap_or(space_now);
+                entry_keys = entry_keys_of(&space_now);
                 seen_changes = self.changes;
                 if !may_author(space.root, member.as_ref(), *author, entry.seq) {
                     return Ok(consumed);
@@ -245,7 +255,8 @@ impl<'a> Replica<'a> {
             }
             // An entry sealed with a key we do not hold yet is kept (the chain and signature are
             // verified) and opened when the key arrives; one sealed with a known key must open.
-            let body = match space_now.key_by_id(&entry.key_id).map(|k| entry.open(k)) {
+            let key = entry_keys.iter().find(|(id, _)| *id == entry.key_id);
+            let body = match key.map(|(_, k)| entry.open_with(k)) {
                 Some(Ok(body)) => Some(body),
                 Some(Err(_)) => {
                     log::debug!(
@@ -257,9 +268,14 @@ impl<'a> Replica<'a> {
                 }
                 None => None,
             };
-            let raw = entry.encode();
-            let hash = Hash(Sha256::digest(&raw).into());
-            store::entry_insert(self.conn, &space.id, author, entry.seq, &hash, &raw)?;
+            store::entry_insert(
+                self.conn,
+                &space.id,
+                author,
+                entry.seq,
+                &received.hash,
+                &received.raw,
+            )?;
             match body {
                 Some(body) => {
                     self.apply_body(&space_now, entry, body, member.as_ref().map(|m| m.person))?
@@ -547,6 +563,15 @@ impl<'a> Replica<'a> {
         }
         Ok(())
     }
+}
+
+/// (key id, entry key) of every key of a space, derived once per batch.
+fn entry_keys_of(space: &SpaceRow) -> Vec<([u8; 8], [u8; 32])> {
+    space
+        .keys
+        .iter()
+        .map(|k| (k.key_id(), k.entry_key()))
+        .collect()
 }
 
 fn body_name(body: &Body) -> &'static str {
