@@ -33,7 +33,11 @@ android {
     buildTypes {
         release {
             isMinifyEnabled = true
-            proguardFiles(getDefaultProguardFile("proguard-android-optimize.txt"), "proguard-rules.pro")
+            proguardFiles(
+                getDefaultProguardFile("proguard-android-optimize.txt"),
+                "proguard-rules.pro",
+                "../proguard-clearchat.pro",
+            )
             if (providers.gradleProperty("clearchat.storeFile").isPresent) {
                 signingConfig = signingConfigs.getByName("release")
             }

@@ -951,6 +951,17 @@ impl Inner {
                     &welcome.label,
                     now_ms(),
                 )?;
+                // The buddy is listed at once under the name the inviter sent; its Hello confirms it on sync.
+                store::person_set_name(
+                    &lock(&self.store).conn,
+                    &id,
+                    &welcome.person,
+                    &welcome.person_name,
+                )?;
+                self.emit(vec![Event::BuddyAdded {
+                    buddy_id: id.to_hex(),
+                    name: welcome.person_name.clone(),
+                }]);
                 self.append(
                     &id,
                     Body::Hello {

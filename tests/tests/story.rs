@@ -17,7 +17,11 @@ async fn link_add_buddy_and_talk_from_every_device() {
             person_name: "Amy".into()
         }
     );
-    assert_eq!(phone.client.me().unwrap().person_name, "Amy", "known at once");
+    assert_eq!(
+        phone.client.me().unwrap().person_name,
+        "Amy",
+        "known at once"
+    );
     wait_until("the phone sees both of Amy's devices", || async {
         phone.client.devices().await.unwrap().len() == 2
     })
@@ -26,6 +30,12 @@ async fn link_add_buddy_and_talk_from_every_device() {
     let betty = Device::new("Betty phone", "Betty").await;
     let invite = laptop.client.create_buddy_invite("Betty").await.unwrap();
     let added = betty.client.redeem(&invite.uri).await.unwrap();
+    let listed = betty.client.buddies().await.unwrap();
+    assert_eq!(
+        listed.iter().map(|b| b.name.as_str()).collect::<Vec<_>>(),
+        vec!["Amy"],
+        "listed at once"
+    );
     assert!(
         matches!(added, Redeemed::Buddy { ref name, .. } if name == "Amy"),
         "{added:?}"
