@@ -2,30 +2,15 @@
 //! through the subcommands, through the whole story, with a `kill -9`, a restart and the catch-up; plus the demo
 //! and the exit codes of bad input. Needs the `clearchat` binary (built by `cargo test` at the workspace root).
 
-use serde_json::Value;
+use clearchat_scenarios::cli::{
+    bin, clearchat, json, ok, texts, wait_until_blocking as wait_until,
+};
+use clearchat_scenarios::DEADLINE;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-const DEADLINE: Duration = Duration::from_secs(60);
-
-/// The `clearchat` binary: `CARGO_BIN_EXE_clearchat`, else next to this test's `deps` dir.
-fn bin() -> PathBuf {
-    if let Some(path) = std::env::var_os("CARGO_BIN_EXE_clearchat") {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let path = dir.join("clearchat");
-    assert!(
-        path.exists(),
-        "{} is missing: build it with `cargo build -p clearchat`",
-        path.display()
-    );
-    path
-}
 
 /// A `clearchat run` process, killed on drop; its stdout lines are collected.
 struct RunGuard {
@@ -106,53 +91,6 @@ impl Drop for RunGuard {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !condition() {
-        assert!(
-            start.elapsed() < DEADLINE,
-            "timed out after {DEADLINE:?} waiting for: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn clearchat(dir: &Path, args: &[&str]) -> Output {
-    Command::new(bin())
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run clearchat")
-}
-
-/// Runs a command that must succeed; returns its stdout.
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = clearchat(dir, args);
-    assert!(
-        out.status.success(),
-        "clearchat {args:?} failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
-fn json(dir: &Path, args: &[&str]) -> Value {
-    let text = ok(dir, args);
-    serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{args:?} printed {text:?}: {e}"))
-}
-
-fn texts(dir: &Path, buddy: &str) -> Vec<String> {
-    let v = json(dir, &["messages", buddy, "--limit", "1000", "--json"]);
-    v.as_array()
-        .expect("an array")
-        .iter()
-        .map(|m| m["text"].as_str().unwrap_or_default().to_string())
-        .collect()
 }
 
 fn wait_texts(dir: &Path, buddy: &str, wanted: &[String], who: &str) {

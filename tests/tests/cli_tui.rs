@@ -2,61 +2,13 @@
 //! into a code that `join` accepts, add a buddy through the UI's control socket, send a message, see an incoming
 //! one, and quit cleanly. Needs `tmux` and the `clearchat` binary.
 
-use serde_json::Value;
+use clearchat_scenarios::cli::{bin, ok, texts, wait_until_blocking as wait_until};
+use clearchat_scenarios::DEADLINE;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-const DEADLINE: Duration = Duration::from_secs(60);
-
-fn bin() -> PathBuf {
-    if let Some(path) = std::env::var_os("CARGO_BIN_EXE_clearchat") {
-        return PathBuf::from(path);
-    }
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let path = dir.join("clearchat");
-    assert!(
-        path.exists(),
-        "{} is missing: build it with `cargo build -p clearchat`",
-        path.display()
-    );
-    path
-}
-
-fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !condition() {
-        assert!(
-            start.elapsed() < DEADLINE,
-            "timed out after {DEADLINE:?} waiting for: {what}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn clearchat(dir: &Path, args: &[&str]) -> Output {
-    Command::new(bin())
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run clearchat")
-}
-
-fn ok(dir: &Path, args: &[&str]) -> String {
-    let out = clearchat(dir, args);
-    assert!(
-        out.status.success(),
-        "clearchat {args:?} failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
 
 /// A `clearchat run` process, killed on drop.
 struct RunGuard(Child);
@@ -206,16 +158,6 @@ fn decode_qr(screen: &str) -> Option<String> {
     let grids = img.detect_grids();
     let (_, content) = grids.first()?.decode().ok()?;
     Some(content)
-}
-
-fn texts(dir: &Path, buddy: &str) -> Vec<String> {
-    let out = ok(dir, &["messages", buddy, "--json"]);
-    let v: Value = serde_json::from_str(out.trim()).expect("json");
-    v.as_array()
-        .expect("array")
-        .iter()
-        .map(|m| m["text"].as_str().unwrap_or_default().to_string())
-        .collect()
 }
 
 #[test]
