@@ -33,7 +33,7 @@ impl Opts {
     fn wants(&self, name: &str) -> bool {
         self.only
             .as_ref()
-            .map_or(true, |o| o.iter().any(|x| x == name))
+            .is_none_or(|o| o.iter().any(|x| x == name))
     }
     fn pick<T>(&self, quick: T, full: T) -> T {
         if self.quick {
@@ -66,10 +66,10 @@ struct Report {
 }
 
 impl Report {
+    /// Records one table row; `command` reproduces it (from `Opts::command`).
     fn row(
         &mut self,
-        opts: &Opts,
-        only: &str,
+        command: String,
         measure: &str,
         ours: String,
         limit: String,
@@ -83,7 +83,7 @@ impl Report {
             limit,
             ratio,
             budget: budget.into(),
-            command: opts.command(only),
+            command,
         });
     }
     fn note(&mut self, s: String) {
@@ -634,8 +634,7 @@ async fn bench_latency(o: &Opts, rep: &mut Report) -> usize {
     let echo = quinn_echo(wire, n, 20).await;
     let (p50, p99, e50, e99) = (median(&v), pct(&v, 0.99), median(&echo), pct(&echo, 0.99));
     rep.row(
-        o,
-        "latency",
+        o.command("latency"),
         &format!("message latency p50 ({n} msgs, 100 B text)"),
         ms(p50),
         format!("{} (quinn echo {wire} B)", ms(e50)),
@@ -643,8 +642,7 @@ async fn bench_latency(o: &Opts, rep: &mut Report) -> usize {
         "<= 1 ms",
     );
     rep.row(
-        o,
-        "latency",
+        o.command("latency"),
         "message latency p99",
         ms(p99),
         ms(e99),
@@ -711,8 +709,7 @@ async fn bench_redeem(o: &Opts, rep: &mut Report) {
     let hs = median(&quic_handshakes(o.pick(10, 30)).await);
     let r = |d: &[Duration]| ratio(median(d).as_secs_f64(), hs.as_secs_f64());
     rep.row(
-        o,
-        "redeem",
+        o.command("redeem"),
         &format!("link: redeem() to first sync (lists buddy), median of {m}"),
         ms(median(&link_sync)),
         format!("{} (1 QUIC handshake)", ms(hs)),
@@ -720,8 +717,7 @@ async fn bench_redeem(o: &Opts, rep: &mut Report) {
         "<= 300 ms",
     );
     rep.row(
-        o,
-        "redeem",
+        o.command("redeem"),
         "link: redeem() returns",
         ms(median(&link_ret)),
         ms(hs),
@@ -729,8 +725,7 @@ async fn bench_redeem(o: &Opts, rep: &mut Report) {
         "-",
     );
     rep.row(
-        o,
-        "redeem",
+        o.command("redeem"),
         "buddy: redeem() to first sync (lists Amy)",
         ms(median(&buddy_sync)),
         ms(hs),
@@ -738,8 +733,7 @@ async fn bench_redeem(o: &Opts, rep: &mut Report) {
         "<= 300 ms",
     );
     rep.row(
-        o,
-        "redeem",
+        o.command("redeem"),
         "buddy: redeem() returns",
         ms(median(&buddy_ret)),
         ms(hs),
@@ -824,8 +818,7 @@ async fn bench_catchup(o: &Opts, rep: &mut Report) {
             .unwrap_or_default();
         if is_main {
             rep.row(
-                o,
-                "catchup",
+                o.command("catchup"),
                 &format!("catch-up of {n} msgs to a new linked device"),
                 format!("{ours}{rate}"),
                 limit_s.clone(),
@@ -839,8 +832,7 @@ async fn bench_catchup(o: &Opts, rep: &mut Report) {
         }
         if is_growth && !is_main {
             rep.row(
-                o,
-                "growth",
+                o.command("growth"),
                 &format!("growth: catch-up of {n} msgs"),
                 format!("{ours}{rate}"),
                 limit_s,
@@ -876,8 +868,7 @@ async fn bench_memory(o: &Opts, rep: &mut Report, phone: &Dev, n: usize) {
     drop(child.0);
     if let [before, after, hwm, held] = parts[..] {
         rep.row(
-            o,
-            "memory",
+            o.command("memory"),
             &format!("memory: RSS of a client holding {held} msgs (opened, started, 1 page)"),
             format!(
                 "{:.1} MB (peak {:.1} MB)",
@@ -931,8 +922,7 @@ async fn bench_space_latency(o: &Opts, rep: &mut Report, wire: usize) {
         let (first, all, lost) =
             latencies(&betty.client, "Amy", &amy.client, &others, n, 5, 100).await;
         rep.row(
-            o,
-            "growth",
+            o.command("growth"),
             &format!("growth: latency p50 in a space of {k} devices (to Amy's laptop)"),
             ms(median(&first)),
             ms(echo),
@@ -941,8 +931,7 @@ async fn bench_space_latency(o: &Opts, rep: &mut Report, wire: usize) {
         );
         if k > 2 {
             rep.row(
-                o,
-                "growth",
+                o.command("growth"),
                 &format!(
                     "growth: latency p50 in a space of {k} devices (to all {} of Amy's)",
                     k - 1
@@ -987,8 +976,7 @@ async fn bench_idle(o: &Opts, rep: &mut Report) {
     let w = |x: f64| format!("{:.0}/min (raw {x:.0})", (x - base).max(0.0));
     let lim = format!("{base:.0}/min (bare process, {bt} thread)");
     rep.row(
-        o,
-        "idle",
+        o.command("idle"),
         &format!("idle: started, 1 buddy device connected ({ct} threads)"),
         w(conn),
         lim.clone(),
@@ -996,8 +984,7 @@ async fn bench_idle(o: &Opts, rep: &mut Report) {
         "keep-alive only (6/min per conn)",
     );
     rep.row(
-        o,
-        "idle",
+        o.command("idle"),
         &format!("idle: started, no peers ({st} threads)"),
         w(solo),
         lim.clone(),
@@ -1005,8 +992,7 @@ async fn bench_idle(o: &Opts, rep: &mut Report) {
         "0",
     );
     rep.row(
-        o,
-        "idle",
+        o.command("idle"),
         &format!("idle: started then stopped ({pt} threads)"),
         w(stopped),
         lim,
@@ -1090,8 +1076,7 @@ async fn bench_paging(o: &Opts, rep: &mut Report) {
         assert_eq!(page.len(), 50);
     }
     rep.row(
-        o,
-        "paging",
+        o.command("paging"),
         &format!("paging: newest 50 of {n} stored, conversation() median"),
         ms(median(&v)),
         "-".into(),
@@ -1099,8 +1084,7 @@ async fn bench_paging(o: &Opts, rep: &mut Report) {
         "<= 2 ms",
     );
     rep.row(
-        o,
-        "paging",
+        o.command("paging"),
         "paging: 50 before a message in the middle",
         ms(median(&deep)),
         "-".into(),
