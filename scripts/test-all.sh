@@ -11,6 +11,8 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 echo "== cargo test"
+# The process tests run the clearchat binary itself; integration tests of another package do not build it.
+cargo build -p clearchat
 cargo test --workspace --no-fail-fast 2>&1 | tee target/cargo-test.log
 echo "== Kotlin on the JVM (bindings, adapters, view models) against the real library"
 scripts/kotlin-test.sh 2>&1 | tee target/kotlin-test.log
