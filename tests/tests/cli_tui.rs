@@ -202,15 +202,27 @@ fn terminal_ui_links_by_qr_chats_and_quits_cleanly() {
     // A buddy code from the UI's control socket; Betty appears in the list.
     let code = ok(&laptop, &["invite", "--name", "Betty", "--code-only"]);
     ok(&betty, &["join", code.trim()]);
-    tmux.wait_screen("Betty in the buddy list", |s| s.contains("Betty"));
+    tmux.wait_screen("Betty in the buddy list", |s| s.contains("┌ Betty "));
 
-    // Send from the input line.
+    // Send from the input line; each key waits for the screen the one before it leads to.
     tmux.keys(&["Enter"]);
+    tmux.wait_screen("the input line focused", |s| s.contains("Enter send"));
     tmux.type_text("hello from the terminal UI");
-    tmux.keys(&["Enter"]);
-    wait_until("Betty has the UI's message", || {
-        texts(&betty, "Amy").contains(&"hello from the terminal UI".to_string())
+    tmux.wait_screen("the typed text", |s| {
+        s.contains("hello from the terminal UI")
     });
+    tmux.keys(&["Enter"]);
+    let start = Instant::now();
+    while !texts(&betty, "Amy").contains(&"hello from the terminal UI".to_string()) {
+        assert!(
+            start.elapsed() < DEADLINE,
+            "Betty never got the UI's message; the UI shows:\n{}\nBetty has: {:?}\nBetty's devices: {}",
+            tmux.screen(),
+            texts(&betty, "Amy"),
+            ok(&betty, &["devices", "--json"])
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     tmux.wait_screen("the message delivered", |s| s.contains("✓✓"));
 
     // An incoming message shows up live.
