@@ -2,6 +2,7 @@
 //! each own one job (see DESIGN.md section 3).
 
 pub mod chat;
+mod checkpoint;
 pub mod client;
 pub mod error;
 pub mod ids;

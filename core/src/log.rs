@@ -81,7 +81,9 @@ pub struct Entry {
     /// Which of the space's keys sealed the body.
     pub key_id: [u8; 8],
     pub nonce: [u8; 24],
+    #[serde(with = "serde_bytes")]
     pub sealed: Vec<u8>,
+    #[serde(with = "serde_bytes")]
     pub sig: Vec<u8>,
 }
 

@@ -10,7 +10,7 @@ use crate::invite::Purpose;
 use crate::log::{check_chain, Body, Entry, Received};
 use crate::space::{may_author, SpaceKind, SpaceState};
 use crate::store::{self, InviteRow, SpaceRow};
-use crate::sync::{Applied, Head, Replica as SyncReplica};
+use crate::sync::{Applied, Head, Incoming, Replica as SyncReplica};
 use ed25519_dalek::SigningKey;
 use rusqlite::Connection;
 use std::collections::BTreeMap;
@@ -43,6 +43,8 @@ pub struct Replica<'a> {
     changes: u64,
     /// Person names per space, for message events; cleared by `Hello`.
     names: std::collections::HashMap<(SpaceId, PersonId), String>,
+    /// My read marker per space, for message events; cleared by `Read`.
+    my_read: std::collections::HashMap<SpaceId, Option<MessageKey>>,
     signer: Option<&'a SigningKey>,
 }
 
@@ -69,6 +71,7 @@ impl<'a> Replica<'a> {
             events: Vec::new(),
             changes: 0,
             names: Default::default(),
+            my_read: Default::default(),
             signer: None,
             effects: Effects::default(),
         }
@@ -116,20 +119,20 @@ impl<'a> Replica<'a> {
     }
 
     /// Applies a batch received from a peer. Never panics on peer input; refused entries are counted.
-    pub fn receive(&mut self, space_id: &SpaceId, raws: Vec<Vec<u8>>) -> Result<Applied> {
+    pub fn receive(&mut self, space_id: &SpaceId, entries: Vec<Incoming>) -> Result<Applied> {
         let mut applied = Applied::default();
         let Some(space) = store::space_get(self.conn, space_id)? else {
-            applied.refused = raws.len();
+            applied.refused = entries.len();
             return Ok(applied);
         };
         if space.state == SpaceState::Closed {
-            applied.refused = raws.len();
+            applied.refused = entries.len();
             return Ok(applied);
         }
         // Group by author, each log in seq order.
         let mut logs: BTreeMap<DeviceId, Vec<Received>> = BTreeMap::new();
-        for raw in raws {
-            match Received::decode(raw) {
+        for incoming in entries {
+            match incoming {
                 Ok(r) if r.entry.space == *space_id => {
                     logs.entry(r.entry.author).or_default().push(r)
                 }
@@ -166,6 +169,7 @@ impl<'a> Replica<'a> {
         for (s, author, seq) in &self.effects.grown {
             if s == space_id {
                 heads.insert(*author, (*seq, Hash([0; 32])));
+                applied.stored += 1;
             }
         }
         for (author, (seq, hash)) in heads.iter_mut() {
@@ -338,8 +342,7 @@ impl<'a> Replica<'a> {
             None => String::new(),
         };
         let from_me = author_person == Some(self.person);
-        let read = !from_me
-            && store::read_marker(self.conn, &space.id, &self.person)?.is_some_and(|m| m >= key);
+        let read = !from_me && self.my_read_marker(&space.id)?.is_some_and(|m| m >= key);
         Ok(crate::chat::Message {
             id: key.id(),
             from,
@@ -350,6 +353,15 @@ impl<'a> Replica<'a> {
             state: if read { MessageState::Read } else { state },
             reply_to: reply_to.map(|(a, s)| format!("{}-{}", a.to_hex(), s)),
         })
+    }
+
+    fn my_read_marker(&mut self, space: &SpaceId) -> Result<Option<MessageKey>> {
+        if let Some(marker) = self.my_read.get(space) {
+            return Ok(*marker);
+        }
+        let marker = store::read_marker(self.conn, space, &self.person)?;
+        self.my_read.insert(*space, marker);
+        Ok(marker)
     }
 
     fn person_of(&self, space: &SpaceId, device: &DeviceId) -> Result<Option<PersonId>> {
@@ -530,6 +542,7 @@ impl<'a> Replica<'a> {
             Body::Read { up_to } if !home => {
                 if let Some(person) = author_person {
                     if store::read_marker_raise(c, &space.id, &person, &up_to)? {
+                        self.my_read.remove(&space.id);
                         self.events.push(Event::ReadUpTo {
                             buddy_id: space.id.to_hex(),
                             by_me: person == self.person,
@@ -614,7 +627,7 @@ impl SyncReplica for Replica<'_> {
         })
     }
 
-    fn apply(&mut self, space: &SpaceId, entries: Vec<Vec<u8>>) -> Applied {
+    fn apply(&mut self, space: &SpaceId, entries: Vec<Incoming>) -> Applied {
         let count = entries.len();
         self.receive(space, entries).unwrap_or_else(|e| {
             log::error!("storing a batch: {e}");

@@ -2,6 +2,7 @@
 //! Entries are kept as received; members, messages, read markers, invites and peer addresses are
 //! views maintained from them in the same transaction.
 
+use crate::checkpoint::Checkpointer;
 use crate::error::Result;
 use crate::ids::{DeviceId, Hash, MessageKey, PersonId, SpaceId};
 use crate::space::{Member, SpaceKey, SpaceKind, SpaceState};
@@ -64,8 +65,15 @@ pub struct MessageRow {
     pub state: String,
 }
 
+/// Page cache of the store's connection, in KiB (SQLite's default is 2 MiB). A catch-up appends to the
+/// entries, messages and index trees at once; with 2 MiB their pages kept falling out of the cache and
+/// every insert read them back (measured: 100k-message catch-up 2.8 s -> 1.8 s).
+const CACHE_KIB: i64 = 8 * 1024;
+
 pub struct Store {
+    /// Declared before `_checkpointer`: the connection must close (and unhook) first.
     pub conn: Connection,
+    _checkpointer: Option<Checkpointer>,
 }
 
 impl Store {
@@ -74,15 +82,23 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "cache_size", -CACHE_KIB)?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&mut conn)?;
-        Ok(Store { conn })
+        let checkpointer = Some(Checkpointer::start(&conn, path)?);
+        Ok(Store {
+            conn,
+            _checkpointer: checkpointer,
+        })
     }
 
     pub fn in_memory() -> Result<Store> {
         let mut conn = Connection::open_in_memory()?;
         migrate(&mut conn)?;
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            _checkpointer: None,
+        })
     }
 }
 

@@ -9,6 +9,7 @@
 //! (their author was not yet a member) are offered once more.
 
 use crate::ids::{DeviceId, Hash, SpaceId};
+use crate::log::{EntryError, Received};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -31,8 +32,34 @@ pub enum SyncFrame {
     /// Encoded entries, each log's in ascending seq.
     Entries {
         space: SpaceId,
+        #[serde(with = "byte_strings")]
         entries: Vec<Vec<u8>>,
     },
+}
+
+/// A list of byte strings, each encoded as one byte string: the same bytes on the wire as a list of
+/// `u8` lists, without serde visiting every byte.
+mod byte_strings {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use serde_bytes::{ByteBuf, Bytes};
+
+    pub fn serialize<S: Serializer>(list: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(list.iter().map(|b| Bytes::new(b)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
+        let list = Vec::<ByteBuf>::deserialize(d)?;
+        Ok(list.into_iter().map(ByteBuf::into_vec).collect())
+    }
+}
+
+/// A received entry as the replica gets it: decoded and hashed, or why it could not be.
+pub type Incoming = Result<Received, EntryError>;
+
+/// Decodes and hashes a batch. Pure CPU work that needs no replica: a driver may run it on another
+/// task, while the previous batch is being stored, and hand the result to [`Session::handle_entries`].
+pub fn decode_entries(raws: Vec<Vec<u8>>) -> Vec<Incoming> {
+    raws.into_iter().map(Received::decode).collect()
 }
 
 /// What applying a batch did.
@@ -42,6 +69,8 @@ pub struct Applied {
     pub heads: Vec<Head>,
     /// Membership of the space changed: refused entries may now be acceptable.
     pub membership_changed: bool,
+    /// Entries stored.
+    pub stored: usize,
     /// Entries refused (bad signature, chain, non-member, gap).
     pub refused: usize,
 }
@@ -56,7 +85,7 @@ pub trait Replica {
         after: u64,
         limit: usize,
     ) -> Vec<Vec<u8>>;
-    fn apply(&mut self, space: &SpaceId, entries: Vec<Vec<u8>>) -> Applied;
+    fn apply(&mut self, space: &SpaceId, entries: Vec<Incoming>) -> Applied;
 }
 
 /// What the driver learns from a frame.
@@ -70,6 +99,15 @@ pub enum SyncEvent {
     },
     /// Entries from the peer were stored.
     Stored { space: SpaceId, applied: Applied },
+}
+
+impl SyncFrame {
+    /// The space the frame is about.
+    pub fn space(&self) -> SpaceId {
+        match self {
+            SyncFrame::Have { space, .. } | SyncFrame::Entries { space, .. } => *space,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -129,9 +167,7 @@ impl Session {
 
     pub fn close_space(&mut self, space: &SpaceId) {
         self.spaces.remove(space);
-        self.outbox.retain(|f| match f {
-            SyncFrame::Have { space: s, .. } | SyncFrame::Entries { space: s, .. } => s != space,
-        });
+        self.outbox.retain(|f| f.space() != *space);
     }
 
     /// The driver reports that our log `author` in `space` now reaches `seq`.
@@ -175,38 +211,48 @@ impl Session {
                 Ok(events)
             }
             SyncFrame::Entries { space, entries } => {
-                if !self.spaces.contains_key(&space) {
-                    return Err(SyncError::UnknownSpace);
-                }
-                if entries.is_empty() || entries.len() > BATCH_ENTRIES * 2 {
-                    return Err(SyncError::BadBatch);
-                }
-                let applied = replica.apply(&space, entries);
-                let state = self.spaces.get_mut(&space).ok_or(SyncError::UnknownSpace)?;
-                for (author, seq, _) in &applied.heads {
-                    let local = state.local.entry(*author).or_insert(0);
-                    *local = (*local).max(*seq);
-                    // The peer sent these: never echo them back.
-                    let sent = state.sent.entry(*author).or_insert(0);
-                    *sent = (*sent).max(*seq);
-                }
-                let ack = if applied.membership_changed {
-                    SyncFrame::Have {
-                        space,
-                        heads: replica.heads(&space),
-                        full: true,
-                    }
-                } else {
-                    SyncFrame::Have {
-                        space,
-                        heads: applied.heads.clone(),
-                        full: false,
-                    }
-                };
-                self.outbox.push_back(ack);
-                Ok(vec![SyncEvent::Stored { space, applied }])
+                self.handle_entries(space, decode_entries(entries), replica)
             }
         }
+    }
+
+    /// Handles an `Entries` frame whose entries were already decoded (see [`decode_entries`]).
+    pub fn handle_entries(
+        &mut self,
+        space: SpaceId,
+        entries: Vec<Incoming>,
+        replica: &mut impl Replica,
+    ) -> Result<Vec<SyncEvent>, SyncError> {
+        if !self.spaces.contains_key(&space) {
+            return Err(SyncError::UnknownSpace);
+        }
+        if entries.is_empty() || entries.len() > BATCH_ENTRIES * 2 {
+            return Err(SyncError::BadBatch);
+        }
+        let applied = replica.apply(&space, entries);
+        let state = self.spaces.get_mut(&space).ok_or(SyncError::UnknownSpace)?;
+        for (author, seq, _) in &applied.heads {
+            let local = state.local.entry(*author).or_insert(0);
+            *local = (*local).max(*seq);
+            // The peer sent these: never echo them back.
+            let sent = state.sent.entry(*author).or_insert(0);
+            *sent = (*sent).max(*seq);
+        }
+        let ack = if applied.membership_changed {
+            SyncFrame::Have {
+                space,
+                heads: replica.heads(&space),
+                full: true,
+            }
+        } else {
+            SyncFrame::Have {
+                space,
+                heads: applied.heads.clone(),
+                full: false,
+            }
+        };
+        self.outbox.push_back(ack);
+        Ok(vec![SyncEvent::Stored { space, applied }])
     }
 
     /// The next frame to send, if any: queued control frames first, then entries the peer lacks.
@@ -248,5 +294,39 @@ impl Session {
             });
         }
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `byte_strings` changes how serde walks the entries, not the bytes on the wire.
+    #[test]
+    fn entries_encode_as_plain_lists_of_bytes() {
+        #[derive(Serialize, Deserialize)]
+        enum Plain {
+            Have,
+            Entries {
+                space: SpaceId,
+                entries: Vec<Vec<u8>>,
+            },
+        }
+        let entries = vec![vec![], vec![0, 1, 255], vec![7; 300]];
+        let space = SpaceId([9; 32]);
+        let ours = postcard::to_allocvec(&SyncFrame::Entries {
+            space,
+            entries: entries.clone(),
+        })
+        .unwrap();
+        let plain = postcard::to_allocvec(&Plain::Entries {
+            space,
+            entries: entries.clone(),
+        })
+        .unwrap();
+        assert_eq!(ours, plain);
+        let back: SyncFrame = postcard::from_bytes(&plain).unwrap();
+        assert_eq!(back, SyncFrame::Entries { space, entries });
+        let _ = Plain::Have;
     }
 }

@@ -6,6 +6,7 @@ use clearchat_core::log::{Body, Entry};
 use clearchat_core::replica::Replica;
 use clearchat_core::space::{SpaceKey, SpaceKind};
 use clearchat_core::store::{self, Store};
+use clearchat_core::sync::decode_entries;
 use ed25519_dalek::SigningKey;
 
 struct Dev {
@@ -62,7 +63,8 @@ fn setup(root: &Dev, members: &[&Dev]) -> (Store, SpaceKey, Vec<Entry>) {
 
 fn receive(store: &Store, key: &SpaceKey, me: &Dev, entries: &[Entry]) -> usize {
     let mut r = Replica::new(&store.conn, me.id, me.person);
-    r.receive(&key.space_id(), entries.iter().map(Entry::encode).collect())
+    let raws = entries.iter().map(Entry::encode).collect();
+    r.receive(&key.space_id(), decode_entries(raws))
         .unwrap()
         .refused
 }
@@ -134,7 +136,9 @@ fn tampered_entries_are_refused_and_the_genuine_one_still_accepted() {
         let mut bad = raw.clone();
         bad[i] ^= 0x55;
         let mut r = Replica::new(&store.conn, betty.id, betty.person);
-        let applied = r.receive(&key.space_id(), vec![bad]).unwrap();
+        let applied = r
+            .receive(&key.space_id(), decode_entries(vec![bad]))
+            .unwrap();
         assert!(
             applied.heads.is_empty(),
             "corrupt byte {i} stored something"

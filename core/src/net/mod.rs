@@ -12,7 +12,7 @@ use crate::ids::{DeviceId, SpaceId};
 use crate::invite::{self, InviteCode};
 use crate::space::{Role, SpaceKind, SpaceState};
 use crate::store;
-use crate::sync::{Session, SyncEvent, SyncFrame};
+use crate::sync::{decode_entries, Incoming, Session, SyncError, SyncEvent, SyncFrame};
 use frame::{read_frame, write_frame, Frame, Refusal};
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -595,7 +595,7 @@ async fn drive(
                 .await
                 .map_err(net_err)?;
             match reply {
-                Some(Frame::Hello { offers: theirs, .. }) => {
+                Some(Inbound::Frame(Frame::Hello { offers: theirs, .. })) => {
                     offers.receive(&inner, &peer, &theirs)?
                 }
                 _ => return Err(net_err("peer did not answer our offers")),
@@ -683,11 +683,24 @@ impl Drop for AbortOnDrop {
     }
 }
 
-async fn read_loop(mut recv: quinn::RecvStream, frames: mpsc::UnboundedSender<Frame>) {
+/// What the reader task hands the session: frames, with sync entries already decoded and hashed, so
+/// that this work overlaps with storing the previous batch instead of holding up the store.
+enum Inbound {
+    Frame(Frame),
+    Entries(SpaceId, Vec<Incoming>),
+}
+
+async fn read_loop(mut recv: quinn::RecvStream, frames: mpsc::UnboundedSender<Inbound>) {
     loop {
         match read_frame(&mut recv).await {
             Ok(frame) => {
-                if frames.send(frame).is_err() {
+                let inbound = match frame {
+                    Frame::Sync(SyncFrame::Entries { space, entries }) => {
+                        Inbound::Entries(space, decode_entries(entries))
+                    }
+                    frame => Inbound::Frame(frame),
+                };
+                if frames.send(inbound).is_err() {
                     return;
                 }
             }
@@ -705,7 +718,7 @@ async fn run_session(
     peer: DeviceId,
     offers: &mut Offers,
     send: &mut quinn::SendStream,
-    frames: &mut mpsc::UnboundedReceiver<Frame>,
+    frames: &mut mpsc::UnboundedReceiver<Inbound>,
     cmds: &mut mpsc::UnboundedReceiver<Cmd>,
 ) -> Result<()> {
     let mut session = Session::new();
@@ -734,7 +747,7 @@ async fn run_session(
             frame = frames.recv() => {
                 let Some(frame) = frame else { return Ok(()) };
                 match frame {
-                    Frame::Hello { offers: theirs, reply } => {
+                    Inbound::Frame(Frame::Hello { offers: theirs, reply }) => {
                         offers.receive(inner, &peer, &theirs)?;
                         if reply {
                             let hello = offers.hello(inner, &peer, false)?;
@@ -746,20 +759,17 @@ async fn run_session(
                         }
                         sync_open_spaces(inner, &mut session, offers)?;
                     }
-                    Frame::Sync(sync) => {
-                        let space = match &sync { SyncFrame::Have { space, .. } | SyncFrame::Entries { space, .. } => *space };
-                        if !session.has_space(&space) {
-                            log::debug!("ignored a frame for a space not open on this connection");
-                            continue;
-                        }
+                    Inbound::Frame(Frame::Sync(sync)) if session.has_space(&sync.space()) => {
                         let events = inner.with_replica(|r| Ok(session.handle(sync, r)))?;
-                        match events {
-                            Ok(events) => on_sync_events(inner, &peer, events, &mut received)?,
-                            Err(e) => {
-                                quic.close(3u32.into(), b"protocol");
-                                return Err(net_err(e));
-                            }
-                        }
+                        on_sync_events(inner, quic, &peer, events, &mut received)?;
+                    }
+                    Inbound::Entries(space, entries) if session.has_space(&space) => {
+                        let events =
+                            inner.with_replica(|r| Ok(session.handle_entries(space, entries, r)))?;
+                        on_sync_events(inner, quic, &peer, events, &mut received)?;
+                    }
+                    Inbound::Frame(Frame::Sync(_)) | Inbound::Entries(..) => {
+                        log::debug!("ignored a frame for a space not open on this connection");
                     }
                     _ => {
                         quic.close(3u32.into(), b"protocol");
@@ -803,22 +813,27 @@ fn sync_open_spaces(inner: &Inner, session: &mut Session, offers: &Offers) -> Re
     })
 }
 
+/// Acts on what the session learned from a frame; a protocol error closes the connection.
 fn on_sync_events(
     inner: &Inner,
+    quic: &quinn::Connection,
     peer: &DeviceId,
-    events: Vec<SyncEvent>,
+    events: std::result::Result<Vec<SyncEvent>, SyncError>,
     received: &mut HashMap<SpaceId, u64>,
 ) -> Result<()> {
+    let events = events.map_err(|e| {
+        quic.close(3u32.into(), b"protocol");
+        net_err(e)
+    })?;
     for event in events {
         match event {
             SyncEvent::PeerHas { space, author, seq } => {
                 inner.peer_has(&space, peer, &author, seq)?
             }
             SyncEvent::Stored { space, applied } => {
-                let count: u64 = applied.heads.len() as u64;
-                if count > 0 {
+                if applied.stored > 0 {
                     let total = received.entry(space).or_insert(0);
-                    *total += count;
+                    *total += applied.stored as u64;
                     inner.emit(vec![crate::chat::Event::SyncProgress {
                         space_id: space.to_hex(),
                         received: *total,
