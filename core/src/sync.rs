@@ -11,7 +11,7 @@
 use crate::ids::{DeviceId, Hash, SpaceId};
 use crate::log::{EntryError, Received};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 /// Most entries in one `Entries` frame.
 pub const BATCH_ENTRIES: usize = 512;
@@ -124,19 +124,46 @@ struct SpaceSync {
     local: HashMap<DeviceId, u64>,
     /// What we have sent or know the peer holds, per log.
     sent: HashMap<DeviceId, u64>,
+    /// Logs of other authors that the peer showed it lacks: streamed like our own until it has them.
+    asked: HashSet<DeviceId>,
+    /// Heads of other authors' logs announced to the peer, so each head is announced once.
+    announced: HashMap<DeviceId, u64>,
     /// Set once the peer's first Have arrived: until then we do not know what it lacks.
     peer_ready: bool,
 }
 
-#[derive(Default)]
+impl SpaceSync {
+    fn sent(&self, author: &DeviceId) -> u64 {
+        self.sent.get(author).copied().unwrap_or(0)
+    }
+
+    /// Logs we hold further than the peer is known to.
+    fn ahead(&self) -> impl Iterator<Item = (DeviceId, u64)> + '_ {
+        self.local
+            .iter()
+            .filter(|(author, head)| **head > self.sent(author))
+            .map(|(author, head)| (*author, *head))
+    }
+}
+
+/// One connection's replication state. Our own entries are pushed as soon as they are written; other
+/// authors' entries we relay are first announced (a partial `Have`) and sent only if the peer's answer
+/// shows it lacks them. In a space where every device reaches every other, each entry then travels
+/// once per device instead of once per pair of devices.
 pub struct Session {
+    me: DeviceId,
     spaces: BTreeMap<SpaceId, SpaceSync>,
     outbox: VecDeque<SyncFrame>,
 }
 
 impl Session {
-    pub fn new() -> Self {
-        Self::default()
+    /// A session of device `me`.
+    pub fn new(me: DeviceId) -> Self {
+        Session {
+            me,
+            spaces: BTreeMap::new(),
+            outbox: VecDeque::new(),
+        }
     }
 
     pub fn spaces(&self) -> impl Iterator<Item = &SpaceId> {
@@ -201,12 +228,43 @@ impl Session {
                 state.peer_ready = true;
                 if full {
                     state.sent.clear();
+                    state.announced.clear();
                 }
                 let mut events = Vec::with_capacity(heads.len());
+                let mut lacking = Vec::new();
                 for (author, seq, _) in heads {
                     let sent = state.sent.entry(author).or_insert(0);
                     *sent = if full { seq } else { (*sent).max(seq) };
+                    let local = state.local.get(&author).copied().unwrap_or(0);
+                    if seq < local {
+                        state.asked.insert(author);
+                    } else if seq > local && !full {
+                        lacking.push(author);
+                    }
                     events.push(SyncEvent::PeerHas { space, author, seq });
+                }
+                if full {
+                    // Everything the peer does not list, or lists behind us, it lacks.
+                    let ahead: Vec<DeviceId> = state.ahead().map(|(author, _)| author).collect();
+                    state.asked.extend(ahead);
+                }
+                if !lacking.is_empty() {
+                    // The peer announced entries we lack: our heads for those logs ask for the rest.
+                    let ours = replica.heads(&space);
+                    let heads = lacking
+                        .into_iter()
+                        .map(|author| {
+                            ours.iter()
+                                .find(|(a, _, _)| *a == author)
+                                .copied()
+                                .unwrap_or((author, 0, Hash([0; 32])))
+                        })
+                        .collect();
+                    self.outbox.push_back(SyncFrame::Have {
+                        space,
+                        heads,
+                        full: false,
+                    });
                 }
                 Ok(events)
             }
@@ -238,20 +296,19 @@ impl Session {
             let sent = state.sent.entry(*author).or_insert(0);
             *sent = (*sent).max(*seq);
         }
-        let ack = if applied.membership_changed {
-            SyncFrame::Have {
+        if applied.membership_changed {
+            self.outbox.push_back(SyncFrame::Have {
                 space,
                 heads: replica.heads(&space),
                 full: true,
-            }
-        } else {
-            SyncFrame::Have {
+            });
+        } else if !applied.heads.is_empty() {
+            self.outbox.push_back(SyncFrame::Have {
                 space,
                 heads: applied.heads.clone(),
                 full: false,
-            }
-        };
-        self.outbox.push_back(ack);
+            });
+        }
         Ok(vec![SyncEvent::Stored { space, applied }])
     }
 
@@ -260,17 +317,38 @@ impl Session {
         if let Some(frame) = self.outbox.pop_front() {
             return Some(frame);
         }
+        let me = self.me;
         for (space, state) in self.spaces.iter_mut().filter(|(_, s)| s.peer_ready) {
-            let behind = state
-                .local
-                .iter()
-                .map(|(author, head)| {
-                    (*author, *head, state.sent.get(author).copied().unwrap_or(0))
-                })
-                .find(|(_, head, sent)| head > sent);
-            let Some((author, _, sent)) = behind else {
-                continue;
+            let due = state
+                .ahead()
+                .find(|(author, _)| *author == me || state.asked.contains(author));
+            let Some((author, head)) = due else {
+                // Announce the other authors' entries we hold and have not announced yet.
+                let new: Vec<(DeviceId, u64)> = state
+                    .ahead()
+                    .filter(|(author, head)| state.announced.get(author) < Some(head))
+                    .collect();
+                if new.is_empty() {
+                    continue;
+                }
+                let heads: Vec<Head> = replica
+                    .heads(space)
+                    .into_iter()
+                    .filter(|(author, _, _)| new.iter().any(|(a, _)| a == author))
+                    .collect();
+                for (author, head) in new {
+                    state.announced.insert(author, head);
+                }
+                if heads.is_empty() {
+                    continue;
+                }
+                return Some(SyncFrame::Have {
+                    space: *space,
+                    heads,
+                    full: false,
+                });
             };
+            let sent = state.sent(&author);
             let mut entries = replica.entries_after(space, &author, sent, BATCH_ENTRIES);
             let mut bytes = 0;
             let keep = entries
@@ -288,6 +366,9 @@ impl Session {
                 continue;
             }
             state.sent.insert(author, sent + entries.len() as u64);
+            if sent + entries.len() as u64 >= head {
+                state.asked.remove(&author);
+            }
             return Some(SyncFrame::Entries {
                 space: *space,
                 entries,

@@ -721,7 +721,7 @@ async fn run_session(
     frames: &mut mpsc::UnboundedReceiver<Inbound>,
     cmds: &mut mpsc::UnboundedReceiver<Cmd>,
 ) -> Result<()> {
-    let mut session = Session::new();
+    let mut session = Session::new(inner.me);
     let mut received: HashMap<SpaceId, u64> = HashMap::new();
     sync_open_spaces(inner, &mut session, offers)?;
     loop {
