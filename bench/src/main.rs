@@ -958,10 +958,15 @@ async fn bench_space_latency(o: &Opts, rep: &mut Report, wire: usize) {
             ));
         }
         let others: Vec<&Client> = phones.iter().map(|p| &p.client).collect();
+        let window = monotonic();
         let (first, all, lost) =
             latencies(&betty.client, "Amy", &amy.client, &others, n, 5, 100).await;
+        println!(
+            "    space of {k}: window, CLOCK_MONOTONIC: {window:.3},{:.3}",
+            monotonic()
+        );
         rep.row(
-            o.command("growth"),
+            o.command("spaces"),
             &format!("growth: latency p50 in a space of {k} devices (to Amy's laptop)"),
             ms(median(&first)),
             ms(echo),
@@ -970,7 +975,7 @@ async fn bench_space_latency(o: &Opts, rep: &mut Report, wire: usize) {
         );
         if k > 2 {
             rep.row(
-                o.command("growth"),
+                o.command("spaces"),
                 &format!(
                     "growth: latency p50 in a space of {k} devices (to all {} of Amy's)",
                     k - 1
@@ -1274,7 +1279,7 @@ fn main() {
             "--only" => o.only = it.next().map(|s| s.split(',').map(String::from).collect()),
             "--write" => o.write = it.next().map(PathBuf::from),
             "-h" | "--help" => {
-                println!("clearchat-bench [--quick] [--only latency,redeem,catchup,growth,memory,idle,paging,size] [--build-ffi] [--write FILE]");
+                println!("clearchat-bench [--quick] [--only latency,redeem,catchup,growth,spaces,memory,idle,paging,size] [--build-ffi] [--write FILE]");
                 return;
             }
             other => panic!("unknown argument {other}"),

@@ -614,6 +614,17 @@ impl SyncReplica for Replica<'_> {
         })
     }
 
+    fn head(&mut self, space: &SpaceId, author: &DeviceId) -> Option<Head> {
+        match store::head(self.conn, space, author) {
+            Ok((0, _)) => None,
+            Ok((seq, hash)) => Some((*author, seq, hash)),
+            Err(e) => {
+                log::error!("reading a head: {e}");
+                None
+            }
+        }
+    }
+
     fn entries_after(
         &mut self,
         space: &SpaceId,

@@ -78,6 +78,8 @@ pub struct Applied {
 /// A device's logs, as the state machine sees them.
 pub trait Replica {
     fn heads(&mut self, space: &SpaceId) -> Vec<Head>;
+    /// The newest entry of one log, if we hold any.
+    fn head(&mut self, space: &SpaceId, author: &DeviceId) -> Option<Head>;
     fn entries_after(
         &mut self,
         space: &SpaceId,
@@ -250,13 +252,11 @@ impl Session {
                 }
                 if !lacking.is_empty() {
                     // The peer announced entries we lack: our heads for those logs ask for the rest.
-                    let ours = replica.heads(&space);
                     let heads = lacking
                         .into_iter()
                         .map(|author| {
-                            ours.iter()
-                                .find(|(a, _, _)| *a == author)
-                                .copied()
+                            replica
+                                .head(&space, &author)
                                 .unwrap_or((author, 0, Hash([0; 32])))
                         })
                         .collect();
@@ -312,6 +312,19 @@ impl Session {
         Ok(vec![SyncEvent::Stored { space, applied }])
     }
 
+    /// Whether [`Session::poll_transmit`] has anything to send; needs no replica, so a driver can skip
+    /// reaching for the store when it has not.
+    pub fn wants_to_send(&self) -> bool {
+        !self.outbox.is_empty()
+            || self.spaces.values().filter(|s| s.peer_ready).any(|state| {
+                state.ahead().any(|(author, head)| {
+                    author == self.me
+                        || state.asked.contains(&author)
+                        || state.announced.get(&author) < Some(&head)
+                })
+            })
+    }
+
     /// The next frame to send, if any: queued control frames first, then entries the peer lacks.
     pub fn poll_transmit(&mut self, replica: &mut impl Replica) -> Option<SyncFrame> {
         if let Some(frame) = self.outbox.pop_front() {
@@ -331,10 +344,9 @@ impl Session {
                 if new.is_empty() {
                     continue;
                 }
-                let heads: Vec<Head> = replica
-                    .heads(space)
-                    .into_iter()
-                    .filter(|(author, _, _)| new.iter().any(|(a, _)| a == author))
+                let heads: Vec<Head> = new
+                    .iter()
+                    .filter_map(|(author, _)| replica.head(space, author))
                     .collect();
                 for (author, head) in new {
                     state.announced.insert(author, head);

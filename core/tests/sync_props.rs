@@ -119,8 +119,13 @@ fn append(peers: &[Peer], links: &mut [Link], key: &SpaceKey, who: usize, n: usi
 }
 
 fn transmit(peers: &[Peer], link: &mut Link) -> bool {
+    let wants = link.session.wants_to_send();
     match link.session.poll_transmit(&mut peers[link.from].replica()) {
         Some(frame) => {
+            assert!(
+                wants,
+                "wants_to_send() said no, poll_transmit() sent {frame:?}"
+            );
             if let SyncFrame::Entries { entries, .. } = &frame {
                 link.entries_carried += entries.len();
             }

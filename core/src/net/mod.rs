@@ -728,6 +728,9 @@ async fn run_session(
         // Send what is due, a bounded amount at a time so incoming frames are not starved.
         let mut more = false;
         for i in 0.. {
+            if !session.wants_to_send() {
+                break;
+            }
             let frame = inner.with_replica(|r| Ok(session.poll_transmit(r)))?;
             let Some(frame) = frame else { break };
             write_frame(send, &Frame::Sync(frame))
