@@ -107,9 +107,11 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-fn transport_config() -> Arc<quinn::TransportConfig> {
+/// Only the dialer sends keep-alives: its pings keep both ends' idle timers and any NAT binding fresh,
+/// so a second ping stream from the acceptor would only double the wake-ups of an idle connection.
+fn transport_config(dialer: bool) -> Arc<quinn::TransportConfig> {
     let mut transport = quinn::TransportConfig::default();
-    transport.keep_alive_interval(Some(KEEP_ALIVE_INTERVAL));
+    transport.keep_alive_interval(dialer.then_some(KEEP_ALIVE_INTERVAL));
     transport.max_idle_timeout(Some(quinn::VarInt::from_u32(MAX_IDLE_TIMEOUT_MS).into()));
     Arc::new(transport)
 }
@@ -150,7 +152,7 @@ fn server_config_with(certified: Arc<CertifiedKey>) -> Result<quinn::ServerConfi
 
     let quic = quinn::crypto::rustls::QuicServerConfig::try_from(tls)?;
     let mut config = quinn::ServerConfig::with_crypto(Arc::new(quic));
-    config.transport_config(transport_config());
+    config.transport_config(transport_config(false));
     Ok(config)
 }
 
@@ -176,7 +178,7 @@ fn client_config_with(
 
     let quic = quinn::crypto::rustls::QuicClientConfig::try_from(tls)?;
     let mut config = quinn::ClientConfig::new(Arc::new(quic));
-    config.transport_config(transport_config());
+    config.transport_config(transport_config(true));
     Ok(config)
 }
 
