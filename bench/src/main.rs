@@ -409,6 +409,14 @@ async fn quic_handshakes(n: usize) -> Vec<Duration> {
     v
 }
 
+/// CPU seconds this process has used so far, all threads.
+fn process_cpu() -> f64 {
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(ru.ru_utime) + secs(ru.ru_stime)
+}
+
 /// Seconds on CLOCK_MONOTONIC, the clock `perf record -k CLOCK_MONOTONIC` stamps samples with.
 fn monotonic() -> f64 {
     let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
@@ -792,6 +800,7 @@ async fn catch_up(
     let phone = Dev::new("Amy phone", "Amy").await;
     let code = amy.client.create_link_invite().await.unwrap().code;
     let deadline = Duration::from_secs(60).max(Duration::from_millis(n as u64 * 2));
+    let cpu0 = process_cpu();
     let t0 = Instant::now();
     phone.client.redeem(&code).await.expect("redeem link");
     // Entries travel in log order, so the newest message arrives last.
@@ -801,6 +810,7 @@ async fn catch_up(
     })
     .await;
     let took = t0.elapsed();
+    let cpu = process_cpu() - cpu0;
     let got = phone.message_count();
     let ok = ok && got >= n as u64;
     // For profilers (`perf record -k CLOCK_MONOTONIC`, then `perf report --time START,END`).
@@ -811,8 +821,9 @@ async fn catch_up(
     );
     let limit = tokio::task::block_in_place(|| sqlite_batched(n, size));
     println!(
-        "    catch-up {n}: {} ({got} held), sqlite {} for {size} B rows, seeding {}",
+        "    catch-up {n}: {} ({got} held, {:.2} s of CPU for both ends), sqlite {} for {size} B rows, seeding {}",
         ms(took),
+        cpu,
         ms(limit),
         ms(seed)
     );

@@ -250,12 +250,17 @@ fn header_bytes(
     postcard::to_allocvec(&header).unwrap_or_default()
 }
 
+/// The entry keys of a space that a device holds, by key id.
+pub type EntryKeys = Vec<([u8; 8], [u8; 32])>;
+
 /// An entry as received: decoded once, its canonical bytes kept, its hash computed once.
 #[derive(Clone, Debug)]
 pub struct Received {
     pub entry: Entry,
     pub raw: Vec<u8>,
     pub hash: Hash,
+    /// The body, if it was already opened with one of this device's keys for the entry's space.
+    pub body: Option<Body>,
 }
 
 impl Received {
@@ -266,7 +271,21 @@ impl Received {
             return Err(EntryError::Malformed);
         }
         let hash = Hash(Sha256::digest(&raw).into());
-        Ok(Received { entry, raw, hash })
+        Ok(Received {
+            entry,
+            raw,
+            hash,
+            body: None,
+        })
+    }
+
+    /// Opens the body ahead of acceptance if `keys` (this device's keys of the entry's space) hold its
+    /// key. Nothing is decided here: the replica still checks chain, signature and membership, and opens
+    /// the body itself when this could not.
+    pub fn open_ahead(&mut self, keys: &EntryKeys) {
+        if let Some((_, key)) = keys.iter().find(|(id, _)| *id == self.entry.key_id) {
+            self.body = self.entry.open_with(key).ok();
+        }
     }
 }
 

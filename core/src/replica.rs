@@ -7,7 +7,7 @@ use crate::chat::{Event, MessageState};
 use crate::error::Result;
 use crate::ids::{now_ms, DeviceId, Hash, MessageKey, PersonId, SpaceId};
 use crate::invite::Purpose;
-use crate::log::{check_chain, Body, Entry, Received};
+use crate::log::{check_chain, Body, Entry, EntryKeys, Received};
 use crate::space::{may_author, SpaceKind, SpaceState};
 use crate::store::{self, InviteRow, SpaceRow};
 use crate::sync::{Applied, Head, Incoming, Replica as SyncReplica};
@@ -260,7 +260,12 @@ impl<'a> Replica<'a> {
             // An entry sealed with a key we do not hold yet is kept (the chain and signature are
             // verified) and opened when the key arrives; one sealed with a known key must open.
             let key = entry_keys.iter().find(|(id, _)| *id == entry.key_id);
-            let body = match key.map(|(_, k)| entry.open_with(k)) {
+            let opened = match (key, &received.body) {
+                (Some(_), Some(body)) => Some(Ok(body.clone())),
+                (Some((_, k)), None) => Some(entry.open_with(k)),
+                (None, _) => None,
+            };
+            let body = match opened {
                 Some(Ok(body)) => Some(body),
                 Some(Err(_)) => {
                     log::debug!(
@@ -579,7 +584,8 @@ impl<'a> Replica<'a> {
 }
 
 /// (key id, entry key) of every key of a space, derived once per batch.
-fn entry_keys_of(space: &SpaceRow) -> Vec<([u8; 8], [u8; 32])> {
+/// This device's entry keys of a space, by key id.
+pub fn entry_keys_of(space: &SpaceRow) -> EntryKeys {
     space
         .keys
         .iter()

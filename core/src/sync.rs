@@ -9,7 +9,7 @@
 //! (their author was not yet a member) are offered once more.
 
 use crate::ids::{DeviceId, Hash, SpaceId};
-use crate::log::{EntryError, Received};
+use crate::log::{EntryError, EntryKeys, Received};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
@@ -56,10 +56,18 @@ mod byte_strings {
 /// A received entry as the replica gets it: decoded and hashed, or why it could not be.
 pub type Incoming = Result<Received, EntryError>;
 
-/// Decodes and hashes a batch. Pure CPU work that needs no replica: a driver may run it on another
-/// task, while the previous batch is being stored, and hand the result to [`Session::handle_entries`].
-pub fn decode_entries(raws: Vec<Vec<u8>>) -> Vec<Incoming> {
-    raws.into_iter().map(Received::decode).collect()
+/// Decodes and hashes a batch, and opens the bodies it has `keys` for (this device's keys of the
+/// batch's space; empty to leave opening to the replica). Pure CPU work that needs no replica: a driver
+/// may run it on another task, while the previous batch is being stored, and hand the result to
+/// [`Session::handle_entries`].
+pub fn decode_entries(raws: Vec<Vec<u8>>, keys: &EntryKeys) -> Vec<Incoming> {
+    raws.into_iter()
+        .map(|raw| {
+            let mut received = Received::decode(raw)?;
+            received.open_ahead(keys);
+            Ok(received)
+        })
+        .collect()
 }
 
 /// What applying a batch did.
@@ -269,7 +277,7 @@ impl Session {
                 Ok(events)
             }
             SyncFrame::Entries { space, entries } => {
-                self.handle_entries(space, decode_entries(entries), replica)
+                self.handle_entries(space, decode_entries(entries, &Vec::new()), replica)
             }
         }
     }

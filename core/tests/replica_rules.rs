@@ -64,7 +64,7 @@ fn setup(root: &Dev, members: &[&Dev]) -> (Store, SpaceKey, Vec<Entry>) {
 fn receive(store: &Store, key: &SpaceKey, me: &Dev, entries: &[Entry]) -> usize {
     let mut r = Replica::new(&store.conn, me.id, me.person);
     let raws = entries.iter().map(Entry::encode).collect();
-    r.receive(&key.space_id(), decode_entries(raws))
+    r.receive(&key.space_id(), decode_entries(raws, &Vec::new()))
         .unwrap()
         .refused
 }
@@ -137,7 +137,7 @@ fn tampered_entries_are_refused_and_the_genuine_one_still_accepted() {
         bad[i] ^= 0x55;
         let mut r = Replica::new(&store.conn, betty.id, betty.person);
         let applied = r
-            .receive(&key.space_id(), decode_entries(vec![bad]))
+            .receive(&key.space_id(), decode_entries(vec![bad], &Vec::new()))
             .unwrap();
         assert!(
             applied.heads.is_empty(),

@@ -10,6 +10,8 @@ use crate::client::{blocking, lock, Inner};
 use crate::error::{Error, Result};
 use crate::ids::{DeviceId, SpaceId};
 use crate::invite::{self, InviteCode};
+use crate::log::EntryKeys;
+use crate::replica::entry_keys_of;
 use crate::space::{Role, SpaceKind, SpaceState};
 use crate::store;
 use crate::sync::{decode_entries, Incoming, Session, SyncError, SyncEvent, SyncFrame};
@@ -385,7 +387,8 @@ async fn beacon_loop(inner: Arc<Inner>, net: Arc<Net>) {
     let instance = beacon::new_instance();
     let quic_port = net.addrs.first().map(|a| a.port()).unwrap_or(0);
     let mut ticker = tokio::time::interval(beacon::BEACON_INTERVAL);
-    let mut probed: HashMap<SocketAddr, Instant> = HashMap::new();
+    // When each address was last probed; a failed probe forgets it, so the next beacon probes again.
+    let probed: Arc<Mutex<HashMap<SocketAddr, Instant>>> = Default::default();
     let mut buf = vec![0u8; 2048];
     let live_keys = |inner: &Inner| -> Vec<crate::space::SpaceKey> {
         blocking(|| store::spaces(&lock(&inner.store).conn))
@@ -418,36 +421,44 @@ async fn beacon_loop(inner: Arc<Inner>, net: Arc<Net>) {
                     continue;
                 }
                 let addr = SocketAddr::new(src.ip(), heard.quic_port);
-                if probed.get(&addr).is_some_and(|at| at.elapsed() < Duration::from_secs(60)) {
-                    continue;
+                {
+                    let mut probed = lock(&probed);
+                    if probed.get(&addr).is_some_and(|at| at.elapsed() < Duration::from_secs(60)) {
+                        continue;
+                    }
+                    probed.insert(addr, Instant::now());
                 }
-                probed.insert(addr, Instant::now());
                 // Answer at once so the other side need not wait for our next beacon.
                 let ours = beacon::Beacon::for_spaces(instance, quic_port, &keys, beacon::bucket_now()).encode();
                 let _ = socket.send_to(&ours, src).await;
-                let (inner2, net2) = (inner.clone(), net.clone());
-                net.spawn(async move { probe(&inner2, &net2, addr).await });
+                let (inner2, net2, probed2) = (inner.clone(), net.clone(), probed.clone());
+                net.spawn(async move {
+                    if !probe(&inner2, &net2, addr).await {
+                        lock(&probed2).remove(&addr);
+                    }
+                });
             }
         }
     }
 }
 
 /// Learns which device listens at `addr` (a handshake tells its key), and records the address if it is a
-/// member of one of my spaces.
-async fn probe(inner: &Inner, net: &Net, addr: SocketAddr) {
+/// member of one of my spaces. Returns false if no handshake completed.
+async fn probe(inner: &Inner, net: &Net, addr: SocketAddr) -> bool {
     let Ok(config) = tls::client_config(&inner.signer, None) else {
-        return;
+        return false;
     };
     let Ok(connecting) = net.endpoint.connect_with(config, addr, "clearchat") else {
-        return;
+        return false;
     };
     let Ok(Ok(quic)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, connecting).await else {
-        return;
+        log::debug!("LAN probe of {addr}: no handshake");
+        return false;
     };
     let peer = tls::peer_device_id(&quic).map(DeviceId);
     quic.close(0u32.into(), b"probe");
     let Some(peer) = peer.filter(|p| *p != inner.me) else {
-        return;
+        return true;
     };
     let known = blocking(|| dial_targets(inner))
         .map(|t| t.iter().any(|(d, _)| *d == peer))
@@ -465,6 +476,7 @@ async fn probe(inner: &Inner, net: &Net, addr: SocketAddr) {
         lock(&net.backoff).remove(&peer);
         net.wake_dialer();
     }
+    true
 }
 
 /// Member devices of my live spaces, with their known addresses.
@@ -583,15 +595,17 @@ async fn drive(
         sent: HashSet::new(),
         peer: HashSet::new(),
     };
-    let (frames_tx, mut frames) = mpsc::unbounded_channel();
-    let reader = tokio::spawn(read_loop(recv, frames_tx));
+    let (frames_tx, frames) = mpsc::unbounded_channel();
+    let keys = OpeningKeys::default();
+    let reader = tokio::spawn(read_loop(recv, frames_tx, keys.clone()));
+    let mut inbox = Inbox { frames, keys };
     let _reader_guard = AbortOnDrop(reader);
     // The opening exchange: the dialer offers first; the acceptor answers only a peer that proved a space.
     match role {
         Role::Dialer => {
             let hello = offers.hello(&inner, &peer, true)?;
             write_frame(&mut send, &hello).await.map_err(net_err)?;
-            let reply = tokio::time::timeout(HANDSHAKE_TIMEOUT, frames.recv())
+            let reply = tokio::time::timeout(HANDSHAKE_TIMEOUT, inbox.frames.recv())
                 .await
                 .map_err(net_err)?;
             match reply {
@@ -661,7 +675,7 @@ async fn drive(
         peer,
         &mut offers,
         &mut send,
-        &mut frames,
+        &mut inbox,
         &mut cmds,
     )
     .await;
@@ -683,20 +697,45 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// What the reader task hands the session: frames, with sync entries already decoded and hashed, so
-/// that this work overlaps with storing the previous batch instead of holding up the store.
+/// What the reader task hands the session: frames, with sync entries already decoded, hashed and
+/// opened, so that this work overlaps with storing the previous batch instead of holding up the store.
 enum Inbound {
     Frame(Frame),
     Entries(SpaceId, Vec<Incoming>),
 }
 
-async fn read_loop(mut recv: quinn::RecvStream, frames: mpsc::UnboundedSender<Inbound>) {
+/// This device's entry keys of each space open on a connection, shared with the connection's reader
+/// task so that it can open entries. Refreshed when spaces open and after each stored batch (a batch
+/// may bring a new key); an entry the reader could not open is opened by the replica.
+type OpeningKeys = Arc<Mutex<HashMap<SpaceId, Arc<EntryKeys>>>>;
+
+/// The session's side of the reader task.
+struct Inbox {
+    frames: mpsc::UnboundedReceiver<Inbound>,
+    keys: OpeningKeys,
+}
+
+impl Inbox {
+    fn refresh_keys(&self, c: &rusqlite::Connection, space: &SpaceId) -> Result<()> {
+        if let Some(row) = store::space_get(c, space)? {
+            lock(&self.keys).insert(*space, Arc::new(entry_keys_of(&row)));
+        }
+        Ok(())
+    }
+}
+
+async fn read_loop(
+    mut recv: quinn::RecvStream,
+    frames: mpsc::UnboundedSender<Inbound>,
+    keys: OpeningKeys,
+) {
     loop {
         match read_frame(&mut recv).await {
             Ok(frame) => {
                 let inbound = match frame {
                     Frame::Sync(SyncFrame::Entries { space, entries }) => {
-                        Inbound::Entries(space, decode_entries(entries))
+                        let keys = lock(&keys).get(&space).cloned().unwrap_or_default();
+                        Inbound::Entries(space, decode_entries(entries, &keys))
                     }
                     frame => Inbound::Frame(frame),
                 };
@@ -718,12 +757,12 @@ async fn run_session(
     peer: DeviceId,
     offers: &mut Offers,
     send: &mut quinn::SendStream,
-    frames: &mut mpsc::UnboundedReceiver<Inbound>,
+    inbox: &mut Inbox,
     cmds: &mut mpsc::UnboundedReceiver<Cmd>,
 ) -> Result<()> {
     let mut session = Session::new(inner.me);
     let mut received: HashMap<SpaceId, u64> = HashMap::new();
-    sync_open_spaces(inner, &mut session, offers)?;
+    sync_open_spaces(inner, &mut session, offers, inbox)?;
     loop {
         // Send what is due, a bounded amount at a time so incoming frames are not starved.
         let mut more = false;
@@ -741,13 +780,13 @@ async fn run_session(
                 break;
             }
         }
-        if frames.len() > MAX_QUEUED_FRAMES {
+        if inbox.frames.len() > MAX_QUEUED_FRAMES {
             quic.close(2u32.into(), b"flood");
             return Err(net_err("peer flooded us"));
         }
         tokio::select! {
             biased;
-            frame = frames.recv() => {
+            frame = inbox.frames.recv() => {
                 let Some(frame) = frame else { return Ok(()) };
                 match frame {
                     Inbound::Frame(Frame::Hello { offers: theirs, reply }) => {
@@ -760,15 +799,18 @@ async fn run_session(
                             quic.close(0u32.into(), b"");
                             return Ok(());
                         }
-                        sync_open_spaces(inner, &mut session, offers)?;
+                        sync_open_spaces(inner, &mut session, offers, inbox)?;
                     }
                     Inbound::Frame(Frame::Sync(sync)) if session.has_space(&sync.space()) => {
                         let events = inner.with_replica(|r| Ok(session.handle(sync, r)))?;
                         on_sync_events(inner, quic, &peer, events, &mut received)?;
                     }
                     Inbound::Entries(space, entries) if session.has_space(&space) => {
-                        let events =
-                            inner.with_replica(|r| Ok(session.handle_entries(space, entries, r)))?;
+                        let events = inner.with_replica(|r| {
+                            let events = session.handle_entries(space, entries, r);
+                            inbox.refresh_keys(r.conn, &space)?;
+                            Ok(events)
+                        })?;
                         on_sync_events(inner, quic, &peer, events, &mut received)?;
                     }
                     Inbound::Frame(Frame::Sync(_)) | Inbound::Entries(..) => {
@@ -788,7 +830,7 @@ async fn run_session(
                     Cmd::Reoffer => {
                         let hello = offers.hello(inner, &peer, true)?;
                         write_frame(send, &hello).await.map_err(net_err)?;
-                        sync_open_spaces(inner, &mut session, offers)?;
+                        sync_open_spaces(inner, &mut session, offers, inbox)?;
                     }
                 }
             }
@@ -798,7 +840,12 @@ async fn run_session(
 }
 
 /// Opens the spaces both sides now offer and closes those no longer shared.
-fn sync_open_spaces(inner: &Inner, session: &mut Session, offers: &Offers) -> Result<()> {
+fn sync_open_spaces(
+    inner: &Inner,
+    session: &mut Session,
+    offers: &Offers,
+    inbox: &Inbox,
+) -> Result<()> {
     let shared = offers.shared();
     let stale: Vec<SpaceId> = session
         .spaces()
@@ -811,6 +858,7 @@ fn sync_open_spaces(inner: &Inner, session: &mut Session, offers: &Offers) -> Re
     inner.with_replica(|r| {
         for space in &shared {
             session.open_space(*space, r);
+            inbox.refresh_keys(r.conn, space)?;
         }
         Ok(())
     })

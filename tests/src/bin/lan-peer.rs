@@ -14,6 +14,12 @@ async fn main() {
         eprintln!("usage: lan-peer DIR BEACON_PORT send|expect BUDDY TEXT");
         std::process::exit(2);
     };
+    // What the engine does goes to stderr, so a failed LAN test shows why.
+    env_logger::Builder::from_env(
+        env_logger::Env::default().default_filter_or("clearchat_core=info"),
+    )
+    .format_target(false)
+    .init();
     let config = Config {
         listen: "0.0.0.0:0".parse().expect("address"),
         lan_discovery: true,
@@ -48,7 +54,13 @@ async fn main() {
             std::process::exit(0);
         }
         if Instant::now() > deadline {
-            eprintln!("timed out");
+            eprintln!(
+                "timed out; buddies: {:?}",
+                client.buddies().await.map(|b| b
+                    .iter()
+                    .map(|b| (b.name.clone(), b.online))
+                    .collect::<Vec<_>>())
+            );
             std::process::exit(1);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
