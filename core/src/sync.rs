@@ -140,6 +140,8 @@ struct SpaceSync {
     announced: HashMap<DeviceId, u64>,
     /// Set once the peer's first Have arrived: until then we do not know what it lacks.
     peer_ready: bool,
+    /// The peer sent entries we refused since our last full Have: a membership change may admit them.
+    refused: bool,
 }
 
 impl SpaceSync {
@@ -215,9 +217,12 @@ impl Session {
         }
     }
 
-    /// Our membership view of `space` changed outside this session: ask the peer to offer again.
+    /// Our membership view of `space` changed: if this peer sent entries we refused, ask it with a full
+    /// `Have` to offer them again. A peer whose entries were all taken is not asked: a full `Have` makes
+    /// it send again whatever was still in flight.
     pub fn resend_have(&mut self, space: &SpaceId, replica: &mut impl Replica) {
-        if self.spaces.contains_key(space) {
+        if let Some(state) = self.spaces.get_mut(space).filter(|s| s.refused) {
+            state.refused = false;
             let heads = replica.heads(space);
             self.outbox.push_back(SyncFrame::Have {
                 space: *space,
@@ -304,12 +309,11 @@ impl Session {
             let sent = state.sent.entry(*author).or_insert(0);
             *sent = (*sent).max(*seq);
         }
-        if applied.membership_changed {
-            self.outbox.push_back(SyncFrame::Have {
-                space,
-                heads: replica.heads(&space),
-                full: true,
-            });
+        if applied.refused > 0 {
+            state.refused = true;
+        }
+        if applied.membership_changed && state.refused {
+            self.resend_have(&space, replica);
         } else if !applied.heads.is_empty() {
             self.outbox.push_back(SyncFrame::Have {
                 space,
@@ -340,9 +344,13 @@ impl Session {
         }
         let me = self.me;
         for (space, state) in self.spaces.iter_mut().filter(|(_, s)| s.peer_ready) {
+            // The log with the fewest entries to go first: short logs carry membership (who may
+            // write), and a long log sent before the entry that admits its author would be refused whole
+            // and sent again.
             let due = state
                 .ahead()
-                .find(|(author, _)| *author == me || state.asked.contains(author));
+                .filter(|(author, _)| *author == me || state.asked.contains(author))
+                .min_by_key(|(author, head)| (head - state.sent(author), *author));
             let Some((author, head)) = due else {
                 // Announce the other authors' entries we hold and have not announced yet.
                 let new: Vec<(DeviceId, u64)> = state

@@ -277,3 +277,48 @@ proptest! {
         prop_assert!(carried < 3 * 4 * 4, "{carried} entry transmissions for 3 entries to 4 devices");
     }
 }
+
+/// Keeps moving frames on the links between `a` and `b` only, until nothing moves.
+fn quiesce_pair(peers: &[Peer], links: &mut [Link], key: &SpaceKey, a: usize, b: usize) {
+    for _round in 0..10_000 {
+        let mut moved = false;
+        for l in 0..links.len() {
+            let (from, to) = (links[l].from, links[l].to);
+            if (from, to) == (a, b) || (from, to) == (b, a) {
+                moved |= transmit(peers, &mut links[l]);
+                moved |= deliver(peers, links, key, l);
+            }
+        }
+        if !moved {
+            return;
+        }
+    }
+    panic!("sync did not settle");
+}
+
+/// A device catching up from one peer gets every entry once: the short log that admits an author goes
+/// before that author's long log, which would otherwise be refused whole and sent again.
+#[test]
+fn catch_up_sends_each_entry_once() {
+    for round in 0..8 {
+        let (peers, mut links, key) = setup(3);
+        quiesce_pair(&peers, &mut links, &key, 0, 1);
+        for n in 0..300 {
+            append(&peers, &mut links, &key, 1, n);
+        }
+        quiesce_pair(&peers, &mut links, &key, 0, 1);
+        // Peer 2 meets only peer 0, which holds peer 1's log too.
+        quiesce_pair(&peers, &mut links, &key, 0, 2);
+        let held = store::entry_count(&peers[2].store.conn).unwrap();
+        assert_eq!(held, 3 + 300, "round {round}: peer 2 holds everything");
+        let carried = links
+            .iter()
+            .find(|l| (l.from, l.to) == (0, 2))
+            .unwrap()
+            .entries_carried;
+        assert_eq!(
+            carried as u64, held,
+            "round {round}: entries sent more than once"
+        );
+    }
+}

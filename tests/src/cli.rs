@@ -1,8 +1,10 @@
 //! Helpers for tests that drive the `clearchat` binary as a process.
 
 use serde_json::Value;
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::DEADLINE;
@@ -72,4 +74,101 @@ pub fn texts(dir: &Path, buddy: &str) -> Vec<String> {
         .iter()
         .map(|m| m["text"].as_str().unwrap_or_default().to_string())
         .collect()
+}
+
+/// Initializes the story's three data dirs under `root`: Amy's laptop (first device of Amy), Amy's phone
+/// (not linked yet) and Betty's phone. Returns their paths in that order.
+pub fn init_story_devices(root: &Path) -> [PathBuf; 3] {
+    let [laptop, phone, betty] = ["laptop", "phone", "betty"].map(|d| root.join(d));
+    ok(
+        &laptop,
+        &["init", "--name", "Amy laptop", "--person", "Amy"],
+    );
+    ok(&phone, &["init", "--name", "Amy phone"]);
+    ok(
+        &betty,
+        &["init", "--name", "Betty phone", "--person", "Betty"],
+    );
+    [laptop, phone, betty]
+}
+
+/// A `clearchat run` process, killed on drop; its stdout lines are collected.
+pub struct RunGuard {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl RunGuard {
+    pub fn start(dir: &Path) -> RunGuard {
+        let mut child = Command::new(bin())
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["run", "--listen", "127.0.0.1:0", "--json"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start clearchat run");
+        let stdout = child.stdout.take().expect("stdout");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let guard = RunGuard { child, lines };
+        wait_until_blocking("`run` says it started", || {
+            guard
+                .lines
+                .lock()
+                .unwrap()
+                .first()
+                .is_some_and(|l| l.contains("\"started\""))
+        });
+        guard
+    }
+
+    /// `kill -9`: no chance to clean up.
+    pub fn kill9(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM: the process goes offline, removes its socket and exits 0.
+    pub fn terminate_cleanly(mut self, dir: &Path) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(start.elapsed() < DEADLINE, "run did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        assert!(status.success(), "run exits 0 on SIGTERM: {status}");
+        assert!(!dir.join("control.sock").exists(), "run removes its socket");
+        wait_until_blocking("run says it stopped", || self.has_event("stopped"));
+    }
+
+    pub fn has_event(&self, name: &str) -> bool {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains(&format!("\"event\":\"{name}\"")))
+    }
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

@@ -3,95 +3,12 @@
 //! and the exit codes of bad input. Needs the `clearchat` binary (built by `cargo test` at the workspace root).
 
 use clearchat_scenarios::cli::{
-    bin, clearchat, json, ok, texts, wait_until_blocking as wait_until,
+    bin, clearchat, init_story_devices, json, ok, texts, wait_until_blocking as wait_until,
+    RunGuard,
 };
-use clearchat_scenarios::DEADLINE;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-/// A `clearchat run` process, killed on drop; its stdout lines are collected.
-struct RunGuard {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl RunGuard {
-    fn start(dir: &Path) -> RunGuard {
-        let mut child = Command::new(bin())
-            .arg("--data-dir")
-            .arg(dir)
-            .args(["run", "--listen", "127.0.0.1:0", "--json"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start clearchat run");
-        let stdout = child.stdout.take().expect("stdout");
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let guard = RunGuard { child, lines };
-        wait_until("`run` says it started", || {
-            guard
-                .lines
-                .lock()
-                .unwrap()
-                .first()
-                .is_some_and(|l| l.contains("\"started\""))
-        });
-        guard
-    }
-
-    /// `kill -9`: no chance to clean up.
-    fn kill9(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-
-    /// SIGTERM: the process goes offline, removes its socket and exits 0.
-    fn terminate_cleanly(mut self, dir: &Path) {
-        let pid = self.child.id().to_string();
-        let status = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-        let start = Instant::now();
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                break status;
-            }
-            assert!(start.elapsed() < DEADLINE, "run did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        assert!(status.success(), "run exits 0 on SIGTERM: {status}");
-        assert!(!dir.join("control.sock").exists(), "run removes its socket");
-        wait_until("run says it stopped", || self.has_event("stopped"));
-    }
-
-    fn has_event(&self, name: &str) -> bool {
-        self.lines
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|l| l.contains(&format!("\"event\":\"{name}\"")))
-    }
-}
-
-impl Drop for RunGuard {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use std::process::{Command, Stdio};
 
 fn wait_texts(dir: &Path, buddy: &str, wanted: &[String], who: &str) {
     wait_until(&format!("{who} has {wanted:?}"), || {
@@ -103,18 +20,7 @@ fn wait_texts(dir: &Path, buddy: &str, wanted: &[String], who: &str) {
 #[test]
 fn three_run_processes_tell_the_story_and_survive_kill_9() {
     let root = tempfile::tempdir().expect("temp dir");
-    let laptop = root.path().join("laptop");
-    let phone = root.path().join("phone");
-    let betty = root.path().join("betty");
-    ok(
-        &laptop,
-        &["init", "--name", "Amy laptop", "--person", "Amy"],
-    );
-    ok(&phone, &["init", "--name", "Amy phone"]);
-    ok(
-        &betty,
-        &["init", "--name", "Betty phone", "--person", "Betty"],
-    );
+    let [laptop, phone, betty] = init_story_devices(root.path());
 
     let laptop_run = RunGuard::start(&laptop);
     let phone_run = RunGuard::start(&phone);

@@ -2,49 +2,12 @@
 //! into a code that `join` accepts, add a buddy through the UI's control socket, send a message, see an incoming
 //! one, and quit cleanly. Needs `tmux` and the `clearchat` binary.
 
-use clearchat_scenarios::cli::{bin, ok, texts, wait_until_blocking as wait_until};
+use clearchat_scenarios::cli::{
+    bin, init_story_devices, ok, texts, wait_until_blocking as wait_until, RunGuard,
+};
 use clearchat_scenarios::DEADLINE;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
 use std::time::{Duration, Instant};
-
-/// A `clearchat run` process, killed on drop.
-struct RunGuard(Child);
-
-impl RunGuard {
-    fn start(dir: &Path) -> RunGuard {
-        let mut child = Command::new(bin())
-            .arg("--data-dir")
-            .arg(dir)
-            .args(["run", "--listen", "127.0.0.1:0", "--json"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start clearchat run");
-        let stdout = child.stdout.take().expect("stdout");
-        let started = Arc::new(Mutex::new(false));
-        let flag = started.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if line.contains("\"started\"") {
-                    *flag.lock().unwrap() = true;
-                }
-            }
-        });
-        let guard = RunGuard(child);
-        wait_until("`run` started", || *started.lock().unwrap());
-        guard
-    }
-}
-
-impl Drop for RunGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A tmux server of its own with one session; killed on drop.
 struct Tmux {
@@ -163,18 +126,7 @@ fn decode_qr(screen: &str) -> Option<String> {
 #[test]
 fn terminal_ui_links_by_qr_chats_and_quits_cleanly() {
     let root = tempfile::tempdir().expect("temp dir");
-    let laptop = root.path().join("laptop");
-    let phone = root.path().join("phone");
-    let betty = root.path().join("betty");
-    ok(
-        &laptop,
-        &["init", "--name", "Amy laptop", "--person", "Amy"],
-    );
-    ok(&phone, &["init", "--name", "Amy phone"]);
-    ok(
-        &betty,
-        &["init", "--name", "Betty phone", "--person", "Betty"],
-    );
+    let [laptop, phone, betty] = init_story_devices(root.path());
     let _betty_run = RunGuard::start(&betty);
 
     let exit_file = root.path().join("ui.exit");
