@@ -898,8 +898,10 @@ async fn bench_catchup(o: &Opts, rep: &mut Report) {
     }
     rep.note("catch-up seeding: real signed Betty->Amy message entries written into Amy's laptop store through \
               clearchat_core::replica::Replica::append with Betty's key (one transaction), Betty offline; then a new \
-              phone redeems a link code and is timed from redeem() until its messages table holds all N. The limit \
-              inserts N rows of the average entry size into an entries-shaped table, 500 per transaction.".into());
+              phone redeems a link code and is timed from redeem() until it holds the newest message (a primary-key \
+              lookup polled every 2 ms; entries travel in log order), then all N are counted. Both ends run in this \
+              process on the same cores. The limit inserts N rows of the average entry size into an entries-shaped \
+              table, 500 per transaction.".into());
 }
 
 async fn bench_memory(o: &Opts, rep: &mut Report, phone: &Dev, n: usize) {
