@@ -853,7 +853,21 @@ async fn bench_catchup(o: &Opts, rep: &mut Report) {
         if !(is_main || is_growth || is_mem) {
             continue;
         }
-        let (took, limit, seed, got, kept) = catch_up(n, is_mem).await;
+        // The budget's own measure is repeated (each time freshly seeded) and its median taken.
+        let reps = if is_main { o.pick(1, 3) } else { 1 };
+        let mut runs = Vec::new();
+        for rep in 0..reps {
+            runs.push(catch_up(n, is_mem && rep + 1 == reps).await);
+        }
+        let got = runs.iter().map(|r| r.3).min().unwrap_or(0);
+        let took = runs
+            .iter()
+            .map(|r| r.0)
+            .collect::<Option<Vec<Duration>>>()
+            .map(|t| median(&t));
+        let limit = median(&runs.iter().map(|r| r.1).collect::<Vec<_>>());
+        let seed = runs.last().map(|r| r.2).unwrap_or_default();
+        let kept = runs.pop().and_then(|r| r.4);
         let (ours, r) = match took {
             Some(t) => (ms(t), ratio(t.as_secs_f64(), limit.as_secs_f64())),
             None => (format!("timeout ({got}/{n} held)"), "-".into()),
@@ -869,7 +883,7 @@ async fn bench_catchup(o: &Opts, rep: &mut Report) {
         if is_main {
             rep.row(
                 o.command("catchup"),
-                &format!("catch-up of {n} msgs to a new linked device"),
+                &format!("catch-up of {n} msgs to a new linked device, median of {reps}"),
                 format!("{ours}{rate}"),
                 limit_s.clone(),
                 r.clone(),
