@@ -4,15 +4,14 @@ package chat.clearchat.app
 
 import chat.clearchat.core.ClearchatClientInterface
 import chat.clearchat.core.Event
-import chat.clearchat.core.EventListener
+import chat.clearchat.core.events
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.channels.Channel
-import kotlinx.coroutines.channels.awaitClose
 import kotlinx.coroutines.flow.Flow
 import kotlinx.coroutines.flow.buffer
-import kotlinx.coroutines.flow.callbackFlow
+import kotlinx.coroutines.flow.channelFlow
 import kotlinx.coroutines.Job
 
 /** What a view model reacts to: [Subscribed] once the listener is in place, then every core event. */
@@ -21,15 +20,12 @@ internal sealed interface Change {
     data class Core(val event: Event) : Change
 }
 
-/** Core events as a cold flow; the subscription lives exactly as long as the collection. */
-internal fun ClearchatClientInterface.changes(): Flow<Change> = callbackFlow {
-    val handle = subscribe(object : EventListener {
-        override fun onEvent(event: Event) {
-            trySend(Change.Core(event))
-        }
-    })
-    send(Change.Subscribed)
-    awaitClose { handle.close() }
+/**
+ * [events] with a [Change.Subscribed] marker sent once the listener is in place; the subscription lives
+ * exactly as long as the collection.
+ */
+internal fun ClearchatClientInterface.changes(): Flow<Change> = channelFlow {
+    events(onSubscribed = { trySend(Change.Subscribed) }).collect { send(Change.Core(it)) }
 }.buffer(Channel.UNLIMITED)
 
 /**
