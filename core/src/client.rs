@@ -693,6 +693,25 @@ impl Inner {
         store::peer_addrs(&lock(&self.store).conn, &self.me).unwrap_or_default()
     }
 
+    /// My other devices that can serve an invite of mine (they learn it from the home space), each
+    /// with the address it was last seen at, most recently seen first.
+    fn invite_other_devices(&self) -> Result<Vec<([u8; 32], SocketAddr)>> {
+        let store = lock(&self.store);
+        let c = &store.conn;
+        let mut others: Vec<(u64, [u8; 32], SocketAddr)> = Vec::new();
+        for (member, _) in store::members(c, &self.home())? {
+            if member.device == self.me || member.removed_after.is_some() {
+                continue;
+            }
+            if let Some(addr) = store::peer_addrs(c, &member.device)?.first() {
+                let seen = store::peer_last_seen(c, &member.device)?.unwrap_or(0);
+                others.push((seen, member.device.0, *addr));
+            }
+        }
+        others.sort_by(|a, b| b.0.cmp(&a.0));
+        Ok(others.into_iter().map(|(_, d, a)| (d, a)).collect())
+    }
+
     fn create_invite(&self, purpose: Purpose, label: &str, ttl: u64) -> Result<Invite> {
         let mut secret = [0u8; 16];
         rand::thread_rng().fill_bytes(&mut secret);
@@ -710,6 +729,7 @@ impl Inner {
             secret,
             inviter: self.me.0,
             addrs: self.invite_addrs(),
+            others: self.invite_other_devices()?,
             expires_at,
         };
         Ok(Invite {

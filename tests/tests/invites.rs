@@ -131,3 +131,68 @@ async fn an_unreachable_inviter_is_a_typed_error() {
         "{result:?}"
     );
 }
+
+/// Amy's laptop issues a buddy code, then goes away; the code also names her phone, which learned the
+/// invite from the home space, so Betty redeems it there, and a second use is refused there too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_device_of_the_inviter_serves_the_code_when_the_inviting_one_is_away() {
+    let laptop = Device::new("Amy laptop", "Amy").await;
+    laptop.client.start().await.unwrap();
+    let phone = Device::new("Amy phone", "Amy").await;
+    phone
+        .client
+        .redeem(&laptop.client.create_link_invite().await.unwrap().code)
+        .await
+        .unwrap();
+    let phone_id = phone.client.me().unwrap().device_id;
+    let phone_key = clearchat_core::ids::DeviceId::from_hex(&phone_id).unwrap();
+    wait_until("the laptop knows where the phone is", || async {
+        laptop
+            .client
+            .with_store(|c| !store::peer_addrs(c, &phone_key).unwrap().is_empty())
+    })
+    .await;
+
+    let invite = laptop.client.create_buddy_invite("Betty").await.unwrap();
+    let code = InviteCode::parse(&invite.code).unwrap();
+    assert!(
+        code.others.iter().any(|(d, _)| *d == phone_key.0),
+        "the code names the phone: {:?}",
+        code.others
+    );
+    let id = invite_id(&code.secret);
+    wait_until("the phone holds the invite", || async {
+        phone
+            .client
+            .with_store(|c| store::invite_get(c, &id).unwrap().is_some())
+    })
+    .await;
+    laptop.client.stop().await.unwrap();
+
+    let betty = Device::new("Betty", "Betty").await;
+    betty.client.redeem(&invite.code).await.unwrap();
+    wait_until("Betty lists Amy", || async {
+        betty
+            .client
+            .buddies()
+            .await
+            .unwrap()
+            .iter()
+            .any(|b| b.name == "Amy")
+    })
+    .await;
+    let betty_id = betty.client.me().unwrap().device_id;
+    let served_by = phone.client.with_store(|c| {
+        store::invite_get(c, &id)
+            .unwrap()
+            .and_then(|i| i.redeemed_by)
+    });
+    assert_eq!(served_by.map(|d| d.to_hex()), Some(betty_id));
+
+    let carol = Device::new("Carol", "Carol").await;
+    let second = carol.client.redeem(&invite.code).await;
+    assert!(
+        matches!(second, Err(Error::InviteAlreadyUsed)),
+        "{second:?}"
+    );
+}

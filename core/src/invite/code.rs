@@ -14,8 +14,12 @@
 //! inviter   32 bytes (Ed25519 public key of the inviting device)
 //! expires   8 bytes  (unix seconds)
 //! count     1 byte   (number of addresses, at most 8)
-//! addrs     count x (tag 4, 4 bytes ip, 2 bytes port | tag 6, 16 bytes ip, 2 bytes port)
+//! addrs     count x address
+//! others    1 byte   (number of other devices of the inviter that can serve the invite, at most 3)
+//!           others x (32 bytes Ed25519 public key, address)
 //! checksum  4 bytes  (first 4 bytes of SHA-256 over everything before it)
+//!
+//! address = tag 4, 4 bytes ip, 2 bytes port | tag 6, 16 bytes ip, 2 bytes port
 //! ```
 //!
 //! The text form is the uppercase RFC 4648 base32 (no padding) of the binary
@@ -62,6 +66,9 @@ pub struct InviteCode {
     pub inviter: [u8; 32],
     /// Where the inviter can be reached; at most [`MAX_ADDRS`] are encoded.
     pub addrs: Vec<SocketAddr>,
+    /// Other devices of the inviter's person that hold the invite too and can serve it when the inviting
+    /// device is away, each with its last known address; at most [`MAX_OTHER_DEVICES`] are encoded.
+    pub others: Vec<([u8; 32], SocketAddr)>,
     /// Expiry, unix seconds.
     pub expires_at: u64,
 }
@@ -100,14 +107,21 @@ pub const URI_SCHEME: &str = "CLEARCHAT:";
 
 /// Maximum number of addresses carried by a code; extra ones are dropped when encoding.
 pub const MAX_ADDRS: usize = 8;
+/// Maximum number of other serving devices carried by a code.
+pub const MAX_OTHER_DEVICES: usize = 3;
 
 const VERSION: u8 = 1;
 const CHECKSUM_LEN: usize = 4;
 const TAG_V4: u8 = 4;
 const TAG_V6: u8 = 6;
 const HEADER_LEN: usize = 1 + 1 + 16 + 32 + 8 + 1;
-const MIN_BIN_LEN: usize = HEADER_LEN + CHECKSUM_LEN;
-const MAX_BIN_LEN: usize = HEADER_LEN + MAX_ADDRS * (1 + 16 + 2) + CHECKSUM_LEN;
+const MAX_ADDR_LEN: usize = 1 + 16 + 2;
+const MIN_BIN_LEN: usize = HEADER_LEN + 1 + CHECKSUM_LEN;
+const MAX_BIN_LEN: usize = HEADER_LEN
+    + MAX_ADDRS * MAX_ADDR_LEN
+    + 1
+    + MAX_OTHER_DEVICES * (32 + MAX_ADDR_LEN)
+    + CHECKSUM_LEN;
 const MAX_CHARS: usize = (MAX_BIN_LEN * 8).div_ceil(5);
 const GROUP: usize = 5;
 
@@ -166,17 +180,13 @@ impl InviteCode {
         out.extend_from_slice(&self.expires_at.to_be_bytes());
         out.push(addrs.len() as u8); // <= MAX_ADDRS
         for addr in addrs {
-            match addr.ip() {
-                IpAddr::V4(ip) => {
-                    out.push(TAG_V4);
-                    out.extend_from_slice(&ip.octets());
-                }
-                IpAddr::V6(ip) => {
-                    out.push(TAG_V6);
-                    out.extend_from_slice(&ip.octets());
-                }
-            }
-            out.extend_from_slice(&addr.port().to_be_bytes());
+            write_addr(&mut out, addr);
+        }
+        let others = &self.others[..self.others.len().min(MAX_OTHER_DEVICES)];
+        out.push(others.len() as u8); // <= MAX_OTHER_DEVICES
+        for (device, addr) in others {
+            out.extend_from_slice(device);
+            write_addr(&mut out, addr);
         }
         let sum = checksum(&out);
         out.extend_from_slice(&sum);
@@ -209,13 +219,16 @@ impl InviteCode {
         }
         let mut addrs = Vec::with_capacity(count);
         for _ in 0..count {
-            let ip = match r.u8()? {
-                TAG_V4 => IpAddr::V4(Ipv4Addr::from(r.array::<4>()?)),
-                TAG_V6 => IpAddr::V6(Ipv6Addr::from(r.array::<16>()?)),
-                _ => return Err(CodeError::Malformed("it contains an unknown address type")),
-            };
-            let port = u16::from_be_bytes(r.array()?);
-            addrs.push(SocketAddr::new(ip, port));
+            addrs.push(r.addr()?);
+        }
+        let count = usize::from(r.u8()?);
+        if count > MAX_OTHER_DEVICES {
+            return Err(CodeError::Malformed("it lists too many devices"));
+        }
+        let mut others = Vec::with_capacity(count);
+        for _ in 0..count {
+            let device: [u8; 32] = r.array()?;
+            others.push((device, r.addr()?));
         }
         if !r.data.is_empty() {
             return Err(CodeError::Malformed("it has unexpected extra data"));
@@ -225,9 +238,24 @@ impl InviteCode {
             secret,
             inviter,
             addrs,
+            others,
             expires_at,
         })
     }
+}
+
+fn write_addr(out: &mut Vec<u8>, addr: &SocketAddr) {
+    match addr.ip() {
+        IpAddr::V4(ip) => {
+            out.push(TAG_V4);
+            out.extend_from_slice(&ip.octets());
+        }
+        IpAddr::V6(ip) => {
+            out.push(TAG_V6);
+            out.extend_from_slice(&ip.octets());
+        }
+    }
+    out.extend_from_slice(&addr.port().to_be_bytes());
 }
 
 fn checksum(data: &[u8]) -> [u8; CHECKSUM_LEN] {
@@ -260,6 +288,16 @@ impl Reader<'_> {
         let mut out = [0u8; N];
         out.copy_from_slice(self.take(N)?);
         Ok(out)
+    }
+
+    fn addr(&mut self) -> Result<SocketAddr, CodeError> {
+        let ip = match self.u8()? {
+            TAG_V4 => IpAddr::V4(Ipv4Addr::from(self.array::<4>()?)),
+            TAG_V6 => IpAddr::V6(Ipv6Addr::from(self.array::<16>()?)),
+            _ => return Err(CodeError::Malformed("it contains an unknown address type")),
+        };
+        let port = u16::from_be_bytes(self.array()?);
+        Ok(SocketAddr::new(ip, port))
     }
 }
 
@@ -447,6 +485,7 @@ mod tests {
                 "[2001:db8::1]:443".parse().unwrap(),
                 "10.0.0.1:1".parse().unwrap(),
             ],
+            others: vec![([9; 32], "192.168.1.21:4433".parse().unwrap())],
             expires_at: 1_767_225_600,
         }
     }
@@ -456,17 +495,18 @@ mod tests {
         let mut inviter = [0u8; 32];
         rng.fill_bytes(&mut secret);
         rng.fill_bytes(&mut inviter);
+        let mut addr = |rng: &mut dyn RngCore| {
+            let ip = if rng.gen() {
+                IpAddr::V4(Ipv4Addr::from(rng.gen::<[u8; 4]>()))
+            } else {
+                IpAddr::V6(Ipv6Addr::from(rng.gen::<[u8; 16]>()))
+            };
+            SocketAddr::new(ip, rng.gen())
+        };
         let n = rng.gen_range(0..=MAX_ADDRS);
-        let addrs = (0..n)
-            .map(|_| {
-                let ip = if rng.gen() {
-                    IpAddr::V4(Ipv4Addr::from(rng.gen::<[u8; 4]>()))
-                } else {
-                    IpAddr::V6(Ipv6Addr::from(rng.gen::<[u8; 16]>()))
-                };
-                SocketAddr::new(ip, rng.gen())
-            })
-            .collect();
+        let addrs = (0..n).map(|_| addr(rng)).collect();
+        let n = rng.gen_range(0..=MAX_OTHER_DEVICES);
+        let others = (0..n).map(|_| (rng.gen::<[u8; 32]>(), addr(rng))).collect();
         InviteCode {
             purpose: if rng.gen() {
                 Purpose::Link
@@ -476,6 +516,7 @@ mod tests {
             secret,
             inviter,
             addrs,
+            others,
             expires_at: rng.gen(),
         }
     }

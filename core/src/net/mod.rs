@@ -221,6 +221,36 @@ async fn connect(
     Err(last)
 }
 
+/// Dials the inviting device and the inviter's other devices the code names, all at once; the first
+/// handshake wins (each is pinned to its device id) and the other attempts are dropped.
+async fn connect_to_inviter(
+    inner: &Arc<Inner>,
+    net: &Arc<Net>,
+    code: &InviteCode,
+) -> Result<(DeviceId, quinn::Connection)> {
+    let mut candidates = vec![(DeviceId(code.inviter), code.addrs.clone())];
+    candidates.extend(code.others.iter().map(|(d, a)| (DeviceId(*d), vec![*a])));
+    let mut attempts = JoinSet::new();
+    for (device, addrs) in candidates {
+        let (inner, net) = (inner.clone(), net.clone());
+        attempts.spawn(async move {
+            let quic = connect(&inner, &net, device, &addrs).await?;
+            Ok::<_, Error>((device, quic))
+        });
+    }
+    let mut last = Error::Network("the code names no address".into());
+    while let Some(done) = attempts.join_next().await {
+        match done {
+            Ok(Ok(found)) => return Ok(found),
+            Ok(Err(e)) => last = e,
+            Err(e) => last = net_err(e),
+        }
+    }
+    Err(Error::InviterUnreachable {
+        reason: last.to_string(),
+    })
+}
+
 fn exporter(quic: &quinn::Connection) -> Result<[u8; 32]> {
     let mut out = [0u8; 32];
     quic.export_keying_material(&mut out, EXPORTER_LABEL, b"")
@@ -902,12 +932,7 @@ pub(crate) async fn redeem(inner: Arc<Inner>, text: &str) -> Result<crate::clien
     let code = InviteCode::parse(text).map_err(|e| Error::InvalidCode { reason: e.reason() })?;
     blocking(|| inner.check_code(&code))?;
     let net = inner.ensure_started().await?;
-    let inviter = DeviceId(code.inviter);
-    let quic = connect(&inner, &net, inviter, &code.addrs)
-        .await
-        .map_err(|e| Error::InviterUnreachable {
-            reason: e.to_string(),
-        })?;
+    let (inviter, quic) = connect_to_inviter(&inner, &net, &code).await?;
     let (mut send, mut recv) = quic.open_bi().await.map_err(net_err)?;
     let me = inner.me()?;
     let frame = Frame::Redeem {
