@@ -708,7 +708,7 @@ impl Inner {
                 others.push((seen, member.device.0, *addr));
             }
         }
-        others.sort_by(|a, b| b.0.cmp(&a.0));
+        others.sort_by_key(|o| std::cmp::Reverse(o.0));
         Ok(others.into_iter().map(|(_, d, a)| (d, a)).collect())
     }
 
