@@ -495,7 +495,7 @@ mod tests {
         let mut inviter = [0u8; 32];
         rng.fill_bytes(&mut secret);
         rng.fill_bytes(&mut inviter);
-        let mut addr = |rng: &mut dyn RngCore| {
+        let addr = |rng: &mut dyn RngCore| {
             let ip = if rng.gen() {
                 IpAddr::V4(Ipv4Addr::from(rng.gen::<[u8; 4]>()))
             } else {
