@@ -468,7 +468,11 @@ impl<'a> Replica<'a> {
                 root,
                 label,
             } if home => {
+                // Another device's `SpaceLeft` may arrive before the `SpaceJoined` it answers: a space
+                // once left is not joined again.
+                let left_before = store::meta_get(c, &left_marker(&key.space_id()))?.is_some();
                 if kind != SpaceKind::Home
+                    && !left_before
                     && store::space_insert(c, &key, kind, root, &label, now_ms())?
                 {
                     self.effects.reconcile = true;
@@ -476,6 +480,7 @@ impl<'a> Replica<'a> {
                 }
             }
             Body::SpaceLeft { space: left } if home => {
+                store::meta_set(c, &left_marker(&left), b"1")?;
                 if let Some(row) = store::space_get(c, &left)? {
                     let mine_closing = row.state == SpaceState::Closing && author == self.me;
                     if row.state != SpaceState::Closed && !mine_closing {
@@ -584,6 +589,11 @@ impl<'a> Replica<'a> {
 }
 
 /// (key id, entry key) of every key of a space, derived once per batch.
+/// Meta key recording that my person left a space, whichever log said so first.
+fn left_marker(space: &SpaceId) -> String {
+    format!("space-left:{space}")
+}
+
 /// This device's entry keys of a space, by key id.
 pub fn entry_keys_of(space: &SpaceRow) -> EntryKeys {
     space

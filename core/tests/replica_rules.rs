@@ -211,3 +211,59 @@ fn an_author_added_later_in_the_same_batch_is_accepted() {
     assert_eq!(receive(&store, &key, &root, &batch), 0);
     assert_eq!(count(&store), 3);
 }
+
+/// Home entries of two devices may be applied in any order across logs: a `SpaceLeft` (from the phone)
+/// applied before the `SpaceJoined` it answers (from the laptop) still leaves the space left.
+#[test]
+fn a_space_left_before_it_was_joined_stays_left() {
+    let laptop = dev(1, 1);
+    let home = SpaceKey::generate();
+    let store = Store::in_memory().unwrap();
+    store::space_insert(&store.conn, &home, SpaceKind::Home, laptop.id, "", now_ms()).unwrap();
+    let home_row = store::space_get(&store.conn, &home.space_id())
+        .unwrap()
+        .unwrap();
+    let buddy = SpaceKey::generate();
+    let mut r = Replica::new(&store.conn, laptop.id, laptop.person);
+    r.append(
+        &laptop.signer,
+        &home_row,
+        &Body::SpaceLeft {
+            space: buddy.space_id(),
+        },
+    )
+    .unwrap();
+    r.append(
+        &laptop.signer,
+        &home_row,
+        &Body::SpaceJoined {
+            kind: SpaceKind::Buddy,
+            key: buddy.clone(),
+            root: laptop.id,
+            label: "Betty".into(),
+        },
+    )
+    .unwrap();
+    assert!(
+        store::space_get(&store.conn, &buddy.space_id())
+            .unwrap()
+            .is_none(),
+        "the left space came back"
+    );
+    // A space joined and never left is joined.
+    let other = SpaceKey::generate();
+    r.append(
+        &laptop.signer,
+        &home_row,
+        &Body::SpaceJoined {
+            kind: SpaceKind::Buddy,
+            key: other.clone(),
+            root: laptop.id,
+            label: "Carl".into(),
+        },
+    )
+    .unwrap();
+    assert!(store::space_get(&store.conn, &other.space_id())
+        .unwrap()
+        .is_some());
+}

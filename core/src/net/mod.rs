@@ -221,19 +221,28 @@ async fn connect(
     Err(last)
 }
 
-/// Dials the inviting device and the inviter's other devices the code names, all at once; the first
-/// handshake wins (each is pinned to its device id) and the other attempts are dropped.
+/// How long the inviting device has to answer a redemption before the other devices the code names are
+/// dialed too: the device that issued the invite serves it whenever it is there.
+const OTHER_DEVICES_AFTER: Duration = Duration::from_secs(2);
+
+/// Dials the inviting device, and after [`OTHER_DEVICES_AFTER`] also the inviter's other devices the code
+/// names; the first handshake wins (each is pinned to its device id) and the other attempts are dropped.
 async fn connect_to_inviter(
     inner: &Arc<Inner>,
     net: &Arc<Net>,
     code: &InviteCode,
 ) -> Result<(DeviceId, quinn::Connection)> {
-    let mut candidates = vec![(DeviceId(code.inviter), code.addrs.clone())];
-    candidates.extend(code.others.iter().map(|(d, a)| (DeviceId(*d), vec![*a])));
+    let mut candidates = vec![(DeviceId(code.inviter), code.addrs.clone(), Duration::ZERO)];
+    candidates.extend(
+        code.others
+            .iter()
+            .map(|(d, a)| (DeviceId(*d), vec![*a], OTHER_DEVICES_AFTER)),
+    );
     let mut attempts = JoinSet::new();
-    for (device, addrs) in candidates {
+    for (device, addrs, after) in candidates {
         let (inner, net) = (inner.clone(), net.clone());
         attempts.spawn(async move {
+            tokio::time::sleep(after).await;
             let quic = connect(&inner, &net, device, &addrs).await?;
             Ok::<_, Error>((device, quic))
         });
