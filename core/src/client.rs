@@ -1184,10 +1184,12 @@ impl Inner {
         {
             return Err(Error::UnknownDevice(device.to_string()));
         }
+        let (last_seq, _) = store::head(&lock(&self.store).conn, &home, &member.device)?;
         self.append(
             &home,
             Body::DeviceRevoked {
                 device: member.device,
+                last_seq,
             },
         )?;
         let rekey = self.new_key_for_members(&lock(&self.store).conn, &home, &member.device)?;

@@ -35,7 +35,9 @@ pub enum Body {
     /// Home: a device's new display name.
     DeviceRenamed { device: DeviceId, name: String },
     /// Home: the device is unlinked from this person.
-    DeviceRevoked { device: DeviceId },
+    /// Home: the device is unlinked; its home log counts up to `last_seq` (its head as the revoking
+    /// device held it), on every device whatever it already received of that log.
+    DeviceRevoked { device: DeviceId, last_seq: u64 },
     /// Home: this person is in another space; every device of the person joins it.
     SpaceJoined {
         kind: SpaceKind,

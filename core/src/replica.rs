@@ -452,9 +452,8 @@ impl<'a> Replica<'a> {
             Body::DeviceRenamed { device, name } if home => {
                 store::member_rename(c, &space.id, &device, &name)?
             }
-            Body::DeviceRevoked { device } if home => {
-                let (last, _) = store::head(c, &space.id, &device)?;
-                if store::member_remove(c, &space.id, &device, last)? {
+            Body::DeviceRevoked { device, last_seq } if home => {
+                if store::member_remove(c, &space.id, &device, last_seq)? {
                     self.effects.membership.push(space.id);
                     self.effects.reconcile = true;
                     self.events.push(Event::DeviceRevoked {

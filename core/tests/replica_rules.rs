@@ -267,3 +267,51 @@ fn a_space_left_before_it_was_joined_stays_left() {
         .unwrap()
         .is_some());
 }
+
+/// An unlinked device's home log counts up to the head the revoking device saw, also on a device that
+/// gets the revocation before that log (before, it cut the log at whatever it held then: nothing).
+#[test]
+fn a_revocation_counts_the_revoked_log_as_the_revoker_saw_it() {
+    let (laptop, phone, tablet) = (dev(1, 1), dev(2, 1), dev(3, 1));
+    let key = SpaceKey::generate();
+    let store = Store::in_memory().unwrap();
+    store::space_insert(&store.conn, &key, SpaceKind::Home, laptop.id, "", now_ms()).unwrap();
+    let chain = |d: &Dev, bodies: Vec<Body>| {
+        let mut prev = Hash([0; 32]);
+        bodies
+            .into_iter()
+            .enumerate()
+            .map(|(i, b)| {
+                let e = entry(&key, d, i as u64 + 1, prev, b);
+                prev = e.hash();
+                e
+            })
+            .collect::<Vec<_>>()
+    };
+    let added = |d: &Dev| Body::MemberAdded {
+        device: d.id,
+        person: d.person,
+        name: "d".into(),
+    };
+    let laptop_log = chain(
+        &laptop,
+        vec![
+            added(&laptop),
+            added(&phone),
+            added(&tablet),
+            Body::DeviceRevoked {
+                device: phone.id,
+                last_seq: 2,
+            },
+        ],
+    );
+    let renamed = |n: &str| Body::DeviceRenamed {
+        device: phone.id,
+        name: n.into(),
+    };
+    let phone_log = chain(&phone, vec![renamed("a"), renamed("b"), renamed("c")]);
+    assert_eq!(receive(&store, &key, &tablet, &laptop_log), 0);
+    // The phone's first two entries count; the third, written after the revocation, does not.
+    assert_eq!(receive(&store, &key, &tablet, &phone_log), 1);
+    assert_eq!(count(&store), 4 + 2);
+}
