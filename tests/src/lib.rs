@@ -75,27 +75,39 @@ where
     }
 }
 
+/// A new device named `name`, linked to `to` (started) by a link code.
+pub async fn link_new_device(to: &Device, name: &str) -> Device {
+    let person = to.client.me().unwrap().person_name;
+    let device = Device::new(name, &person).await;
+    let link = to.client.create_link_invite().await.unwrap();
+    device.client.redeem(&link.code).await.unwrap();
+    device
+}
+
+/// Waits until `device` lists `buddy` (and, if `online`, as online).
+pub async fn wait_lists(device: &Device, buddy: &str, online: bool) {
+    wait_until(&format!("{} lists {buddy}", device.name), || async {
+        device
+            .client
+            .buddies()
+            .await
+            .unwrap()
+            .iter()
+            .any(|b| b.name == buddy && (b.online || !online))
+    })
+    .await;
+}
+
 /// Amy (laptop + phone) and Betty, linked and buddies, all online.
 pub async fn amy_and_betty() -> (Device, Device, Device) {
     let laptop = Device::new("Amy laptop", "Amy").await;
     laptop.client.start().await.unwrap();
-    let phone = Device::new("Amy phone", "Amy").await;
-    let link = laptop.client.create_link_invite().await.unwrap();
-    phone.client.redeem(&link.code).await.unwrap();
+    let phone = link_new_device(&laptop, "Amy phone").await;
     let betty = Device::new("Betty phone", "Betty").await;
     let invite = laptop.client.create_buddy_invite("Betty").await.unwrap();
     betty.client.redeem(&invite.code).await.unwrap();
     for (device, buddy) in [(&laptop, "Betty"), (&phone, "Betty"), (&betty, "Amy")] {
-        wait_until(&format!("{} lists {buddy}", device.name), || async {
-            device
-                .client
-                .buddies()
-                .await
-                .unwrap()
-                .iter()
-                .any(|b| b.name == buddy && b.online)
-        })
-        .await;
+        wait_lists(device, buddy, true).await;
     }
     (laptop, phone, betty)
 }

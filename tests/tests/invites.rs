@@ -2,18 +2,13 @@
 
 use clearchat_core::invite::{invite_id, InviteCode, Purpose};
 use clearchat_core::{store, Error};
-use clearchat_scenarios::{wait_until, Device};
+use clearchat_scenarios::{link_new_device, wait_lists, wait_until, Device};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_used_code_is_refused_and_every_device_of_the_inviter_knows_it() {
     let laptop = Device::new("Amy laptop", "Amy").await;
     laptop.client.start().await.unwrap();
-    let phone = Device::new("Amy phone", "Amy").await;
-    phone
-        .client
-        .redeem(&laptop.client.create_link_invite().await.unwrap().code)
-        .await
-        .unwrap();
+    let phone = link_new_device(&laptop, "Amy phone").await;
 
     let invite = laptop.client.create_buddy_invite("Betty").await.unwrap();
     let betty = Device::new("Betty", "Betty").await;
@@ -138,12 +133,7 @@ async fn an_unreachable_inviter_is_a_typed_error() {
 async fn another_device_of_the_inviter_serves_the_code_when_the_inviting_one_is_away() {
     let laptop = Device::new("Amy laptop", "Amy").await;
     laptop.client.start().await.unwrap();
-    let phone = Device::new("Amy phone", "Amy").await;
-    phone
-        .client
-        .redeem(&laptop.client.create_link_invite().await.unwrap().code)
-        .await
-        .unwrap();
+    let phone = link_new_device(&laptop, "Amy phone").await;
     let phone_id = phone.client.me().unwrap().device_id;
     let phone_key = clearchat_core::ids::DeviceId::from_hex(&phone_id).unwrap();
     wait_until("the laptop knows where the phone is", || async {
@@ -171,16 +161,7 @@ async fn another_device_of_the_inviter_serves_the_code_when_the_inviting_one_is_
 
     let betty = Device::new("Betty", "Betty").await;
     betty.client.redeem(&invite.code).await.unwrap();
-    wait_until("Betty lists Amy", || async {
-        betty
-            .client
-            .buddies()
-            .await
-            .unwrap()
-            .iter()
-            .any(|b| b.name == "Amy")
-    })
-    .await;
+    wait_lists(&betty, "Amy", false).await;
     let betty_id = betty.client.me().unwrap().device_id;
     let served_by = phone.client.with_store(|c| {
         store::invite_get(c, &id)

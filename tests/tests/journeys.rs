@@ -1,6 +1,6 @@
 //! Longer journeys over real QUIC and SQLite: store-and-forward, restarts, removal.
 
-use clearchat_scenarios::{amy_and_betty, wait_until, Device};
+use clearchat_scenarios::{amy_and_betty, link_new_device, wait_until, Device};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn phone_gets_messages_through_the_laptop_while_betty_sleeps() {
@@ -219,12 +219,7 @@ async fn an_unlinked_phone_receives_nothing_new() {
     );
 
     // A tablet linked later receives the new key and reads everything.
-    let tablet = Device::new("Amy tablet", "Amy").await;
-    tablet
-        .client
-        .redeem(&laptop.client.create_link_invite().await.unwrap().code)
-        .await
-        .unwrap();
+    let tablet = link_new_device(&laptop, "Amy tablet").await;
     wait_until("the tablet reads all three messages", || async {
         tablet.texts("Betty").await.len() == 3
     })

@@ -1,7 +1,7 @@
 //! The story of DESIGN.md section 1, with real QUIC on loopback and real SQLite files.
 
 use clearchat_core::client::Redeemed;
-use clearchat_scenarios::{wait_until, Device};
+use clearchat_scenarios::{wait_lists, wait_until, Device};
 
 /// Amy's laptop links her phone, adds Betty; the phone joins by itself; everyone talks to everyone.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -42,16 +42,7 @@ async fn link_add_buddy_and_talk_from_every_device() {
     );
 
     for (device, buddy) in [(&laptop, "Betty"), (&phone, "Betty"), (&betty, "Amy")] {
-        wait_until(&format!("{} lists {buddy}", device.name), || async {
-            device
-                .client
-                .buddies()
-                .await
-                .unwrap()
-                .iter()
-                .any(|b| b.name == buddy)
-        })
-        .await;
+        wait_lists(device, buddy, false).await;
     }
 
     for i in 0..5 {
