@@ -596,6 +596,12 @@ impl Inner {
                             }
                         }
                         (Some(_), Some((m, _))) if m.removed_after.is_none() => {
+                            // The new key goes first: a buddy who learns of the removal already
+                            // holds the key that keeps what it writes next from the removed device.
+                            todo.push((
+                                space.id,
+                                self.new_key_for_members(c, &space.id, &device.device)?,
+                            ));
                             let (last_seq, _) = store::head(c, &space.id, &device.device)?;
                             todo.push((
                                 space.id,
@@ -603,10 +609,6 @@ impl Inner {
                                     device: device.device,
                                     last_seq,
                                 },
-                            ));
-                            todo.push((
-                                space.id,
-                                self.new_key_for_members(c, &space.id, &device.device)?,
                             ));
                         }
                         _ => {}
@@ -1184,6 +1186,9 @@ impl Inner {
         {
             return Err(Error::UnknownDevice(device.to_string()));
         }
+        // The new key first, as in buddy spaces (see `reconcile`).
+        let rekey = self.new_key_for_members(&lock(&self.store).conn, &home, &member.device)?;
+        self.append(&home, rekey)?;
         let (last_seq, _) = store::head(&lock(&self.store).conn, &home, &member.device)?;
         self.append(
             &home,
@@ -1192,8 +1197,6 @@ impl Inner {
                 last_seq,
             },
         )?;
-        let rekey = self.new_key_for_members(&lock(&self.store).conn, &home, &member.device)?;
-        self.append(&home, rekey)?;
         Ok(())
     }
 
