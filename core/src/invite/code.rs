@@ -317,88 +317,61 @@ fn text_to_binary(input: &str) -> Result<Vec<u8>, CodeError> {
         }
     }
 
-    let mut values: Vec<u8> = Vec::with_capacity(rest.len().min(MAX_CHARS));
+    // The code's characters, and the 1-based position in the input of each, for error messages.
+    let mut symbols: Vec<u8> = Vec::with_capacity(rest.len().min(MAX_CHARS));
+    let mut positions: Vec<usize> = Vec::with_capacity(rest.len().min(MAX_CHARS));
     for (i, c) in rest.chars().enumerate() {
         if c.is_whitespace() || c == '-' {
             continue;
         }
-        let v = base32_value(c).ok_or(CodeError::BadCharacter {
-            position: skipped_chars + i + 1,
-        })?;
-        if values.len() >= MAX_CHARS {
+        let position = skipped_chars + i + 1;
+        // Checked here, before the decoder looks at the length, so the error names the character.
+        let upper = c.to_ascii_uppercase();
+        if !(ALPHABET.contains(upper) || "018".contains(upper)) {
+            return Err(CodeError::BadCharacter { position });
+        }
+        if symbols.len() >= MAX_CHARS {
             return Err(CodeError::TooLong);
         }
-        values.push(v);
+        symbols.push(c as u8);
+        positions.push(position);
     }
-    if values.is_empty() {
+    if symbols.is_empty() {
         return Err(CodeError::Empty);
     }
-    base32_decode(&values)
+    base32().decode(&symbols).map_err(|e| match e.kind {
+        data_encoding::DecodeKind::Symbol => CodeError::BadCharacter {
+            position: positions.get(e.position).copied().unwrap_or(0),
+        },
+        // Non-zero padding bits: the last character was mistyped.
+        data_encoding::DecodeKind::Trailing => CodeError::Checksum,
+        // Unpadded base32 never leaves 1, 3 or 6 characters in the last block.
+        _ if symbols.len() * 5 / 8 < MIN_BIN_LEN => CodeError::TooShort,
+        _ => CodeError::Malformed("a character is missing or extra"),
+    })
 }
 
-const ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+/// RFC 4648 base32 without padding, uppercase; decoding also takes lowercase and the confusable
+/// characters 0 (for O), 1 (for I) and 8 (for B), and refuses non-zero trailing bits, so that every
+/// character matters and a changed last character is caught.
+fn base32() -> &'static data_encoding::Encoding {
+    static ENCODING: std::sync::OnceLock<data_encoding::Encoding> = std::sync::OnceLock::new();
+    ENCODING.get_or_init(|| {
+        let mut spec = data_encoding::Specification::new();
+        spec.symbols.push_str(ALPHABET);
+        spec.translate
+            .from
+            .push_str("abcdefghijklmnopqrstuvwxyz018");
+        spec.translate.to.push_str("ABCDEFGHIJKLMNOPQRSTUVWXYZOIB");
+        spec.check_trailing_bits = true;
+        spec.encoding().expect("the base32 specification is valid")
+    })
+}
+
+const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 fn base32_encode(data: &[u8]) -> String {
-    let mut out = String::with_capacity((data.len() * 8).div_ceil(5));
-    let mut buf: u32 = 0;
-    let mut bits = 0u32;
-    for &b in data {
-        buf = (buf << 8) | u32::from(b);
-        bits += 8;
-        while bits >= 5 {
-            bits -= 5;
-            out.push(char::from(ALPHABET[((buf >> bits) & 31) as usize]));
-        }
-    }
-    if bits > 0 {
-        out.push(char::from(ALPHABET[((buf << (5 - bits)) & 31) as usize]));
-    }
-    out
-}
-
-/// Value of one base32 character, case-insensitive, with 0->O, 1->I, 8->B.
-fn base32_value(c: char) -> Option<u8> {
-    let c = match c.to_ascii_uppercase() {
-        '0' => 'O',
-        '1' => 'I',
-        '8' => 'B',
-        other => other,
-    };
-    match c {
-        'A'..='Z' => Some(c as u8 - b'A'),
-        '2'..='7' => Some(c as u8 - b'2' + 26),
-        _ => None,
-    }
-}
-
-/// Decodes 5-bit values (unpadded base32). Leftover bits must be zero, so
-/// every character matters and a changed last character is caught.
-fn base32_decode(values: &[u8]) -> Result<Vec<u8>, CodeError> {
-    // Unpadded base32 never leaves 1, 3 or 6 characters in the last block.
-    if matches!(values.len() % 8, 1 | 3 | 6) {
-        return Err(if values.len() * 5 / 8 < MIN_BIN_LEN {
-            CodeError::TooShort
-        } else {
-            CodeError::Malformed("a character is missing or extra")
-        });
-    }
-    let mut out = Vec::with_capacity(values.len() * 5 / 8);
-    let mut buf: u32 = 0;
-    let mut bits = 0u32;
-    for &v in values {
-        buf = (buf << 5) | u32::from(v & 31);
-        bits += 5;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((buf >> bits) as u8);
-            buf &= (1 << bits) - 1;
-        }
-    }
-    if buf != 0 {
-        // Non-zero padding bits: the last character was mistyped.
-        return Err(CodeError::Checksum);
-    }
-    Ok(out)
+    base32().encode(data)
 }
 
 /// A QR code as a square of modules.
@@ -526,7 +499,9 @@ mod tests {
         let code = sample();
         let text = code.to_text();
         assert!(text.split('-').all(|g| !g.is_empty() && g.len() <= 5));
-        assert!(text.bytes().all(|b| b == b'-' || ALPHABET.contains(&b)));
+        assert!(text
+            .bytes()
+            .all(|b| b == b'-' || ALPHABET.as_bytes().contains(&b)));
         assert_eq!(InviteCode::parse(&text).unwrap(), code);
 
         let uri = code.to_uri();
@@ -563,8 +538,7 @@ mod tests {
         ];
         for (plain, enc) in vectors {
             assert_eq!(base32_encode(plain.as_bytes()), enc);
-            let values: Vec<u8> = enc.chars().map(|c| base32_value(c).unwrap()).collect();
-            assert_eq!(base32_decode(&values).unwrap(), plain.as_bytes());
+            assert_eq!(base32().decode(enc.as_bytes()).unwrap(), plain.as_bytes());
         }
     }
 
@@ -607,7 +581,7 @@ mod tests {
             if chars[i] == '-' {
                 continue;
             }
-            for &repl in ALPHABET {
+            for &repl in ALPHABET.as_bytes() {
                 let repl = char::from(repl);
                 if repl == chars[i] {
                     continue;
