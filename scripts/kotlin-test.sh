@@ -11,8 +11,9 @@ LIB="target/release/libclearchat_ffi.so"
 KOTLIN_OUT="android/kotlin/target/generated-sources/uniffi"
 SWIFT_OUT="target/generated-swift"
 
-echo "==> cargo build --release -p clearchat-ffi"
-cargo build --release -p clearchat-ffi
+echo "==> cargo build --release -p clearchat-ffi --features testing"
+# The `testing` feature adds the entry points only tests use (an invite with a chosen lifetime).
+cargo build --release -p clearchat-ffi --features testing
 
 # uniffi >= 0.32 picks up uniffi/uniffi.toml automatically (crate root, via
 # cargo metadata); its --config flag now expects a *global* config file with

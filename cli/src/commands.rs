@@ -174,7 +174,7 @@ async fn init(dir: &Path, name: &str, person: Option<&str>) -> Result<(), String
     println!(
         "created device {} ({}) in {}",
         me.device_name,
-        render::short(&me.device_id),
+        render::short(&me.device_id.to_string()),
         dir.display()
     );
     Ok(())

@@ -6,6 +6,7 @@ mod commands;
 mod control;
 mod demo;
 mod render;
+mod resolve;
 mod run;
 mod session;
 mod tui;

@@ -198,23 +198,35 @@ pub fn event_human(e: &Event) -> String {
         }
         Event::MessageStateChanged {
             message_id, state, ..
-        } => format!("message {} is {}", short(message_id), state.as_str()),
+        } => format!(
+            "message {} is {}",
+            short(&message_id.to_string()),
+            state.as_str()
+        ),
         Event::ReadUpTo { by_me, up_to, .. } => {
             let who = if *by_me { "you" } else { "your buddy" };
-            format!("{who} read up to message {}", short(up_to))
+            format!("{who} read up to message {}", short(&up_to.to_string()))
         }
         Event::BuddyAdded { name, .. } => format!("new buddy: {name}"),
-        Event::BuddyRemoved { buddy_id } => format!("buddy {} removed", short(buddy_id)),
-        Event::DeviceLinked { name, device_id } => {
-            format!("device linked: {name} ({})", short(device_id))
+        Event::BuddyRemoved { buddy_id } => {
+            format!("buddy {} removed", short(&buddy_id.to_string()))
         }
-        Event::DeviceRevoked { device_id } => format!("device {} unlinked", short(device_id)),
-        Event::PeerOnline { device_id } => format!("device {} is online", short(device_id)),
-        Event::PeerOffline { device_id } => format!("device {} went offline", short(device_id)),
+        Event::DeviceLinked { name, device_id } => {
+            format!("device linked: {name} ({})", short(&device_id.to_string()))
+        }
+        Event::DeviceRevoked { device_id } => {
+            format!("device {} unlinked", short(&device_id.to_string()))
+        }
+        Event::PeerOnline { device_id } => {
+            format!("device {} is online", short(&device_id.to_string()))
+        }
+        Event::PeerOffline { device_id } => {
+            format!("device {} went offline", short(&device_id.to_string()))
+        }
         Event::SyncProgress { space_id, received } => {
             format!(
                 "catching up: {received} entries received in {}",
-                short(space_id)
+                short(&space_id.to_string())
             )
         }
         Event::InviteRedeemed { label, by_device } => {
@@ -223,11 +235,14 @@ pub fn event_human(e: &Event) -> String {
             } else {
                 format!(" for {label}")
             };
-            format!("invite{label} redeemed by device {}", short(by_device))
+            format!(
+                "invite{label} redeemed by device {}",
+                short(&by_device.to_string())
+            )
         }
         Event::ForkDetected { device_id, seq } => format!(
             "warning: device {} wrote two different entries at {seq}",
-            short(device_id)
+            short(&device_id.to_string())
         ),
     }
 }

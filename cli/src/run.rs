@@ -40,7 +40,7 @@ pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Resu
             out,
             "{} ({} of {}) is online on {}; Ctrl-C to stop",
             me.device_name,
-            render::short(&me.device_id),
+            render::short(&me.device_id.to_string()),
             me.person_name,
             addrs.join(", ")
         );

@@ -1,6 +1,7 @@
 //! The requests every front end makes of a device (subcommands, control socket, UI) and the one place that
 //! executes them on an open `Session`; results are JSON values in the shapes the `--json` outputs promise.
 
+use crate::resolve::resolve;
 use clearchat_core::{Client, Config, Event, Invite, Message, Redeemed};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -106,13 +107,13 @@ impl Session {
                     session.redeemed.send_modify(|v| {
                         v.push(Redemption {
                             label: label.clone(),
-                            by_device: by_device.clone(),
+                            by_device: by_device.to_string(),
                         })
                     });
                 }
                 if let Event::PeerOffline { device_id } = &event {
                     let Some(session) = weak.upgrade() else { break };
-                    session.gone.send_modify(|v| v.push(device_id.clone()));
+                    session.gone.send_modify(|v| v.push(device_id.to_string()));
                 }
                 let _ = tx.send(event);
             }
@@ -183,10 +184,12 @@ impl Session {
                 ))
             }
             Request::Send { buddy, text } => {
+                let buddy = resolve(c, &buddy).await?;
                 let m = c.send(&buddy, &text).await.map_err(sentence)?;
                 Ok(message_json(&m))
             }
             Request::Messages { buddy, limit } => {
+                let buddy = resolve(c, &buddy).await?;
                 let list = c
                     .conversation(&buddy, None, limit)
                     .await
@@ -213,10 +216,12 @@ impl Session {
                 ))
             }
             Request::RemoveBuddy { buddy } => {
+                let buddy = resolve(c, &buddy).await?;
                 c.remove_buddy(&buddy).await.map_err(sentence)?;
                 Ok(Value::Null)
             }
             Request::Unlink { device } => {
+                let device = resolve(c, &device).await?;
                 c.revoke_device(&device).await.map_err(sentence)?;
                 Ok(Value::Null)
             }

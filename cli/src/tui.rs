@@ -194,7 +194,7 @@ impl App {
     async fn refresh(&mut self) {
         let client = &self.session.client;
         if let Ok(buddies) = client.buddies().await {
-            let current = self.buddy().map(|b| b.id.clone());
+            let current = self.buddy().map(|b| b.id);
             self.buddies = buddies;
             self.selected = current
                 .and_then(|id| self.buddies.iter().position(|b| b.id == id))
@@ -449,7 +449,7 @@ impl App {
 
     async fn send(&mut self) {
         let text = self.input.trim().to_string();
-        let Some(buddy) = self.buddy().map(|b| b.id.clone()) else {
+        let Some(buddy) = self.buddy().map(|b| b.id) else {
             return;
         };
         if text.is_empty() {
@@ -707,7 +707,7 @@ impl App {
                             if d.online { "●" } else { "○" },
                             d.name,
                             if d.me { " (this device)" } else { "" },
-                            render::short(&d.id)
+                            render::short(&d.id.to_string())
                         );
                         let style = if i == *selected {
                             Style::new().add_modifier(Modifier::REVERSED)

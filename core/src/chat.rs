@@ -1,10 +1,10 @@
 //! The chat view the shells render: buddies, conversations, messages with their delivery states,
 //! devices, and the events that tell a shell what changed. Read-only queries over the store.
 
-use crate::error::Result;
-use crate::ids::{DeviceId, MessageKey, PersonId, SpaceId};
-use crate::space::{SpaceKind, SpaceState};
-use crate::store;
+use crate::error::{Error, Result};
+use crate::ids::{BuddyId, DeviceId, MessageId, MessageKey, Now, PersonId, SpaceId};
+use crate::space::{Member, SpaceKind, SpaceState};
+use crate::store::{self, Delivery, SpaceRow};
 use rusqlite::Connection;
 use std::collections::HashSet;
 
@@ -29,37 +29,39 @@ impl MessageState {
             MessageState::Read => "read",
         }
     }
-    fn parse(text: &str) -> Self {
-        match text {
-            "pending" => MessageState::Pending,
-            "sent" => MessageState::Sent,
-            "read" => MessageState::Read,
-            _ => MessageState::Delivered,
+}
+
+impl From<Delivery> for MessageState {
+    fn from(stored: Delivery) -> MessageState {
+        match stored {
+            Delivery::Pending => MessageState::Pending,
+            Delivery::Sent => MessageState::Sent,
+            Delivery::Delivered => MessageState::Delivered,
         }
     }
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Message {
-    /// `<author device hex>-<seq>`: stable on every device.
-    pub id: String,
+    /// Stable on every device.
+    pub id: MessageId,
     /// The author's person name.
     pub from: String,
     pub from_me: bool,
-    /// The author device's id.
-    pub device_id: String,
+    /// The author device.
+    pub device_id: DeviceId,
     pub text: String,
     /// Milliseconds since the Unix epoch, by the author's clock.
     pub sent_at: u64,
     /// For my messages: how far they got. For others': `Delivered`, or `Read` once I read them.
     pub state: MessageState,
-    pub reply_to: Option<String>,
+    pub reply_to: Option<MessageId>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Buddy {
-    /// The id of the buddy space we share.
-    pub id: String,
+    /// Named by the buddy space we share.
+    pub id: BuddyId,
     pub name: String,
     /// A device of the buddy is connected now.
     pub online: bool,
@@ -69,7 +71,7 @@ pub struct Buddy {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Device {
-    pub id: String,
+    pub id: DeviceId,
     pub name: String,
     pub person: String,
     pub me: bool,
@@ -81,9 +83,9 @@ pub struct Device {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Me {
-    pub device_id: String,
+    pub device_id: DeviceId,
     pub device_name: String,
-    pub person_id: String,
+    pub person_id: PersonId,
     pub person_name: String,
 }
 
@@ -91,53 +93,60 @@ pub struct Me {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
     MessageAdded {
-        buddy_id: String,
+        buddy_id: BuddyId,
         message: Message,
     },
     MessageStateChanged {
-        buddy_id: String,
-        message_id: String,
+        buddy_id: BuddyId,
+        message_id: MessageId,
         state: MessageState,
     },
     /// A read marker moved: the buddy's (`by_me` false: my messages up to it are read) or mine.
     ReadUpTo {
-        buddy_id: String,
+        buddy_id: BuddyId,
         by_me: bool,
-        up_to: String,
+        up_to: MessageId,
     },
     BuddyAdded {
-        buddy_id: String,
+        buddy_id: BuddyId,
         name: String,
     },
     BuddyRemoved {
-        buddy_id: String,
+        buddy_id: BuddyId,
     },
     DeviceLinked {
-        device_id: String,
+        device_id: DeviceId,
         name: String,
     },
     DeviceRevoked {
-        device_id: String,
+        device_id: DeviceId,
     },
     PeerOnline {
-        device_id: String,
+        device_id: DeviceId,
     },
     PeerOffline {
-        device_id: String,
+        device_id: DeviceId,
     },
     /// Entries received from a peer in one space, so far in this connection.
     SyncProgress {
-        space_id: String,
+        space_id: SpaceId,
         received: u64,
     },
     InviteRedeemed {
         label: String,
-        by_device: String,
+        by_device: DeviceId,
     },
     ForkDetected {
-        device_id: String,
+        device_id: DeviceId,
         seq: u64,
     },
+}
+
+/// The active buddy space a buddy id names.
+pub fn buddy_space(c: &Connection, buddy: &BuddyId) -> Result<SpaceRow> {
+    store::space_get(c, &buddy.space())?
+        .filter(|s| s.kind == SpaceKind::Buddy && s.state == SpaceState::Active)
+        .ok_or_else(|| Error::UnknownBuddy(buddy.to_string()))
 }
 
 /// The other person in a buddy space: (person, name).
@@ -185,7 +194,7 @@ fn read_markers(
 fn render(
     row: store::MessageRow,
     me: &PersonId,
-    members: &[(crate::space::Member, String)],
+    members: &[(Member, String)],
     persons: &[(PersonId, String)],
     (mine, theirs): (Option<MessageKey>, Option<MessageKey>),
 ) -> Message {
@@ -203,21 +212,20 @@ fn render(
         })
         .unwrap_or_default();
     let marker = if from_me { theirs } else { mine };
-    let stored = MessageState::parse(&row.state);
     let state = if marker.is_some_and(|m| m >= row.key) {
         MessageState::Read
     } else {
-        stored
+        row.state.into()
     };
     Message {
         id: row.key.id(),
         from,
         from_me,
-        device_id: row.key.author.to_hex(),
+        device_id: row.key.author,
         text: row.text,
         sent_at: row.key.time,
         state,
-        reply_to: row.reply_to.map(|(a, s)| format!("{}-{}", a.to_hex(), s)),
+        reply_to: row.reply_to,
     }
 }
 
@@ -261,7 +269,7 @@ pub fn buddies(c: &Connection, me: &PersonId, online: &HashSet<DeviceId>) -> Res
             None => None,
         };
         out.push(Buddy {
-            id: space.id.to_hex(),
+            id: space.id.into(),
             name,
             online: is_online,
             unread: store::unread_count(c, &space.id, me)?,
@@ -271,18 +279,19 @@ pub fn buddies(c: &Connection, me: &PersonId, online: &HashSet<DeviceId>) -> Res
     Ok(out)
 }
 
-/// The devices of my home space.
+/// The devices of my home space; `now` is when the connected ones were last seen.
 pub fn devices(
     c: &Connection,
     home: &SpaceId,
     me: &DeviceId,
     online: &HashSet<DeviceId>,
+    now: Now,
 ) -> Result<Vec<Device>> {
     let persons = store::persons(c, home)?;
     Ok(store::members(c, home)?
         .into_iter()
         .map(|(m, name)| Device {
-            id: m.device.to_hex(),
+            id: m.device,
             name,
             person: persons
                 .iter()
@@ -293,7 +302,7 @@ pub fn devices(
             online: m.device == *me || online.contains(&m.device),
             revoked: m.removed_after.is_some(),
             last_seen: if m.device == *me || online.contains(&m.device) {
-                Some(crate::ids::now_ms() / 1000)
+                Some(now.secs())
             } else {
                 store::peer_last_seen(c, &m.device).ok().flatten()
             },

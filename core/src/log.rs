@@ -34,7 +34,6 @@ pub enum Body {
     Addresses { addrs: Vec<SocketAddr> },
     /// Home: a device's new display name.
     DeviceRenamed { device: DeviceId, name: String },
-    /// Home: the device is unlinked from this person.
     /// Home: the device is unlinked; its home log counts up to `last_seq` (its head as the revoking
     /// device held it), on every device whatever it already received of that log.
     DeviceRevoked { device: DeviceId, last_seq: u64 },
@@ -99,6 +98,8 @@ pub enum EntryError {
     BadSignature,
     #[error("entry body does not open with the space key")]
     BadSeal,
+    #[error("entry body could not be sealed")]
+    Seal,
 }
 
 #[derive(Serialize)]
@@ -122,13 +123,13 @@ impl Entry {
         prev: Hash,
         time: u64,
         body: &Body,
-    ) -> Entry {
+    ) -> Result<Entry, EntryError> {
         let author = DeviceId(signer.verifying_key().to_bytes());
         let key_id = key.key_id();
         let mut nonce = [0u8; 24];
         rand::thread_rng().fill_bytes(&mut nonce);
         let header = header_bytes(&space, &author, seq, &prev, time, &key_id);
-        let plain = postcard::to_allocvec(body).unwrap_or_default();
+        let plain = postcard::to_allocvec(body).map_err(|_| EntryError::Seal)?;
         let cipher = XChaCha20Poly1305::new((&key.entry_key()).into());
         let sealed = cipher
             .encrypt(
@@ -138,7 +139,7 @@ impl Entry {
                     aad: &header,
                 },
             )
-            .unwrap_or_default();
+            .map_err(|_| EntryError::Seal)?;
         let mut entry = Entry {
             space,
             author,
@@ -151,7 +152,7 @@ impl Entry {
             sig: Vec::new(),
         };
         entry.sig = signer.sign(&entry.signed_bytes()).to_bytes().to_vec();
-        entry
+        Ok(entry)
     }
 
     fn header(&self) -> Vec<u8> {
@@ -175,6 +176,7 @@ impl Entry {
 
     pub fn encode(&self) -> Vec<u8> {
         let mut out = vec![ENTRY_VERSION];
+        // Fixed fields and byte strings of known length: postcard cannot fail on them.
         out.extend(postcard::to_allocvec(self).unwrap_or_default());
         out
     }
@@ -249,6 +251,7 @@ fn header_bytes(
         time,
         key_id,
     };
+    // Fixed-size fields only: postcard cannot fail on them.
     postcard::to_allocvec(&header).unwrap_or_default()
 }
 
@@ -324,7 +327,7 @@ mod tests {
                     text: format!("m{seq}"),
                     reply_to: None,
                 };
-                let e = Entry::create(key.space_id(), key, s, seq, prev, seq * 10, &body);
+                let e = Entry::create(key.space_id(), key, s, seq, prev, seq * 10, &body).unwrap();
                 prev = e.hash();
                 e
             })

@@ -1,7 +1,7 @@
 //! Invites over the wire: one-time use, expiry, mangled codes, codes for what the joiner already has.
 
-use clearchat_core::invite::{invite_id, InviteCode, Purpose};
-use clearchat_core::{store, Error};
+use clearchat_core::testing;
+use clearchat_core::{Error, InviteCode, Purpose};
 use clearchat_scenarios::{link_new_device, wait_lists, wait_until, Device};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -26,17 +26,10 @@ async fn a_used_code_is_refused_and_every_device_of_the_inviter_knows_it() {
     );
 
     // The redemption is recorded in Amy's home space, so her phone refuses it too.
-    let id = invite_id(&InviteCode::parse(&invite.code).unwrap().secret);
+    let code = InviteCode::parse(&invite.code).unwrap();
     let betty_id = betty.client.me().unwrap().device_id;
     wait_until("the phone learns the invite was used", || async {
-        phone
-            .client
-            .with_store(|c| {
-                store::invite_get(c, &id)
-                    .unwrap()
-                    .and_then(|i| i.redeemed_by)
-            })
-            .is_some_and(|by| by.to_hex() == betty_id)
+        testing::invite_redeemed_by(&phone.client, &code) == Some(betty_id)
     })
     .await;
 
@@ -70,9 +63,7 @@ async fn expired_codes_are_refused_by_the_joiner_and_by_the_inviter() {
     let amy = Device::new("Amy", "Amy").await;
     amy.client.start().await.unwrap();
     let betty = Device::new("Betty", "Betty").await;
-    let expired = amy
-        .client
-        .create_invite(Purpose::Buddy, "late", 0)
+    let expired = testing::create_invite(&amy.client, Purpose::Buddy, "late", 0)
         .await
         .unwrap();
     assert!(matches!(
@@ -134,12 +125,9 @@ async fn another_device_of_the_inviter_serves_the_code_when_the_inviting_one_is_
     let laptop = Device::new("Amy laptop", "Amy").await;
     laptop.client.start().await.unwrap();
     let phone = link_new_device(&laptop, "Amy phone").await;
-    let phone_id = phone.client.me().unwrap().device_id;
-    let phone_key = clearchat_core::ids::DeviceId::from_hex(&phone_id).unwrap();
+    let phone_key = phone.client.me().unwrap().device_id;
     wait_until("the laptop knows where the phone is", || async {
-        laptop
-            .client
-            .with_store(|c| !store::peer_addrs(c, &phone_key).unwrap().is_empty())
+        testing::knows_address_of(&laptop.client, &phone_key)
     })
     .await;
 
@@ -150,11 +138,8 @@ async fn another_device_of_the_inviter_serves_the_code_when_the_inviting_one_is_
         "the code names the phone: {:?}",
         code.others
     );
-    let id = invite_id(&code.secret);
     wait_until("the phone holds the invite", || async {
-        phone
-            .client
-            .with_store(|c| store::invite_get(c, &id).unwrap().is_some())
+        testing::holds_invite(&phone.client, &code)
     })
     .await;
     laptop.client.stop().await.unwrap();
@@ -163,12 +148,8 @@ async fn another_device_of_the_inviter_serves_the_code_when_the_inviting_one_is_
     betty.client.redeem(&invite.code).await.unwrap();
     wait_lists(&betty, "Amy", false).await;
     let betty_id = betty.client.me().unwrap().device_id;
-    let served_by = phone.client.with_store(|c| {
-        store::invite_get(c, &id)
-            .unwrap()
-            .and_then(|i| i.redeemed_by)
-    });
-    assert_eq!(served_by.map(|d| d.to_hex()), Some(betty_id));
+    let served_by = testing::invite_redeemed_by(&phone.client, &code);
+    assert_eq!(served_by, Some(betty_id));
 
     let carol = Device::new("Carol", "Carol").await;
     let second = carol.client.redeem(&invite.code).await;

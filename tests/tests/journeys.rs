@@ -1,5 +1,6 @@
 //! Longer journeys over real QUIC and SQLite: store-and-forward, restarts, removal.
 
+use clearchat_core::{testing, BuddyId};
 use clearchat_scenarios::{amy_and_betty, link_new_device, wait_until, Device};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -7,11 +8,7 @@ async fn phone_gets_messages_through_the_laptop_while_betty_sleeps() {
     let (laptop, phone, betty) = amy_and_betty().await;
     phone.client.stop().await.unwrap();
     for i in 0..100 {
-        betty
-            .client
-            .send("Amy", &format!("note {i}"))
-            .await
-            .unwrap();
+        betty.send("Amy", &format!("note {i}")).await.unwrap();
     }
     wait_until("the laptop holds Betty's 100 notes", || async {
         laptop.texts("Betty").await.len() == 100
@@ -42,7 +39,7 @@ async fn phone_gets_messages_through_the_laptop_while_betty_sleeps() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn everything_survives_a_restart_and_sync_resumes() {
     let (laptop, phone, betty) = amy_and_betty().await;
-    laptop.client.send("Betty", "before restart").await.unwrap();
+    laptop.send("Betty", "before restart").await.unwrap();
     wait_until("Betty has it", || async {
         betty.texts("Amy").await.len() == 1
     })
@@ -75,12 +72,8 @@ async fn everything_survives_a_restart_and_sync_resumes() {
     for d in [&laptop, &phone, &betty] {
         d.client.start().await.unwrap();
     }
-    betty.client.send("Amy", "after restart").await.unwrap();
-    phone
-        .client
-        .send("Betty", "phone after restart")
-        .await
-        .unwrap();
+    betty.send("Amy", "after restart").await.unwrap();
+    phone.send("Betty", "phone after restart").await.unwrap();
     for (device, buddy) in [(&laptop, "Betty"), (&phone, "Betty"), (&betty, "Amy")] {
         wait_until(&format!("{} has 3 messages", device.name), || async {
             device.texts(buddy).await.len() == 3
@@ -92,13 +85,19 @@ async fn everything_survives_a_restart_and_sync_resumes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn removing_a_buddy_stops_that_space_on_both_sides() {
     let (laptop, phone, betty) = amy_and_betty().await;
-    laptop.client.send("Betty", "last words").await.unwrap();
+    laptop.send("Betty", "last words").await.unwrap();
     wait_until("Betty has it", || async {
         betty.texts("Amy").await.len() == 1
     })
     .await;
     let mut events = betty.client.subscribe();
-    laptop.client.remove_buddy("Betty").await.unwrap();
+    let (amy_at_betty, betty_at_phone) =
+        (betty.buddy_id("Amy").await, phone.buddy_id("Betty").await);
+    laptop
+        .client
+        .remove_buddy(&laptop.buddy_id("Betty").await)
+        .await
+        .unwrap();
     assert!(laptop.client.buddies().await.unwrap().is_empty());
     wait_until("Betty sees Amy gone", || async {
         betty.client.buddies().await.unwrap().is_empty()
@@ -114,11 +113,11 @@ async fn removing_a_buddy_stops_that_space_on_both_sides() {
     }
     assert!(saw_removed, "Betty's app was told");
     assert!(matches!(
-        betty.client.send("Amy", "hello?").await,
+        betty.client.send(&amy_at_betty, "hello?").await,
         Err(clearchat_core::Error::UnknownBuddy(_))
     ));
     assert!(matches!(
-        phone.client.send("Betty", "hello?").await,
+        phone.client.send(&betty_at_phone, "hello?").await,
         Err(clearchat_core::Error::UnknownBuddy(_))
     ));
 }
@@ -126,7 +125,7 @@ async fn removing_a_buddy_stops_that_space_on_both_sides() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unlinked_phone_receives_nothing_new() {
     let (laptop, phone, betty) = amy_and_betty().await;
-    betty.client.send("Amy", "before").await.unwrap();
+    betty.send("Amy", "before").await.unwrap();
     wait_until("the phone has the first message", || async {
         phone.texts("Betty").await.len() == 1
     })
@@ -134,15 +133,7 @@ async fn an_unlinked_phone_receives_nothing_new() {
     let phone_id = phone.client.me().unwrap().device_id;
     laptop.client.revoke_device(&phone_id).await.unwrap();
     wait_until("Betty learns the phone was removed", || async {
-        betty.client.with_store(|c| {
-            let spaces = clearchat_core::store::spaces(c).unwrap();
-            spaces.iter().any(|s| {
-                clearchat_core::store::members(c, &s.id)
-                    .unwrap()
-                    .iter()
-                    .any(|(m, _)| m.device.to_hex() == phone_id && m.removed_after.is_some())
-            })
-        })
+        testing::lists_as_removed(&betty.client, &phone_id)
     })
     .await;
     wait_until("the laptop lists the phone as revoked", || async {
@@ -155,9 +146,8 @@ async fn an_unlinked_phone_receives_nothing_new() {
             .any(|d| d.id == phone_id && d.revoked)
     })
     .await;
-    betty.client.send("Amy", "after").await.unwrap();
+    betty.send("Amy", "after").await.unwrap();
     laptop
-        .client
         .send("Betty", "after, from the laptop")
         .await
         .unwrap();
@@ -186,19 +176,7 @@ async fn an_unlinked_phone_receives_nothing_new() {
     assert_eq!(phone.texts("Betty").await, vec!["before"]);
 
     // The space key was rotated: what Betty wrote after the removal is sealed with a key the phone lacks.
-    let keys_of = |d: &Device| {
-        d.client.with_store(|c| {
-            let spaces = clearchat_core::store::spaces(c).unwrap();
-            let buddy = spaces
-                .iter()
-                .find(|s| s.kind == clearchat_core::space::SpaceKind::Buddy)
-                .unwrap();
-            (
-                buddy.id,
-                buddy.keys.iter().map(|k| k.key_id()).collect::<Vec<_>>(),
-            )
-        })
-    };
+    let keys_of = |d: &Device| testing::buddy_key_ids(&d.client).unwrap();
     let (space, phone_keys) = keys_of(&phone);
     let (_, betty_keys) = keys_of(&betty);
     assert_eq!(
@@ -206,15 +184,10 @@ async fn an_unlinked_phone_receives_nothing_new() {
         phone_keys.len() + 1,
         "Betty holds one new key"
     );
-    let betty_id =
-        clearchat_core::ids::DeviceId::from_hex(&betty.client.me().unwrap().device_id).unwrap();
-    let last = betty.client.with_store(|c| {
-        let (seq, _) = clearchat_core::store::head(c, &space, &betty_id).unwrap();
-        let raw = clearchat_core::store::entries_after(c, &space, &betty_id, seq - 1, 1).unwrap();
-        clearchat_core::log::Entry::decode(&raw[0]).unwrap()
-    });
+    let betty_id = betty.client.me().unwrap().device_id;
+    let last_key_id = testing::newest_entry_key_id(&betty.client, &space, &betty_id).unwrap();
     assert!(
-        !phone_keys.contains(&last.key_id),
+        !phone_keys.contains(&last_key_id),
         "the phone cannot open Betty's new entries"
     );
 
@@ -237,7 +210,7 @@ async fn delivery_states_read_markers_unread_counts_and_events() {
     // Pending while nobody is reachable, then delivered when Betty comes back.
     betty.client.stop().await.unwrap();
     phone.client.stop().await.unwrap();
-    let sent = laptop.client.send("Betty", "are you there?").await.unwrap();
+    let sent = laptop.send("Betty", "are you there?").await.unwrap();
     assert_eq!(sent.state, MessageState::Pending);
     assert!(sent.from_me);
     betty.client.start().await.unwrap();
@@ -256,7 +229,8 @@ async fn delivery_states_read_markers_unread_counts_and_events() {
     );
 
     // Betty reads it: the laptop shows it read, and Betty's unread count drops.
-    betty.client.mark_read("Amy", None).await.unwrap();
+    let amy = betty.buddy_id("Amy").await;
+    betty.client.mark_read(&amy, None).await.unwrap();
     assert_eq!(betty.client.buddies().await.unwrap()[0].unread, 0);
     wait_until("the laptop sees it read", || async {
         laptop
@@ -287,23 +261,31 @@ async fn delivery_states_read_markers_unread_counts_and_events() {
     assert_eq!(saw, vec!["are you there?"]);
     // Paging: older pages before a message id.
     for i in 0..30 {
-        laptop.client.send("Betty", &format!("p{i}")).await.unwrap();
+        laptop.send("Betty", &format!("p{i}")).await.unwrap();
     }
-    let page = laptop.client.conversation("Betty", None, 10).await.unwrap();
+    let betty_id = laptop.buddy_id("Betty").await;
+    let page = laptop
+        .client
+        .conversation(&betty_id, None, 10)
+        .await
+        .unwrap();
     assert_eq!(page.first().map(|m| m.text.as_str()), Some("p20"));
     let older = laptop
         .client
-        .conversation("Betty", Some(page[0].id.clone()), 100)
+        .conversation(&betty_id, Some(page[0].id), 100)
         .await
         .unwrap();
     assert_eq!(older.len(), 21);
     assert_eq!(older.last().map(|m| m.text.as_str()), Some("p19"));
     assert!(matches!(
-        laptop.client.conversation("Nobody", None, 10).await,
+        laptop
+            .client
+            .conversation(&BuddyId([7; 32]), None, 10)
+            .await,
         Err(clearchat_core::Error::UnknownBuddy(_))
     ));
     assert!(matches!(
-        laptop.client.send("Betty", "  ").await,
+        laptop.send("Betty", "  ").await,
         Err(clearchat_core::Error::InvalidMessage { .. })
     ));
 }

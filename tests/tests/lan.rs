@@ -77,8 +77,7 @@ async fn devices_find_each_other_on_the_lan_by_beacons_alone() {
     let (amy_dir, betty_dir) = (amy.dir.path().to_path_buf(), betty.dir.path().to_path_buf());
     for d in [&amy, &betty] {
         d.client.stop().await.unwrap();
-        d.client
-            .with_store(|c| c.execute("DELETE FROM peers", []).unwrap());
+        clearchat_core::testing::forget_addresses(&d.client).unwrap();
     }
     drop((amy.client, betty.client));
 

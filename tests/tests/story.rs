@@ -1,6 +1,6 @@
 //! The story of DESIGN.md section 1, with real QUIC on loopback and real SQLite files.
 
-use clearchat_core::client::Redeemed;
+use clearchat_core::Redeemed;
 use clearchat_scenarios::{wait_lists, wait_until, Device};
 
 /// Amy's laptop links her phone, adds Betty; the phone joins by itself; everyone talks to everyone.
@@ -46,21 +46,9 @@ async fn link_add_buddy_and_talk_from_every_device() {
     }
 
     for i in 0..5 {
-        laptop
-            .client
-            .send("Betty", &format!("laptop {i}"))
-            .await
-            .unwrap();
-        phone
-            .client
-            .send("Betty", &format!("phone {i}"))
-            .await
-            .unwrap();
-        betty
-            .client
-            .send("Amy", &format!("betty {i}"))
-            .await
-            .unwrap();
+        laptop.send("Betty", &format!("laptop {i}")).await.unwrap();
+        phone.send("Betty", &format!("phone {i}")).await.unwrap();
+        betty.send("Amy", &format!("betty {i}")).await.unwrap();
     }
     for (device, buddy) in [(&laptop, "Betty"), (&phone, "Betty"), (&betty, "Amy")] {
         wait_until(&format!("all 15 messages on {}", device.name), || async {

@@ -1,16 +1,14 @@
 //! Strangers on the wire: a device that shares no space is dropped at once and learns nothing.
 
-use clearchat_core::ids::DeviceId;
-use clearchat_core::net::frame::{read_frame, write_frame, Frame};
-use clearchat_core::net::tls;
+use clearchat_core::testing::wire::{client_config, read_frame, write_frame, Frame};
 use clearchat_scenarios::{wait_until, Device};
 use ed25519_dalek::SigningKey;
 
 async fn dial_as_stranger(target: &Device) -> (quinn::Endpoint, quinn::Connection) {
     let stranger = SigningKey::generate(&mut rand::thread_rng());
-    let me = DeviceId::from_hex(&target.client.me().unwrap().device_id).unwrap();
+    let me = target.client.me().unwrap().device_id;
     let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
-    endpoint.set_default_client_config(tls::client_config(&stranger, Some(me.0)).unwrap());
+    endpoint.set_default_client_config(client_config(&stranger, Some(me.0)).unwrap());
     let addr = target.client.listen_addrs()[0];
     let conn = endpoint.connect(addr, "clearchat").unwrap().await.unwrap();
     (endpoint, conn)
@@ -53,7 +51,7 @@ async fn a_stranger_is_dropped_and_learns_no_space() {
     conn.closed().await;
 
     // Amy is unharmed and still talks to Betty.
-    amy.client.send("Betty", "still here").await.unwrap();
+    amy.send("Betty", "still here").await.unwrap();
     wait_until("Betty gets it", || async {
         betty.texts("Amy").await == vec!["still here"]
     })

@@ -1,6 +1,9 @@
-//! Invites: the code format (`code`) and the rules of issuing and redeeming them (`redeem`).
+//! Invites: the code format and QR matrix (`code`), and the rules of redeeming them with the messages the
+//! two sides exchange (`redeem`).
 
-pub mod code;
+mod code;
+pub mod redeem;
+
 pub use code::{CodeError, InviteCode, Purpose, QrMatrix};
 
 /// Default lifetimes.
@@ -18,4 +21,27 @@ pub fn invite_id(secret: &[u8; 16]) -> [u8; 16] {
 /// The joiner's proof that it holds the invite secret, bound to this connection.
 pub fn redeem_proof(secret: &[u8; 16], exporter: &[u8; 32]) -> [u8; 32] {
     crate::space::mac(secret, &[b"clearchat redeem", exporter])
+}
+
+/// An invite to show: the text code, the URI for the QR code, and the QR matrix itself.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invite {
+    pub code: String,
+    pub uri: String,
+    pub qr: QrMatrix,
+    pub purpose: Purpose,
+    /// Unix seconds.
+    pub expires_at: u64,
+}
+
+/// What a redeemed code did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Redeemed {
+    /// This device is now a device of `person_name`.
+    Linked { person_name: String },
+    /// A new buddy space with the inviter.
+    Buddy {
+        buddy_id: crate::ids::BuddyId,
+        name: String,
+    },
 }

@@ -3,7 +3,7 @@
 //! LAN learns nothing it can link to a person or a space. A device that recognizes a tag probes the sender
 //! (a QUIC handshake that tells its device id), records the address, and lets the dialer connect.
 
-use crate::ids::now_ms;
+use crate::ids::Now;
 use crate::space::SpaceKey;
 use rand::RngCore;
 use std::net::{Ipv4Addr, SocketAddr, UdpSocket};
@@ -26,8 +26,9 @@ pub struct Beacon {
     pub tags: Vec<[u8; 16]>,
 }
 
-pub fn bucket_now() -> u64 {
-    now_ms() / 1000 / BUCKET_SECS
+/// The time bucket of tags at `now`.
+pub fn bucket(now: Now) -> u64 {
+    now.secs() / BUCKET_SECS
 }
 
 pub fn new_instance() -> [u8; 8] {

@@ -2,9 +2,9 @@
 //! length, then a version byte and the postcard encoding of [`Frame`]. Oversized or malformed frames
 //! are errors that close the connection; they never panic.
 
-use crate::ids::{DeviceId, PersonId};
-use crate::space::{SpaceKey, SpaceKind};
-use crate::sync::SyncFrame;
+use crate::ids::PersonId;
+use crate::invite::redeem::{Redeem, Refusal, Welcome};
+use crate::sync::{Hello, SyncFrame};
 use serde::{Deserialize, Serialize};
 
 pub const FRAME_VERSION: u8 = 1;
@@ -13,8 +13,8 @@ pub const MAX_FRAME_BYTES: usize = 4 << 20;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Frame {
-    /// The spaces the sender holds, each as a MAC over this connection's exporter value.
-    /// `reply` asks the peer to answer with its own offers.
+    /// The spaces the sender holds, each as a MAC over this connection's exporter value
+    /// (see `sync::Offers`). `reply` asks the peer to answer with its own offers.
     Hello {
         offers: Vec<[u8; 32]>,
         reply: bool,
@@ -36,26 +36,6 @@ pub enum Frame {
     Sync(SyncFrame),
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Welcome {
-    pub kind: SpaceKind,
-    pub key: SpaceKey,
-    /// Later keys of the space, oldest first.
-    pub later_keys: Vec<SpaceKey>,
-    pub root: DeviceId,
-    pub label: String,
-    pub person: PersonId,
-    pub person_name: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Refusal {
-    Unknown,
-    Expired,
-    AlreadyUsed,
-    WrongPurpose,
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
     #[error("stream closed")]
@@ -66,16 +46,40 @@ pub enum FrameError {
     Malformed,
     #[error("network: {0}")]
     Io(String),
+    #[error("a frame could not be encoded")]
+    Encode,
 }
 
 impl Frame {
-    pub fn encode(&self) -> Vec<u8> {
-        let mut body = vec![FRAME_VERSION];
-        body.extend(postcard::to_allocvec(self).unwrap_or_default());
-        let mut out = Vec::with_capacity(body.len() + 4);
-        out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+    /// The frame with its length prefix, ready for the stream.
+    pub fn encode(&self) -> Result<Vec<u8>, FrameError> {
+        let body = postcard::to_allocvec(self).map_err(|_| FrameError::Encode)?;
+        let len = body.len() + 1;
+        if len > MAX_FRAME_BYTES {
+            return Err(FrameError::TooLarge(len));
+        }
+        let mut out = Vec::with_capacity(len + 4);
+        out.extend_from_slice(&(len as u32).to_be_bytes());
+        out.push(FRAME_VERSION);
         out.extend(body);
-        out
+        Ok(out)
+    }
+
+    pub fn hello(hello: Hello) -> Frame {
+        Frame::Hello {
+            offers: hello.offers,
+            reply: hello.reply,
+        }
+    }
+
+    pub fn redeem(request: Redeem) -> Frame {
+        Frame::Redeem {
+            invite_id: request.invite_id,
+            proof: request.proof,
+            device_name: request.device_name,
+            person: request.person,
+            person_name: request.person_name,
+        }
     }
 
     pub fn decode(body: &[u8]) -> Result<Frame, FrameError> {
@@ -84,6 +88,28 @@ impl Frame {
                 postcard::from_bytes(rest).map_err(|_| FrameError::Malformed)
             }
             _ => Err(FrameError::Malformed),
+        }
+    }
+}
+
+impl Frame {
+    /// The request a `Frame::Redeem` carries.
+    pub fn into_redeem(self) -> Option<Redeem> {
+        match self {
+            Frame::Redeem {
+                invite_id,
+                proof,
+                device_name,
+                person,
+                person_name,
+            } => Some(Redeem {
+                invite_id,
+                proof,
+                device_name,
+                person,
+                person_name,
+            }),
+            _ => None,
         }
     }
 }
@@ -106,7 +132,7 @@ pub async fn read_frame(recv: &mut quinn::RecvStream) -> Result<Frame, FrameErro
 }
 
 pub async fn write_frame(send: &mut quinn::SendStream, frame: &Frame) -> Result<(), FrameError> {
-    send.write_all(&frame.encode())
+    send.write_all(&frame.encode()?)
         .await
         .map_err(|e| FrameError::Io(e.to_string()))
 }
@@ -121,8 +147,10 @@ mod tests {
             offers: vec![[3; 32]],
             reply: true,
         };
-        let bytes = f.encode();
+        let bytes = f.encode().unwrap();
         assert_eq!(Frame::decode(&bytes[4..]).unwrap(), f);
+        let len = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
+        assert_eq!(len, bytes.len() - 4, "the length counts the version byte");
         assert!(Frame::decode(&[]).is_err());
         assert!(Frame::decode(&[2, 0]).is_err());
         for n in 0..bytes.len() {

@@ -28,13 +28,22 @@ async fn main() {
     let client = Client::open_with(dir, "lan peer", config).expect("open");
     client.start().await.expect("start");
     let deadline = Instant::now() + Duration::from_secs(90);
+    // The buddy by name: its data dir already holds the buddy space.
+    let buddy = client
+        .buddies()
+        .await
+        .expect("buddies")
+        .into_iter()
+        .find(|b| b.name == *buddy)
+        .map(|b| b.id)
+        .expect("the buddy is listed");
     if mode == "send" {
-        client.send(buddy, text).await.expect("send");
+        client.send(&buddy, text).await.expect("send");
     }
     loop {
         let done = match mode.as_str() {
             "send" => client
-                .conversation(buddy, None, 100)
+                .conversation(&buddy, None, 100)
                 .await
                 .map(|m| {
                     m.iter().any(|m| {
@@ -43,7 +52,7 @@ async fn main() {
                 })
                 .unwrap_or(false),
             _ => client
-                .conversation(buddy, None, 100)
+                .conversation(&buddy, None, 100)
                 .await
                 .map(|m| m.iter().any(|m| m.text == *text))
                 .unwrap_or(false),

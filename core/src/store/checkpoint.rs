@@ -83,6 +83,7 @@ fn run(conn: Connection, nudges: Receiver<()>) {
 
 #[cfg(test)]
 mod tests {
+    use crate::ids::{DeviceId, Hash, SpaceId};
     use crate::store::{self, Store};
     use std::time::{Duration, Instant};
 
@@ -94,12 +95,22 @@ mod tests {
         let path = dir.path().join("s.db");
         let s = Store::open(&path).unwrap();
         let blob = vec![7u8; 64 * 1024];
-        for batch in 0..20 {
-            let tx = store::begin(&s.conn).unwrap();
-            for i in 0..8 {
-                store::meta_set(&s.conn, &format!("{batch}-{i}"), &blob).unwrap();
-            }
-            tx.commit().unwrap();
+        let (space, author) = (SpaceId([1; 32]), DeviceId([2; 32]));
+        for batch in 0..20u64 {
+            s.write(|c| {
+                for i in 0..8 {
+                    store::entry_insert(
+                        c,
+                        &space,
+                        &author,
+                        batch * 8 + i + 1,
+                        &Hash([0; 32]),
+                        &blob,
+                    )?;
+                }
+                Ok(())
+            })
+            .unwrap();
         }
         // 10 MiB written; wait for most of it to land in the database file.
         let start = Instant::now();
@@ -112,6 +123,7 @@ mod tests {
         }
         drop(s);
         let s = Store::open(&path).unwrap();
-        assert_eq!(store::meta_get(&s.conn, "19-7").unwrap(), Some(blob));
+        let held = store::entries_after(&s.read().unwrap(), &space, &author, 159, 1).unwrap();
+        assert_eq!(held, vec![blob]);
     }
 }

@@ -1,12 +1,12 @@
 //! Acceptance rules of a replica over a real (in-memory) SQLite store: forgeries, tampering, forks,
 //! non-members and removed members are refused and leave the store unchanged.
 
-use clearchat_core::ids::{now_ms, DeviceId, Hash, PersonId};
-use clearchat_core::log::{Body, Entry};
-use clearchat_core::replica::Replica;
-use clearchat_core::space::{SpaceKey, SpaceKind};
-use clearchat_core::store::{self, Store};
-use clearchat_core::sync::decode_entries;
+use super::Replica;
+use crate::ids::{DeviceId, Hash, Now, PersonId};
+use crate::log::{Body, Entry};
+use crate::space::{SpaceKey, SpaceKind};
+use crate::store::{self, Store};
+use crate::sync::decode_entries;
 use ed25519_dalek::SigningKey;
 
 struct Dev {
@@ -25,7 +25,16 @@ fn dev(seed: u8, person: u8) -> Dev {
 }
 
 fn entry(key: &SpaceKey, d: &Dev, seq: u64, prev: Hash, body: Body) -> Entry {
-    Entry::create(key.space_id(), key, &d.signer, seq, prev, now_ms(), &body)
+    Entry::create(
+        key.space_id(),
+        key,
+        &d.signer,
+        seq,
+        prev,
+        Now::read().ms(),
+        &body,
+    )
+    .unwrap()
 }
 
 fn msg(text: &str) -> Body {
@@ -40,7 +49,15 @@ fn msg(text: &str) -> Body {
 fn setup(root: &Dev, members: &[&Dev]) -> (Store, SpaceKey, Vec<Entry>) {
     let key = SpaceKey::generate();
     let store = Store::in_memory().unwrap();
-    store::space_insert(&store.conn, &key, SpaceKind::Buddy, root.id, "", now_ms()).unwrap();
+    store::space_insert(
+        &store.read().unwrap(),
+        &key,
+        SpaceKind::Buddy,
+        root.id,
+        "",
+        Now::read(),
+    )
+    .unwrap();
     let mut log = Vec::new();
     let mut prev = Hash([0; 32]);
     for (i, m) in std::iter::once(&root).chain(members).enumerate() {
@@ -62,7 +79,8 @@ fn setup(root: &Dev, members: &[&Dev]) -> (Store, SpaceKey, Vec<Entry>) {
 }
 
 fn receive(store: &Store, key: &SpaceKey, me: &Dev, entries: &[Entry]) -> usize {
-    let mut r = Replica::new(&store.conn, me.id, me.person);
+    let c = store.read().unwrap();
+    let mut r = Replica::new(&c, &me.signer, me.person, Now::read());
     let raws = entries.iter().map(Entry::encode).collect();
     r.receive(&key.space_id(), decode_entries(raws, &Vec::new()))
         .unwrap()
@@ -70,7 +88,7 @@ fn receive(store: &Store, key: &SpaceKey, me: &Dev, entries: &[Entry]) -> usize 
 }
 
 fn count(store: &Store) -> u64 {
-    store::entry_count(&store.conn).unwrap()
+    store::entry_count(&store.read().unwrap()).unwrap()
 }
 
 #[test]
@@ -135,7 +153,8 @@ fn tampered_entries_are_refused_and_the_genuine_one_still_accepted() {
     for i in (0..raw.len()).step_by(3) {
         let mut bad = raw.clone();
         bad[i] ^= 0x55;
-        let mut r = Replica::new(&store.conn, betty.id, betty.person);
+        let c = store.read().unwrap();
+        let mut r = Replica::new(&c, &betty.signer, betty.person, Now::read());
         let applied = r
             .receive(&key.space_id(), decode_entries(vec![bad], &Vec::new()))
             .unwrap();
@@ -143,6 +162,7 @@ fn tampered_entries_are_refused_and_the_genuine_one_still_accepted() {
             applied.heads.is_empty(),
             "corrupt byte {i} stored something"
         );
+        drop(c);
     }
     assert_eq!(count(&store), before);
     assert_eq!(receive(&store, &key, &betty, &[genuine]), 0);
@@ -158,8 +178,8 @@ fn a_fork_is_kept_as_evidence_not_merged() {
     let other = entry(&key, &root, 3, log[1].hash(), msg("other"));
     receive(&store, &key, &betty, std::slice::from_ref(&one));
     receive(&store, &key, &betty, &[other]);
-    assert_eq!(store::fork_count(&store.conn).unwrap(), 1);
-    let held = store::entry_hash(&store.conn, &key.space_id(), &root.id, 3).unwrap();
+    assert_eq!(store::fork_count(&store.read().unwrap()).unwrap(), 1);
+    let held = store::entry_hash(&store.read().unwrap(), &key.space_id(), &root.id, 3).unwrap();
     assert_eq!(held, Some(one.hash()), "the first entry stays");
 }
 
@@ -184,7 +204,7 @@ fn a_removed_device_counts_only_up_to_its_last_seq() {
     assert_eq!(receive(&store, &key, &betty, &log), 0);
     assert_eq!(receive(&store, &key, &betty, &[a2_first, a2_second]), 1);
     assert_eq!(
-        store::head(&store.conn, &key.space_id(), &amy2.id)
+        store::head(&store.read().unwrap(), &key.space_id(), &amy2.id)
             .unwrap()
             .0,
         1
@@ -219,14 +239,12 @@ fn a_space_left_before_it_was_joined_stays_left() {
     let laptop = dev(1, 1);
     let home = SpaceKey::generate();
     let store = Store::in_memory().unwrap();
-    store::space_insert(&store.conn, &home, SpaceKind::Home, laptop.id, "", now_ms()).unwrap();
-    let home_row = store::space_get(&store.conn, &home.space_id())
-        .unwrap()
-        .unwrap();
+    let c = store.read().unwrap();
+    store::space_insert(&c, &home, SpaceKind::Home, laptop.id, "", Now::read()).unwrap();
+    let home_row = store::space_get(&c, &home.space_id()).unwrap().unwrap();
     let buddy = SpaceKey::generate();
-    let mut r = Replica::new(&store.conn, laptop.id, laptop.person);
+    let mut r = Replica::new(&c, &laptop.signer, laptop.person, Now::read());
     r.append(
-        &laptop.signer,
         &home_row,
         &Body::SpaceLeft {
             space: buddy.space_id(),
@@ -234,7 +252,6 @@ fn a_space_left_before_it_was_joined_stays_left() {
     )
     .unwrap();
     r.append(
-        &laptop.signer,
         &home_row,
         &Body::SpaceJoined {
             kind: SpaceKind::Buddy,
@@ -245,15 +262,12 @@ fn a_space_left_before_it_was_joined_stays_left() {
     )
     .unwrap();
     assert!(
-        store::space_get(&store.conn, &buddy.space_id())
-            .unwrap()
-            .is_none(),
+        store::space_get(&c, &buddy.space_id()).unwrap().is_none(),
         "the left space came back"
     );
     // A space joined and never left is joined.
     let other = SpaceKey::generate();
     r.append(
-        &laptop.signer,
         &home_row,
         &Body::SpaceJoined {
             kind: SpaceKind::Buddy,
@@ -263,9 +277,7 @@ fn a_space_left_before_it_was_joined_stays_left() {
         },
     )
     .unwrap();
-    assert!(store::space_get(&store.conn, &other.space_id())
-        .unwrap()
-        .is_some());
+    assert!(store::space_get(&c, &other.space_id()).unwrap().is_some());
 }
 
 /// An unlinked device's home log counts up to the head the revoking device saw, also on a device that
@@ -275,7 +287,15 @@ fn a_revocation_counts_the_revoked_log_as_the_revoker_saw_it() {
     let (laptop, phone, tablet) = (dev(1, 1), dev(2, 1), dev(3, 1));
     let key = SpaceKey::generate();
     let store = Store::in_memory().unwrap();
-    store::space_insert(&store.conn, &key, SpaceKind::Home, laptop.id, "", now_ms()).unwrap();
+    store::space_insert(
+        &store.read().unwrap(),
+        &key,
+        SpaceKind::Home,
+        laptop.id,
+        "",
+        Now::read(),
+    )
+    .unwrap();
     let chain = |d: &Dev, bodies: Vec<Body>| {
         let mut prev = Hash([0; 32]);
         bodies

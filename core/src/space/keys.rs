@@ -1,7 +1,7 @@
-//! Spaces: kinds, the space key and everything derived from it (HKDF with labels), the proofs of holding
-//! a key, and the membership rule that decides whose entries count.
+//! The space key and everything derived from it (HKDF with labels), keys sealed to one device, the proofs
+//! of holding a key, and the kinds and states of spaces.
 
-use crate::ids::{DeviceId, PersonId, SpaceId};
+use crate::ids::{DeviceId, SpaceId};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use hkdf::Hkdf;
@@ -18,22 +18,6 @@ pub enum SpaceKind {
     Buddy,
 }
 
-impl SpaceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SpaceKind::Home => "home",
-            SpaceKind::Buddy => "buddy",
-        }
-    }
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "home" => Some(SpaceKind::Home),
-            "buddy" => Some(SpaceKind::Buddy),
-            _ => None,
-        }
-    }
-}
-
 /// Where a space stands on this device.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SpaceState {
@@ -42,23 +26,6 @@ pub enum SpaceState {
     Closing,
     /// Nothing more is synced or accepted.
     Closed,
-}
-
-impl SpaceState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SpaceState::Active => "active",
-            SpaceState::Closing => "closing",
-            SpaceState::Closed => "closed",
-        }
-    }
-    pub fn parse(text: &str) -> Self {
-        match text {
-            "active" => SpaceState::Active,
-            "closing" => SpaceState::Closing,
-            _ => SpaceState::Closed,
-        }
-    }
 }
 
 /// The full-access secret of a space. Never logged, never sent in clear.
@@ -76,6 +43,16 @@ impl std::fmt::Debug for SpaceKey {
 pub enum Role {
     Dialer,
     Acceptor,
+}
+
+impl Role {
+    /// The role of the other side of the connection.
+    pub fn other(self) -> Role {
+        match self {
+            Role::Dialer => Role::Acceptor,
+            Role::Acceptor => Role::Dialer,
+        }
+    }
 }
 
 impl SpaceKey {
@@ -207,24 +184,6 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// A member of a space as the store keeps it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Member {
-    pub device: DeviceId,
-    pub person: PersonId,
-    /// Set once a member removed the device: its entries count up to this seq and no further.
-    pub removed_after: Option<u64>,
-}
-
-/// The membership rule: may `author` have written entry `seq` of its log in this space?
-/// `root` is the space's creator, a member by definition.
-pub fn may_author(root: DeviceId, member: Option<&Member>, author: DeviceId, seq: u64) -> bool {
-    match member {
-        Some(m) => m.removed_after.is_none_or(|last| seq <= last),
-        None => author == root,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,22 +234,5 @@ mod tests {
             None
         );
         assert_ne!(key.key_id(), SpaceKey::generate().key_id());
-    }
-
-    #[test]
-    fn membership_rule() {
-        let root = DeviceId([1; 32]);
-        let other = DeviceId([2; 32]);
-        assert!(may_author(root, None, root, 5));
-        assert!(!may_author(root, None, other, 1));
-        let mut m = Member {
-            device: other,
-            person: PersonId([0; 16]),
-            removed_after: None,
-        };
-        assert!(may_author(root, Some(&m), other, 100));
-        m.removed_after = Some(3);
-        assert!(may_author(root, Some(&m), other, 3));
-        assert!(!may_author(root, Some(&m), other, 4));
     }
 }

@@ -1,12 +1,12 @@
-//! The sync state machine alone: two and three in-memory peers (real replicas over in-memory SQLite),
+//! The sync state machine driven against real replicas: two and three in-memory peers (in-memory SQLite),
 //! random appends and random interleavings of frame delivery; in the end every peer holds the same logs.
 
-use clearchat_core::ids::{now_ms, DeviceId, PersonId};
-use clearchat_core::log::Body;
-use clearchat_core::replica::Replica;
-use clearchat_core::space::{SpaceKey, SpaceKind};
-use clearchat_core::store::{self, Store};
-use clearchat_core::sync::{Session, SyncFrame};
+use super::{Replica, StoredLogs};
+use crate::ids::{DeviceId, Now, PersonId};
+use crate::log::Body;
+use crate::space::{SpaceKey, SpaceKind};
+use crate::store::{self, Store};
+use crate::sync::{decode_entries, Session, SyncFrame};
 use ed25519_dalek::SigningKey;
 use proptest::prelude::*;
 use std::collections::VecDeque;
@@ -19,8 +19,23 @@ struct Peer {
 }
 
 impl Peer {
-    fn replica(&self) -> Replica<'_> {
-        Replica::new(&self.store.conn, self.id, self.person)
+    fn replica<T>(&self, f: impl FnOnce(&mut Replica) -> T) -> T {
+        let c = self.store.read().unwrap();
+        f(&mut Replica::new(
+            &c,
+            &self.signer,
+            self.person,
+            Now::read(),
+        ))
+    }
+
+    fn logs<T>(&self, f: impl FnOnce(&mut StoredLogs) -> T) -> T {
+        let c = self.store.read().unwrap();
+        f(&mut StoredLogs(&c))
+    }
+
+    fn count(&self) -> u64 {
+        store::entry_count(&self.store.read().unwrap()).unwrap()
     }
 }
 
@@ -65,12 +80,10 @@ fn setup(n: usize) -> (Vec<Peer>, Vec<Link>, SpaceKey) {
         .collect();
     let root = peers[0].id;
     for p in &peers {
-        store::space_insert(&p.store.conn, &key, SpaceKind::Buddy, root, "", now_ms()).unwrap();
+        let c = p.store.read().unwrap();
+        store::space_insert(&c, &key, SpaceKind::Buddy, root, "", Now::read()).unwrap();
     }
     // The root introduces everyone; the others learn it only through sync.
-    let space = store::space_get(&peers[0].store.conn, &key.space_id())
-        .unwrap()
-        .unwrap();
     for p in &peers {
         let body = Body::MemberAdded {
             device: p.id,
@@ -78,8 +91,7 @@ fn setup(n: usize) -> (Vec<Peer>, Vec<Link>, SpaceKey) {
             name: "d".into(),
         };
         peers[0]
-            .replica()
-            .append(&peers[0].signer, &space, &body)
+            .replica(|r| r.append_to(&key.space_id(), &body))
             .unwrap();
     }
     let mut links = Vec::new();
@@ -87,7 +99,8 @@ fn setup(n: usize) -> (Vec<Peer>, Vec<Link>, SpaceKey) {
         for to in 0..n {
             if from != to {
                 let mut session = Session::new(peer.id);
-                session.open_space(key.space_id(), &mut peer.replica());
+                peer.logs(|logs| session.open_space(key.space_id(), logs))
+                    .unwrap();
                 links.push(Link {
                     from,
                     to,
@@ -102,16 +115,12 @@ fn setup(n: usize) -> (Vec<Peer>, Vec<Link>, SpaceKey) {
 }
 
 fn append(peers: &[Peer], links: &mut [Link], key: &SpaceKey, who: usize, n: usize) {
-    let space = store::space_get(&peers[who].store.conn, &key.space_id())
-        .unwrap()
-        .unwrap();
     let body = Body::Message {
         text: format!("m{n}"),
         reply_to: None,
     };
     let (seq, _) = peers[who]
-        .replica()
-        .append(&peers[who].signer, &space, &body)
+        .replica(|r| r.append_to(&key.space_id(), &body))
         .unwrap();
     for link in links.iter_mut().filter(|l| l.from == who) {
         link.session.local_head(&key.space_id(), peers[who].id, seq);
@@ -120,7 +129,10 @@ fn append(peers: &[Peer], links: &mut [Link], key: &SpaceKey, who: usize, n: usi
 
 fn transmit(peers: &[Peer], link: &mut Link) -> bool {
     let wants = link.session.wants_to_send();
-    match link.session.poll_transmit(&mut peers[link.from].replica()) {
+    let frame = peers[link.from]
+        .logs(|logs| link.session.poll_transmit(logs))
+        .unwrap();
+    match frame {
         Some(frame) => {
             assert!(
                 wants,
@@ -147,18 +159,38 @@ fn deliver(peers: &[Peer], links: &mut [Link], key: &SpaceKey, i: usize) -> bool
         .iter()
         .position(|l| l.from == to && l.to == from)
         .unwrap();
-    let mut replica = peers[to].replica();
-    links[back].session.handle(frame, &mut replica).unwrap();
-    let grown = replica.effects.grown.clone();
-    let membership = !replica.effects.membership.is_empty();
-    drop(replica);
+    let receiver = &peers[to];
+    let session = &mut links[back].session;
+    let (grown, membership) = match frame {
+        SyncFrame::Have { space, heads, full } => {
+            receiver
+                .logs(|logs| session.handle_have(space, heads, full, logs))
+                .unwrap();
+            (Vec::new(), false)
+        }
+        SyncFrame::Entries { space, entries } => {
+            // The driver's part: decode, store the batch, hand the result back.
+            let batch = session
+                .handle_entries(space, decode_entries(entries, &Vec::new()))
+                .unwrap();
+            let (applied, effects) = receiver.replica(|r| {
+                let applied = r.receive(&batch.space, batch.entries).unwrap();
+                (applied, r.effects.clone())
+            });
+            receiver
+                .logs(|logs| session.handle_applied(&space, &applied, logs))
+                .unwrap();
+            (effects.grown, !effects.membership.is_empty())
+        }
+    };
     for link in links.iter_mut().filter(|l| l.from == to) {
         for (space, author, seq) in &grown {
             link.session.local_head(space, *author, *seq);
         }
         if membership {
-            link.session
-                .resend_have(&key.space_id(), &mut peers[to].replica());
+            receiver
+                .logs(|logs| link.session.resend_have(&key.space_id(), logs))
+                .unwrap();
         }
     }
     true
@@ -197,7 +229,7 @@ fn run(n: usize, actions: Vec<Action>) {
         }
     }
     quiesce(&peers, &mut links, &key);
-    let expected = store::heads(&peers[0].store.conn, &key.space_id()).unwrap();
+    let expected = store::heads(&peers[0].store.read().unwrap(), &key.space_id()).unwrap();
     let total: u64 = expected.iter().map(|(_, s, _)| s).sum();
     assert_eq!(
         total,
@@ -205,7 +237,7 @@ fn run(n: usize, actions: Vec<Action>) {
         "the root's store holds every entry"
     );
     for p in &peers[1..] {
-        let mut heads = store::heads(&p.store.conn, &key.space_id()).unwrap();
+        let mut heads = store::heads(&p.store.read().unwrap(), &key.space_id()).unwrap();
         heads.sort();
         let mut want = expected.clone();
         want.sort();
@@ -234,7 +266,7 @@ fn catch_up_of_many_entries_in_batches() {
         append(&peers, &mut links, &key, 0, n);
     }
     quiesce(&peers, &mut links, &key);
-    assert_eq!(store::entry_count(&peers[1].store.conn).unwrap(), 2002);
+    assert_eq!(peers[1].count(), 2002);
 }
 
 /// Five devices that all reach each other; `order` moves frames before they all settle. Returns how
@@ -254,7 +286,7 @@ fn relay_fan_out(order: &[usize]) -> usize {
     }
     quiesce(&peers, &mut links, &key);
     for p in &peers {
-        assert_eq!(store::entry_count(&p.store.conn).unwrap(), 5 + 3);
+        assert_eq!(p.count(), 5 + 3);
     }
     links.iter().map(|l| l.entries_carried).sum::<usize>() - before
 }
@@ -309,7 +341,7 @@ fn catch_up_sends_each_entry_once() {
         quiesce_pair(&peers, &mut links, &key, 0, 1);
         // Peer 2 meets only peer 0, which holds peer 1's log too.
         quiesce_pair(&peers, &mut links, &key, 0, 2);
-        let held = store::entry_count(&peers[2].store.conn).unwrap();
+        let held = peers[2].count();
         assert_eq!(held, 3 + 300, "round {round}: peer 2 holds everything");
         let carried = links
             .iter()

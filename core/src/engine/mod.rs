@@ -1,0 +1,238 @@
+//! The engine of one device: its identity, its store, the event bus, and the fan-out of what each write did
+//! (events to subscribers, commands to the network, reconciliation of my spaces with my home). It knows
+//! nothing of the network: it sends [`Command`]s on a bus that the network's tasks subscribe to, and the
+//! network calls the operations in `peers`. The operations of the API are in `ops` and `invites`.
+//!
+//! # Threading model
+//!
+//! - The core's tokio runtime (two workers, shared by every client of the process) runs the network: the
+//!   accept loop, the dialer, LAN beacons, and per connection a driver task and a reader task.
+//! - API calls run on the runtime's blocking pool; a connection driver stores a batch through
+//!   `block_in_place`. Each store has a checkpoint thread of its own.
+//! - Ownership: the engine owns the store (the writer connection behind a mutex, a pool of read-only
+//!   connections for queries). Each connection's driver owns its sync session, its offer state and a
+//!   read-only connection of its own, so its reads take no lock. The network owns the endpoint and the
+//!   table of connections.
+//! - Locks: the writer's mutex is held for exactly one transaction ([`Engine::write`]) and the telling of
+//!   what it did (events and commands go out in the order of the commits). Every other lock (identity,
+//!   online devices, the buses, the reader pool) is held for a few instructions. The order is writer ->
+//!   online devices -> a bus; nothing takes a lock to the left of one it holds.
+
+mod bus;
+mod invites;
+mod ops;
+mod peers;
+mod reconcile;
+
+pub use bus::{Bus, Subscription};
+pub use ops::validate_name;
+pub use peers::LogReader;
+
+use crate::chat::Event;
+use crate::error::{Error, Result};
+use crate::ids::{DeviceId, Now, PersonId, SpaceId};
+use crate::lock;
+use crate::log::Body;
+use crate::replica::{Effects, Replica};
+use crate::space::{SpaceKey, SpaceKind};
+use crate::store::{self, Meta, Store};
+use ed25519_dalek::SigningKey;
+use rand::RngCore;
+use std::collections::{BTreeMap, HashSet};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// What the engine tells the network's tasks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// A log grew here (written here or received from any peer): `(space, author)` now reaches `seq`.
+    Grown(SpaceId, DeviceId, u64),
+    /// Membership of a space changed: ask peers to offer again what we refused.
+    Resend(SpaceId),
+    /// My set of spaces, or who is in them, changed: exchange offers again.
+    Reoffer,
+    /// Devices to reach, or their addresses, changed: the dialer should look again.
+    Dial,
+}
+
+struct Identity {
+    person: PersonId,
+    home: SpaceId,
+}
+
+pub struct Engine {
+    pub dir: PathBuf,
+    pub store: Store,
+    pub signer: SigningKey,
+    pub me: DeviceId,
+    identity: Mutex<Identity>,
+    /// Devices connected now.
+    online: Mutex<HashSet<DeviceId>>,
+    /// Where the network listens, while it runs.
+    listening: Mutex<Vec<SocketAddr>>,
+    pub events: Bus<Event>,
+    pub commands: Bus<Command>,
+}
+
+impl Engine {
+    /// Opens (or creates) the device in `dir`; `device_name` names a new device.
+    pub fn open(dir: &Path, device_name: &str, now: Now) -> Result<Engine> {
+        std::fs::create_dir_all(dir)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+        }
+        let store = Store::open(&dir.join("clearchat.db"))?;
+        let (signer, identity) = match Self::stored_identity(&store)? {
+            Some(found) => found,
+            None => Self::create(&store, &validate_name(device_name)?, now)?,
+        };
+        let me = DeviceId(signer.verifying_key().to_bytes());
+        log::info!("opened device {} in {}", me.short(), dir.display());
+        Ok(Engine {
+            dir: dir.to_path_buf(),
+            store,
+            signer,
+            me,
+            identity: Mutex::new(identity),
+            online: Mutex::new(HashSet::new()),
+            listening: Mutex::new(Vec::new()),
+            events: Bus::new(),
+            commands: Bus::new(),
+        })
+    }
+
+    fn stored_identity(store: &Store) -> Result<Option<(SigningKey, Identity)>> {
+        let c = store.read()?;
+        let Some(secret) = store::meta_get(&c, Meta::DeviceSecret)? else {
+            return Ok(None);
+        };
+        let secret: [u8; 32] = secret
+            .try_into()
+            .map_err(|_| Error::Storage("device key is damaged".into()))?;
+        let person = store::meta_get(&c, Meta::Person)?
+            .and_then(|p| p.try_into().ok())
+            .map(PersonId);
+        let home = store::meta_get(&c, Meta::Home)?
+            .and_then(|h| h.try_into().ok())
+            .map(SpaceId);
+        let (Some(person), Some(home)) = (person, home) else {
+            return Err(Error::Storage("identity is incomplete".into()));
+        };
+        Ok(Some((
+            SigningKey::from_bytes(&secret),
+            Identity { person, home },
+        )))
+    }
+
+    /// A new device: its key, a new person, and a home space holding only it, in one transaction.
+    fn create(store: &Store, name: &str, now: Now) -> Result<(SigningKey, Identity)> {
+        let signer = SigningKey::generate(&mut rand::thread_rng());
+        let mut person = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut person);
+        let person = PersonId(person);
+        let me = DeviceId(signer.verifying_key().to_bytes());
+        let home = SpaceKey::generate();
+        store.write(|c| {
+            store::meta_set(c, Meta::DeviceSecret, signer.as_bytes())?;
+            store::meta_set(c, Meta::DeviceName, name.as_bytes())?;
+            store::meta_set(c, Meta::Person, &person.0)?;
+            store::meta_set(c, Meta::Home, &home.space_id().0)?;
+            store::space_insert(c, &home, SpaceKind::Home, me, "home", now)?;
+            let mut replica = Replica::new(c, &signer, person, now);
+            let body = Body::MemberAdded {
+                device: me,
+                person,
+                name: name.to_string(),
+            };
+            replica.append_to(&home.space_id(), &body)?;
+            let hello = Body::Hello {
+                person,
+                name: name.to_string(),
+            };
+            replica.append_to(&home.space_id(), &hello)?;
+            Ok(())
+        })?;
+        let home = home.space_id();
+        Ok((signer, Identity { person, home }))
+    }
+
+    pub fn person(&self) -> PersonId {
+        lock(&self.identity).person
+    }
+
+    pub fn home(&self) -> SpaceId {
+        lock(&self.identity).home
+    }
+
+    fn set_identity(&self, person: PersonId, home: SpaceId) {
+        *lock(&self.identity) = Identity { person, home };
+    }
+
+    /// Devices connected now.
+    pub fn online(&self) -> HashSet<DeviceId> {
+        lock(&self.online).clone()
+    }
+
+    /// Where the network listens (empty while it is stopped).
+    pub fn listening(&self) -> Vec<SocketAddr> {
+        lock(&self.listening).clone()
+    }
+
+    /// Runs `f` on a replica in one write transaction at `now`; once it is committed, fans out what it did.
+    /// Nothing of a failed write is kept or told.
+    pub fn write<T>(&self, now: Now, f: impl FnOnce(&mut Replica) -> Result<T>) -> Result<T> {
+        let person = self.person();
+        let (value, _, effects) = self.store.write_then(
+            |c| {
+                let mut replica = Replica::new(c, &self.signer, person, now);
+                let value = f(&mut replica)?;
+                Ok((value, replica.events, replica.effects))
+            },
+            // Told before the next write commits, so events and heads go out in the order of the commits.
+            |(_, events, effects)| self.tell(events, effects),
+        )?;
+        if effects.reconcile {
+            if let Err(e) = self.reconcile(now) {
+                log::warn!("reconciling spaces: {e}");
+            }
+        }
+        Ok(value)
+    }
+
+    /// Appends `body` to my log of `space`, in a transaction of its own.
+    pub fn append(&self, space: &SpaceId, body: Body, now: Now) -> Result<(u64, u64)> {
+        self.write(now, |r| r.append_to(space, &body))
+    }
+
+    /// The fan-out of a committed write: events to subscribers and commands to the network. (The
+    /// reconciliation of my spaces with my home, when membership changed, follows as a write of its own.)
+    fn tell(&self, events: &[Event], effects: &Effects) {
+        self.events.send(events);
+        // One command per log that grew, at its new head (a batch grows a log by many entries).
+        let mut heads: BTreeMap<(SpaceId, DeviceId), u64> = BTreeMap::new();
+        for (space, author, seq) in &effects.grown {
+            let head = heads.entry((*space, *author)).or_insert(0);
+            *head = (*head).max(*seq);
+        }
+        let mut commands: Vec<Command> = heads
+            .into_iter()
+            .map(|((space, author), seq)| Command::Grown(space, author, seq))
+            .collect();
+        let mut membership = effects.membership.clone();
+        membership.dedup();
+        commands.extend(membership.iter().map(|space| Command::Resend(*space)));
+        if effects.spaces_changed || !membership.is_empty() {
+            commands.push(Command::Reoffer);
+        }
+        if effects.spaces_changed || !membership.is_empty() || effects.addresses {
+            commands.push(Command::Dial);
+        }
+        self.commands.send(&commands);
+    }
+}
+
+#[cfg(test)]
+mod tests;

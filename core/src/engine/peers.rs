@@ -1,0 +1,227 @@
+//! What the network asks of the engine, and all it asks: a read-only view of the logs for each connection,
+//! the membership answers (which spaces to open with a peer, whom to dial), addresses, storing a peer's
+//! batch, what a peer acknowledged, and who is connected.
+
+use super::{Command, Engine, Subscription};
+use crate::chat::Event;
+use crate::error::Result;
+use crate::ids::{DeviceId, Now, SpaceId};
+use crate::lock;
+use crate::log::EntryKeys;
+use crate::replica::{entry_keys_of, StoredLogs};
+use crate::space::membership::{self, Roster};
+use crate::space::{Member, SpaceKey, SpaceKind, SpaceState};
+use crate::store::{self, Delivery, Meta, SpaceRow};
+use crate::sync::{Applied, PeerHas, StoreBatch};
+use rusqlite::Connection;
+use std::net::SocketAddr;
+
+/// A connection's own read-only view of the store.
+pub struct LogReader {
+    conn: Connection,
+}
+
+impl LogReader {
+    /// The logs, as the sync session reads them.
+    pub fn logs(&self) -> StoredLogs<'_> {
+        StoredLogs(&self.conn)
+    }
+
+    /// This device's entry keys of `space`, to open entries ahead of storing them.
+    pub fn entry_keys(&self, space: &SpaceId) -> Result<Option<EntryKeys>> {
+        Ok(store::space_get(&self.conn, space)?.map(|row| entry_keys_of(&row)))
+    }
+}
+
+/// Each space with its members, as the membership questions take them.
+fn rosters(c: &Connection) -> Result<Vec<(SpaceRow, Vec<Member>)>> {
+    store::spaces(c)?
+        .into_iter()
+        .map(|space| {
+            let members = store::members(c, &space.id)?
+                .into_iter()
+                .map(|(m, _)| m)
+                .collect();
+            Ok((space, members))
+        })
+        .collect()
+}
+
+fn roster<'a>(space: &SpaceRow, members: &'a [Member]) -> Roster<'a> {
+    Roster {
+        root: space.root,
+        closed: space.state == SpaceState::Closed,
+        members,
+    }
+}
+
+impl Engine {
+    pub fn log_reader(&self) -> Result<LogReader> {
+        Ok(LogReader {
+            conn: self.store.reader()?,
+        })
+    }
+
+    /// The commands for the network, from now on.
+    pub fn subscribe_commands(&self) -> Subscription<Command> {
+        self.commands.subscribe()
+    }
+
+    /// The spaces I offer on a connection with `peer`, each with its first key (which every member holds,
+    /// so a member that lacks a later key can still sync and receive it).
+    pub fn offerable(&self, peer: &DeviceId) -> Result<Vec<(SpaceId, SpaceKey)>> {
+        let c = self.store.read()?;
+        Ok(rosters(&c)?
+            .into_iter()
+            .filter(|(space, members)| {
+                membership::open_with(&self.me, peer, &roster(space, members))
+            })
+            .map(|(space, _)| (space.id, space.key))
+            .collect())
+    }
+
+    /// The devices to keep a connection with.
+    pub fn dial_targets(&self) -> Result<Vec<DeviceId>> {
+        let c = self.store.read()?;
+        let spaces = rosters(&c)?;
+        let targets = membership::dial_targets(
+            &self.me,
+            spaces.iter().map(|(space, members)| roster(space, members)),
+        );
+        Ok(targets.into_iter().collect())
+    }
+
+    /// The addresses a device is known at (from invites, `Addresses` entries and past connections), most
+    /// recently seen first.
+    pub fn addresses_of(&self, device: &DeviceId) -> Result<Vec<SocketAddr>> {
+        store::peer_addrs(&*self.store.read()?, device)
+    }
+
+    /// `device` was reached at `addr`.
+    pub fn learned_address(&self, device: &DeviceId, addr: &SocketAddr, now: Now) -> Result<()> {
+        self.store
+            .write(|c| store::peer_addr_add(c, device, addr, now))?;
+        self.commands.send(&[Command::Dial]);
+        Ok(())
+    }
+
+    /// The keys of the spaces that LAN beacons announce: every space not closed.
+    pub fn beacon_keys(&self) -> Result<Vec<SpaceKey>> {
+        Ok(store::spaces(&*self.store.read()?)?
+            .into_iter()
+            .filter(|s| s.state != SpaceState::Closed)
+            .map(|s| s.key)
+            .collect())
+    }
+
+    /// The UDP port the network listened on last.
+    pub fn saved_port(&self) -> Result<Option<u16>> {
+        Ok(store::meta_get(&*self.store.read()?, Meta::Port)?
+            .and_then(|p| <[u8; 2]>::try_from(p).ok())
+            .map(u16::from_be_bytes))
+    }
+
+    /// The network listens at `addrs` (on `port`): remember them, and publish them to my spaces.
+    pub fn listening_at(&self, port: u16, addrs: Vec<SocketAddr>, now: Now) -> Result<()> {
+        self.store.write(|c| {
+            store::meta_set(c, Meta::Port, &port.to_be_bytes())?;
+            for addr in &addrs {
+                store::peer_addr_add(c, &self.me, addr, now)?;
+            }
+            Ok(())
+        })?;
+        *lock(&self.listening) = addrs.clone();
+        self.publish_addresses(&addrs, now)
+    }
+
+    /// The network stopped: nothing is connected or listening.
+    pub fn went_offline(&self) {
+        lock(&self.listening).clear();
+        lock(&self.online).clear();
+    }
+
+    /// A connection with `peer`, from `addr`, is open.
+    pub fn peer_connected(&self, peer: &DeviceId, addr: &SocketAddr, now: Now) -> Result<()> {
+        self.store.write(|c| {
+            store::peer_addr_add(c, peer, addr, now)?;
+            store::peer_seen(c, peer, now)
+        })?;
+        // Told holding the set, so that a peer's online and offline are told in order.
+        let mut online = lock(&self.online);
+        if online.insert(*peer) {
+            self.events.send(&[Event::PeerOnline { device_id: *peer }]);
+        }
+        Ok(())
+    }
+
+    /// A connection with `peer` ended; `last` if no other connection with it remains.
+    pub fn peer_disconnected(&self, peer: &DeviceId, last: bool, now: Now) -> Result<()> {
+        self.store.write(|c| store::peer_seen(c, peer, now))?;
+        let mut online = lock(&self.online);
+        if last && online.remove(peer) {
+            self.events.send(&[Event::PeerOffline { device_id: *peer }]);
+        }
+        Ok(())
+    }
+
+    /// Stores a batch of a peer's entries (one transaction).
+    pub fn store_batch(&self, batch: StoreBatch, now: Now) -> Result<Applied> {
+        self.write(now, |r| r.receive(&batch.space, batch.entries))
+    }
+
+    /// Entries a peer received from this connection so far, in one space.
+    pub fn sync_progress(&self, space: SpaceId, received: u64) {
+        self.events.send(&[Event::SyncProgress {
+            space_id: space,
+            received,
+        }]);
+    }
+
+    /// `peer` holds these logs up to these seqs: my messages it holds are sent (or delivered, if it is a
+    /// device of the buddy), and a space I am closing closes once a buddy device holds my `Left`.
+    pub fn peer_has(&self, peer: &DeviceId, has: &[PeerHas]) -> Result<()> {
+        let mine: Vec<&PeerHas> = has.iter().filter(|h| h.author == self.me).collect();
+        if mine.is_empty() {
+            return Ok(());
+        }
+        let person = self.person();
+        self.store.write_then(
+            |c| {
+                let mut events = Vec::new();
+                for has in mine {
+                    let Some(space) = store::space_get(c, &has.space)? else {
+                        continue;
+                    };
+                    if space.kind != SpaceKind::Buddy {
+                        continue;
+                    }
+                    let peer_person = store::member(c, &space.id, peer)?.map(|m| m.person);
+                    let buddy_device = peer_person.is_some_and(|p| p != person);
+                    let state = if buddy_device {
+                        Delivery::Delivered
+                    } else {
+                        Delivery::Sent
+                    };
+                    for key in
+                        store::messages_raise_state(c, &space.id, &has.author, has.seq, state)?
+                    {
+                        events.push(Event::MessageStateChanged {
+                            buddy_id: space.id.into(),
+                            message_id: key.id(),
+                            state: state.into(),
+                        });
+                    }
+                    if space.state == SpaceState::Closing
+                        && buddy_device
+                        && space.left_seq.is_some_and(|l| has.seq >= l)
+                    {
+                        store::space_set_state(c, &space.id, SpaceState::Closed, None)?;
+                    }
+                }
+                Ok(events)
+            },
+            |events| self.events.send(events),
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,407 @@
+//! The driver of one established connection: accepts it, runs the offer exchange (`sync::Offers`) and then
+//! the replication session (`sync::Session`) over the connection's one stream, until either side ends it.
+//! The driver owns everything of its connection: the session, the offers, a read-only view of the store
+//! (reads take no lock), and a reader task that decodes and opens incoming entries while the previous
+//! batch is being stored. Writes go to the engine.
+
+use super::frame::{read_frame, write_frame, Frame};
+use super::{close, exporter, net_err, redeem, tls, Net, HANDSHAKE_TIMEOUT};
+use crate::engine::{Command, LogReader, Subscription};
+use crate::error::Result;
+use crate::ids::{DeviceId, Now, SpaceId};
+use crate::lock;
+use crate::log::EntryKeys;
+use crate::space::Role;
+use crate::sync::{decode_entries, Ended, Hello, Incoming, Offers, Session, SyncError, SyncFrame};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+/// Incoming frames a connection may queue before we judge the peer abusive.
+const MAX_QUEUED_FRAMES: usize = 4096;
+/// Frames sent in a row before incoming frames are looked at again.
+const SEND_BURST: usize = 8;
+
+/// A connection with its stream open, ready to drive.
+pub(super) struct Opened {
+    pub quic: quinn::Connection,
+    pub peer: DeviceId,
+    pub role: Role,
+    pub send: quinn::SendStream,
+    pub recv: quinn::RecvStream,
+    /// The acceptor's first frame, already read.
+    pub first: Option<Frame>,
+}
+
+pub(super) async fn accept_loop(net: Arc<Net>) {
+    while let Some(incoming) = net.endpoint.accept().await {
+        let net2 = net.clone();
+        net.spawn(async move {
+            if let Err(e) = accept_one(net2, incoming).await {
+                log::debug!("incoming connection ended: {e}");
+            }
+        });
+    }
+}
+
+async fn accept_one(net: Arc<Net>, incoming: quinn::Incoming) -> Result<()> {
+    let quic = tokio::time::timeout(HANDSHAKE_TIMEOUT, incoming)
+        .await
+        .map_err(net_err)?
+        .map_err(net_err)?;
+    let peer = tls::peer_device_id(&quic)
+        .map(DeviceId)
+        .ok_or_else(|| net_err("peer has no device key"))?;
+    let (mut send, mut recv) = tokio::time::timeout(HANDSHAKE_TIMEOUT, quic.accept_bi())
+        .await
+        .map_err(net_err)?
+        .map_err(net_err)?;
+    let mut first = read_first(&mut recv).await?;
+    if let Some(request) = first.clone().into_redeem() {
+        if !redeem::serve(&net, &quic, peer, request, &mut send).await? {
+            return Ok(());
+        }
+        first = read_first(&mut recv).await?;
+    }
+    let opened = Opened {
+        quic,
+        peer,
+        role: Role::Acceptor,
+        send,
+        recv,
+        first: Some(first),
+    };
+    drive(net, opened).await
+}
+
+async fn read_first(recv: &mut quinn::RecvStream) -> Result<Frame> {
+    tokio::time::timeout(HANDSHAKE_TIMEOUT, read_frame(recv))
+        .await
+        .map_err(net_err)?
+        .map_err(net_err)
+}
+
+/// What the reader task hands the driver: frames, with sync entries already decoded, hashed and opened,
+/// so that this work overlaps with storing the previous batch.
+enum Inbound {
+    Frame(Frame),
+    Entries(SpaceId, Vec<Incoming>),
+}
+
+/// This device's entry keys of each space open on the connection, shared with its reader task so that it
+/// can open entries. Refreshed when spaces open and after each stored batch (a batch may bring a new key);
+/// an entry the reader could not open is opened by the replica.
+type OpeningKeys = Arc<Mutex<HashMap<SpaceId, Arc<EntryKeys>>>>;
+
+async fn read_loop(
+    mut recv: quinn::RecvStream,
+    frames: mpsc::UnboundedSender<Inbound>,
+    keys: OpeningKeys,
+) {
+    loop {
+        match read_frame(&mut recv).await {
+            Ok(frame) => {
+                let inbound = match frame {
+                    Frame::Sync(SyncFrame::Entries { space, entries }) => {
+                        let keys = lock(&keys).get(&space).cloned().unwrap_or_default();
+                        Inbound::Entries(space, decode_entries(entries, &keys))
+                    }
+                    frame => Inbound::Frame(frame),
+                };
+                if frames.send(inbound).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                log::debug!("reading frames: {e}");
+                return;
+            }
+        }
+    }
+}
+
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// One connection's state, owned by its driver task.
+struct Conn {
+    net: Arc<Net>,
+    quic: quinn::Connection,
+    peer: DeviceId,
+    send: quinn::SendStream,
+    offers: Offers,
+    session: Session,
+    reader: LogReader,
+    frames: mpsc::UnboundedReceiver<Inbound>,
+    keys: OpeningKeys,
+    /// Entries received from the peer on this connection, per space.
+    received: HashMap<SpaceId, u64>,
+}
+
+/// Runs one established connection until it closes.
+pub(super) async fn drive(net: Arc<Net>, opened: Opened) -> Result<()> {
+    let Opened {
+        quic,
+        peer,
+        role,
+        send,
+        recv,
+        first,
+    } = opened;
+    let reader = net.engine.log_reader()?;
+    let (frames_tx, frames) = mpsc::unbounded_channel();
+    let keys = OpeningKeys::default();
+    let _reader_task = AbortOnDrop(tokio::spawn(read_loop(recv, frames_tx, keys.clone())));
+    let mut conn = Conn {
+        offers: Offers::new(role, exporter(&quic)?),
+        session: Session::new(net.engine.me),
+        net,
+        quic,
+        peer,
+        send,
+        reader,
+        frames,
+        keys,
+        received: HashMap::new(),
+    };
+    conn.open(role, first).await?;
+    // Subscribed before the spaces' heads are read, so that no log grows unseen in between.
+    let mut commands = conn.net.engine.subscribe_commands();
+    let Some(conn_id) = conn.net.register(peer, &conn.quic, role == Role::Dialer) else {
+        conn.quic.close(close::NORMAL, b"duplicate");
+        return Ok(());
+    };
+    let engine = conn.net.engine.clone();
+    let remote = conn.quic.remote_address();
+    crate::blocking(|| engine.peer_connected(&peer, &remote, Now::read()))?;
+    log::info!(
+        "{} connected to {} ({role:?})",
+        engine.me.short(),
+        peer.short()
+    );
+    let result = conn.run(&mut commands).await;
+    let last = conn.net.unregister(&peer, conn_id);
+    if let Err(e) = crate::blocking(|| engine.peer_disconnected(&peer, last, Now::read())) {
+        log::warn!("recording that {} left: {e}", peer.short());
+    }
+    conn.net.dialer.wake();
+    result
+}
+
+impl Conn {
+    async fn write(&mut self, frame: &Frame) -> Result<()> {
+        write_frame(&mut self.send, frame).await.map_err(net_err)
+    }
+
+    /// Ends the connection for a failed frame: the peer's fault or ours.
+    fn fault(&self, e: SyncError) -> crate::Error {
+        if e.is_peer_fault() {
+            self.quic.close(close::PROTOCOL, b"protocol");
+        } else {
+            log::error!("sync with {} stopped: {e}", self.peer.short());
+            self.quic.close(close::LOCAL_FAULT, b"");
+        }
+        net_err(e)
+    }
+
+    /// Ends the connection as the offer exchange says.
+    fn ended(&self, ended: Ended) -> crate::Error {
+        let code = match ended {
+            Ended::Stranger | Ended::NothingShared => close::NOT_SHARED,
+            Ended::NoLongerShared => close::NORMAL,
+        };
+        self.quic.close(code, b"");
+        net_err(match ended {
+            Ended::Stranger => "stranger",
+            Ended::NothingShared | Ended::NoLongerShared => "no shared space",
+        })
+    }
+
+    /// The opening exchange: the dialer offers first; the acceptor answers only a peer that proved a space.
+    async fn open(&mut self, role: Role, first: Option<Frame>) -> Result<()> {
+        let mine = self.net.engine.offerable(&self.peer)?;
+        let theirs = match role {
+            Role::Dialer => {
+                let hello = self.offers.hello(&mine, true);
+                self.write(&Frame::hello(hello)).await?;
+                let reply = tokio::time::timeout(HANDSHAKE_TIMEOUT, self.frames.recv())
+                    .await
+                    .map_err(net_err)?;
+                match reply {
+                    Some(Inbound::Frame(Frame::Hello { offers, reply })) => Hello { offers, reply },
+                    _ => return Err(net_err("peer did not answer our offers")),
+                }
+            }
+            Role::Acceptor => match first {
+                Some(Frame::Hello { offers, reply }) => Hello { offers, reply },
+                _ => {
+                    self.quic.close(close::NOT_SHARED, b"");
+                    return Err(net_err("peer opened with an unexpected frame"));
+                }
+            },
+        };
+        match self.offers.handle_hello(&theirs, &mine) {
+            Ok(Some(answer)) => self.write(&Frame::hello(answer)).await,
+            Ok(None) => Ok(()),
+            Err(ended) => Err(self.ended(ended)),
+        }
+    }
+
+    async fn run(&mut self, commands: &mut Subscription<Command>) -> Result<()> {
+        self.open_spaces()?;
+        loop {
+            // Send what is due, a bounded amount at a time so incoming frames are not starved.
+            let mut more = false;
+            for sent in 0.. {
+                if !self.session.wants_to_send() {
+                    break;
+                }
+                let frame = self
+                    .session
+                    .poll_transmit(&mut self.reader.logs())
+                    .map_err(|e| self.fault(e))?;
+                let Some(frame) = frame else { break };
+                self.write(&Frame::Sync(frame)).await?;
+                if sent + 1 >= SEND_BURST {
+                    more = true;
+                    break;
+                }
+            }
+            if self.frames.len() > MAX_QUEUED_FRAMES {
+                self.quic.close(close::FLOODED, b"flood");
+                return Err(net_err("peer flooded us"));
+            }
+            tokio::select! {
+                biased;
+                inbound = self.frames.recv() => match inbound {
+                    Some(inbound) => {
+                        if !self.handle(inbound).await? {
+                            return Ok(());
+                        }
+                    }
+                    None => return Ok(()),
+                },
+                command = commands.next() => match command {
+                    Some(command) => self.command(command).await?,
+                    None => return Ok(()),
+                },
+                _ = std::future::ready(()), if more => {}
+            }
+        }
+    }
+
+    /// Handles one incoming frame; false when the connection is to end quietly.
+    async fn handle(&mut self, inbound: Inbound) -> Result<bool> {
+        match inbound {
+            Inbound::Frame(Frame::Hello { offers, reply }) => {
+                let mine = self.net.engine.offerable(&self.peer)?;
+                match self.offers.handle_hello(&Hello { offers, reply }, &mine) {
+                    Ok(answer) => {
+                        if let Some(answer) = answer {
+                            self.write(&Frame::hello(answer)).await?;
+                        }
+                        self.open_spaces()?;
+                    }
+                    Err(ended) => {
+                        let _ = self.ended(ended);
+                        return Ok(false);
+                    }
+                }
+            }
+            Inbound::Frame(Frame::Sync(SyncFrame::Have { space, heads, full }))
+                if self.session.has_space(&space) =>
+            {
+                let has = self
+                    .session
+                    .handle_have(space, heads, full, &mut self.reader.logs())
+                    .map_err(|e| self.fault(e))?;
+                let (engine, peer) = (self.net.engine.clone(), self.peer);
+                crate::blocking(|| engine.peer_has(&peer, &has))?;
+            }
+            Inbound::Entries(space, entries) if self.session.has_space(&space) => {
+                self.store(space, entries)?;
+            }
+            Inbound::Frame(Frame::Sync(_)) | Inbound::Entries(..) => {
+                log::debug!("ignored a frame for a space not open on this connection");
+            }
+            Inbound::Frame(_) => {
+                self.quic.close(close::PROTOCOL, b"protocol");
+                return Err(net_err("unexpected frame"));
+            }
+        }
+        Ok(true)
+    }
+
+    /// Stores a batch of the peer's entries and tells the session what it did.
+    fn store(&mut self, space: SpaceId, entries: Vec<Incoming>) -> Result<()> {
+        let batch = self
+            .session
+            .handle_entries(space, entries)
+            .map_err(|e| self.fault(e))?;
+        let engine = self.net.engine.clone();
+        let applied = crate::blocking(|| engine.store_batch(batch, Now::read()))
+            .map_err(|e| self.fault(SyncError::Local(e)))?;
+        self.session
+            .handle_applied(&space, &applied, &mut self.reader.logs())
+            .map_err(|e| self.fault(e))?;
+        self.refresh_keys(&space)?;
+        if applied.stored > 0 {
+            let total = self.received.entry(space).or_insert(0);
+            *total += applied.stored as u64;
+            engine.sync_progress(space, *total);
+        }
+        Ok(())
+    }
+
+    async fn command(&mut self, command: Command) -> Result<()> {
+        match command {
+            Command::Grown(space, author, seq) => self.session.local_head(&space, author, seq),
+            Command::Resend(space) => self
+                .session
+                .resend_have(&space, &mut self.reader.logs())
+                .map_err(|e| self.fault(e))?,
+            Command::Reoffer => {
+                let mine = self.net.engine.offerable(&self.peer)?;
+                let hello = self.offers.hello(&mine, true);
+                self.write(&Frame::hello(hello)).await?;
+                self.open_spaces()?;
+            }
+            Command::Dial => {}
+        }
+        Ok(())
+    }
+
+    /// Opens the spaces both sides now offer and closes those no longer shared.
+    fn open_spaces(&mut self) -> Result<()> {
+        let shared = self.offers.shared();
+        let stale: Vec<SpaceId> = self
+            .session
+            .spaces()
+            .filter(|s| !shared.contains(s))
+            .copied()
+            .collect();
+        for space in stale {
+            self.session.close_space(&space);
+            lock(&self.keys).remove(&space);
+        }
+        for space in &shared {
+            self.session
+                .open_space(*space, &mut self.reader.logs())
+                .map_err(|e| self.fault(e))?;
+            self.refresh_keys(space)?;
+        }
+        Ok(())
+    }
+
+    fn refresh_keys(&self, space: &SpaceId) -> Result<()> {
+        if let Some(keys) = self.reader.entry_keys(space)? {
+            lock(&self.keys).insert(*space, Arc::new(keys));
+        }
+        Ok(())
+    }
+}

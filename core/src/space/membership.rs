@@ -1,0 +1,275 @@
+//! Membership questions, answered from a space's member list alone (no store, no clock): who may author an
+//! entry, who may remove whom and from where a removal counts, which spaces to open with a peer, which
+//! devices to dial, and which of my devices a shared space should add or remove to follow my home space.
+
+use crate::ids::{DeviceId, PersonId};
+use std::collections::BTreeSet;
+
+/// A member of a space as the store keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub device: DeviceId,
+    pub person: PersonId,
+    /// Set once a member removed the device: its entries count up to this seq and no further.
+    pub removed_after: Option<u64>,
+}
+
+impl Member {
+    /// Not removed.
+    pub fn is_current(&self) -> bool {
+        self.removed_after.is_none()
+    }
+}
+
+/// May `author` have written entry `seq` of its log in this space? `root` is the space's creator, a
+/// member by definition; a removed member's entries count up to its removal and no further.
+pub fn may_author(root: DeviceId, member: Option<&Member>, author: DeviceId, seq: u64) -> bool {
+    match member {
+        Some(m) => m.removed_after.is_none_or(|last| seq <= last),
+        None => author == root,
+    }
+}
+
+/// May a device of person `remover` (None: not a member) remove `target` from a buddy space? A person
+/// removes only their own devices.
+pub fn may_remove(remover: Option<PersonId>, target: Option<&Member>) -> bool {
+    matches!((remover, target), (Some(person), Some(member)) if member.person == person)
+}
+
+/// Where a member's removal counts from after an entry that removes it after `proposed`: the earliest
+/// removal wins, so no later entry (the removed device's own included) can move it later and weaken it.
+/// None when the entry changes nothing.
+pub fn removal_after(current: Option<u64>, proposed: u64) -> Option<u64> {
+    match current {
+        Some(cut) if cut <= proposed => None,
+        _ => Some(proposed),
+    }
+}
+
+/// A space as the questions below see it.
+#[derive(Clone, Copy, Debug)]
+pub struct Roster<'a> {
+    pub root: DeviceId,
+    /// Closed on this device: nothing is synced any more.
+    pub closed: bool,
+    pub members: &'a [Member],
+}
+
+impl Roster<'_> {
+    fn member(&self, device: &DeviceId) -> Option<&Member> {
+        self.members.iter().find(|m| m.device == *device)
+    }
+
+    fn removed(&self, device: &DeviceId) -> bool {
+        self.member(device).is_some_and(|m| !m.is_current())
+    }
+}
+
+/// Whether I offer a space (and so may open it) on a connection with `peer`: it is live here and neither
+/// of us is a removed member. Holding the key is proved by the offer exchange; a peer not yet listed as a
+/// member (a device whose `MemberAdded` has not reached me) may still open it, and learns nothing it could
+/// not read with the key it proved.
+pub fn open_with(me: &DeviceId, peer: &DeviceId, space: &Roster) -> bool {
+    !space.closed && !space.removed(peer) && !space.removed(me)
+}
+
+/// The devices to keep a connection with: current members of my live spaces and their roots, except me.
+pub fn dial_targets<'a>(
+    me: &DeviceId,
+    spaces: impl IntoIterator<Item = Roster<'a>>,
+) -> BTreeSet<DeviceId> {
+    let mut out = BTreeSet::new();
+    for space in spaces.into_iter().filter(|s| !s.closed) {
+        out.extend(
+            space
+                .members
+                .iter()
+                .filter(|m| m.is_current())
+                .map(|m| m.device),
+        );
+        out.insert(space.root);
+    }
+    out.remove(me);
+    out
+}
+
+/// A change to a shared space's members that follows my home space.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Follow {
+    /// A device of mine the space does not list yet.
+    Add(DeviceId),
+    /// A device revoked from my home that the space still counts.
+    Remove(DeviceId),
+}
+
+/// What a space I share with others should change so that it holds exactly my current devices, given my
+/// home space's members. Only a current member of the space acts (a removed device of mine does not).
+pub fn follow_home(me: &DeviceId, home: &[Member], space: &[Member]) -> Vec<Follow> {
+    let in_space = |device: &DeviceId| space.iter().find(|m| m.device == *device);
+    if !in_space(me).is_some_and(Member::is_current) {
+        return Vec::new();
+    }
+    home.iter()
+        .filter_map(|mine| match (mine.is_current(), in_space(&mine.device)) {
+            (true, None) => Some(Follow::Add(mine.device)),
+            (false, Some(there)) if there.is_current() => Some(Follow::Remove(mine.device)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn device(n: u8) -> DeviceId {
+        DeviceId([n; 32])
+    }
+
+    fn member(n: u8, person: u8, removed_after: Option<u64>) -> Member {
+        Member {
+            device: device(n),
+            person: PersonId([person; 16]),
+            removed_after,
+        }
+    }
+
+    #[test]
+    fn the_root_and_members_author_and_a_removed_member_only_up_to_its_removal() {
+        let (root, other) = (device(1), device(2));
+        assert!(may_author(root, None, root, 5));
+        assert!(!may_author(root, None, other, 1), "a stranger never");
+        let mut m = member(2, 0, None);
+        assert!(may_author(root, Some(&m), other, 100));
+        m.removed_after = Some(3);
+        assert!(may_author(root, Some(&m), other, 3));
+        assert!(!may_author(root, Some(&m), other, 4));
+        // A root that was removed is bound by its removal like anyone else.
+        let removed_root = member(1, 0, Some(2));
+        assert!(!may_author(root, Some(&removed_root), root, 3));
+    }
+
+    #[test]
+    fn a_person_removes_only_their_own_devices() {
+        let amy = PersonId([1; 16]);
+        let amys_phone = member(2, 1, None);
+        let bettys_phone = member(3, 2, None);
+        assert!(may_remove(Some(amy), Some(&amys_phone)));
+        assert!(!may_remove(Some(amy), Some(&bettys_phone)), "not a buddy's");
+        assert!(!may_remove(None, Some(&amys_phone)), "not by a non-member");
+        assert!(
+            !may_remove(Some(amy), None),
+            "not a device that is no member"
+        );
+    }
+
+    #[test]
+    fn the_earliest_removal_wins_and_cannot_be_weakened() {
+        assert_eq!(removal_after(None, 7), Some(7));
+        assert_eq!(removal_after(Some(7), 3), Some(3), "an earlier cut counts");
+        assert_eq!(
+            removal_after(Some(7), 9),
+            None,
+            "a later one changes nothing"
+        );
+        assert_eq!(removal_after(Some(7), 7), None);
+    }
+
+    #[test]
+    fn spaces_open_with_peers_that_are_not_removed_while_live() {
+        let (me, peer) = (device(1), device(2));
+        let members = [member(1, 1, None), member(2, 2, None)];
+        let live = Roster {
+            root: me,
+            closed: false,
+            members: &members,
+        };
+        assert!(open_with(&me, &peer, &live));
+        assert!(
+            open_with(&me, &device(9), &live),
+            "a peer not yet listed: its key proof decides"
+        );
+        assert!(!open_with(
+            &me,
+            &peer,
+            &Roster {
+                closed: true,
+                ..live
+            }
+        ));
+        let peer_removed = [member(1, 1, None), member(2, 2, Some(4))];
+        assert!(!open_with(
+            &me,
+            &peer,
+            &Roster {
+                members: &peer_removed,
+                ..live
+            }
+        ));
+        let me_removed = [member(1, 1, Some(4)), member(2, 2, None)];
+        assert!(!open_with(
+            &me,
+            &peer,
+            &Roster {
+                members: &me_removed,
+                ..live
+            }
+        ));
+    }
+
+    #[test]
+    fn dial_current_members_and_roots_of_live_spaces_but_not_me() {
+        let me = device(1);
+        let a = [
+            member(1, 1, None),
+            member(2, 1, None),
+            member(3, 2, Some(1)),
+        ];
+        let b = [member(4, 3, None)];
+        let targets = dial_targets(
+            &me,
+            [
+                Roster {
+                    root: me,
+                    closed: false,
+                    members: &a,
+                },
+                Roster {
+                    root: device(5),
+                    closed: false,
+                    members: &[],
+                },
+                Roster {
+                    root: device(6),
+                    closed: true,
+                    members: &b,
+                },
+            ],
+        );
+        assert_eq!(targets, [device(2), device(5)].into_iter().collect());
+    }
+
+    #[test]
+    fn a_shared_space_follows_my_home() {
+        let me = device(1);
+        let home = [
+            member(1, 1, None),
+            member(2, 1, None),
+            member(3, 1, Some(8)),
+            member(4, 1, Some(2)),
+        ];
+        let space = [
+            member(1, 1, None),
+            member(3, 1, None),
+            member(4, 1, Some(2)),
+            member(9, 2, None),
+        ];
+        assert_eq!(
+            follow_home(&me, &home, &space),
+            vec![Follow::Add(device(2)), Follow::Remove(device(3))]
+        );
+        // A device of mine that was removed from the space does nothing there.
+        let without_me = [member(1, 1, Some(3)), member(9, 2, None)];
+        assert!(follow_home(&me, &home, &without_me).is_empty());
+    }
+}

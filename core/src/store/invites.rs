@@ -1,0 +1,54 @@
+//! The `invites` table: invites issued by any device of my person (from `InviteIssued` entries), and who
+//! redeemed each.
+
+use super::blob;
+use crate::error::Result;
+use crate::ids::DeviceId;
+use crate::invite::redeem::Issued;
+use rusqlite::{params, Connection, OptionalExtension};
+
+/// Records an issued invite (once).
+pub fn invite_insert(c: &Connection, invite: &Issued) -> Result<()> {
+    c.execute(
+        "INSERT OR IGNORE INTO invites (id, secret, purpose, label, expires_at) VALUES (?, ?, ?, ?, ?)",
+        params![
+            invite.id,
+            invite.secret,
+            invite.purpose,
+            invite.label,
+            invite.expires_at as i64
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn invite_get(c: &Connection, id: &[u8; 16]) -> Result<Option<Issued>> {
+    Ok(c.query_row(
+        "SELECT id, secret, purpose, label, expires_at, redeemed_by FROM invites WHERE id = ?",
+        [id],
+        |r| {
+            Ok(Issued {
+                id: blob(r.get(0)?)?,
+                secret: blob(r.get(1)?)?,
+                purpose: r.get(2)?,
+                label: r.get(3)?,
+                expires_at: r.get::<_, i64>(4)? as u64,
+                redeemed_by: r
+                    .get::<_, Option<Vec<u8>>>(5)?
+                    .map(blob)
+                    .transpose()?
+                    .map(DeviceId),
+            })
+        },
+    )
+    .optional()?)
+}
+
+/// Records a redemption; a second, different redeemer does not overwrite the first.
+pub fn invite_redeemed(c: &Connection, id: &[u8; 16], by: &DeviceId) -> Result<()> {
+    c.execute(
+        "UPDATE invites SET redeemed_by = ? WHERE id = ? AND redeemed_by IS NULL",
+        params![by.0, id],
+    )?;
+    Ok(())
+}

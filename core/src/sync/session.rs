@@ -1,0 +1,309 @@
+//! One connection's replication state, covering every space the two devices opened. Frames in, frames
+//! out; reads through [`Logs`], writes handed to the driver as a [`StoreBatch`].
+//!
+//! Per space: both sides send `Have` (their log heads, `full`); each then streams, lazily and in
+//! batches, the entries the other lacks; the receiver answers every batch with a partial `Have` (an
+//! acknowledgement). New local entries are pushed as soon as the driver reports them. When a batch
+//! changed membership, the receiver sends a `full` Have again so that entries it had to refuse
+//! (their author was not yet a member) are offered once more.
+
+use super::{
+    Applied, Head, Incoming, Logs, StoreBatch, SyncError, SyncFrame, BATCH_BYTES, BATCH_ENTRIES,
+};
+use crate::ids::{DeviceId, Hash, SpaceId};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+
+/// The peer holds `author`'s log of `space` up to `seq`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PeerHas {
+    pub space: SpaceId,
+    pub author: DeviceId,
+    pub seq: u64,
+}
+
+#[derive(Default)]
+struct SpaceSync {
+    /// Our heads, kept current by the driver.
+    local: HashMap<DeviceId, u64>,
+    /// What we have sent or know the peer holds, per log.
+    sent: HashMap<DeviceId, u64>,
+    /// Logs of other authors that the peer showed it lacks: streamed like our own until it has them.
+    asked: HashSet<DeviceId>,
+    /// Heads of other authors' logs announced to the peer, so each head is announced once.
+    announced: HashMap<DeviceId, u64>,
+    /// Set once the peer's first Have arrived: until then we do not know what it lacks.
+    peer_ready: bool,
+    /// The peer sent entries we refused since our last full Have: a membership change may admit them.
+    refused: bool,
+}
+
+impl SpaceSync {
+    fn sent(&self, author: &DeviceId) -> u64 {
+        self.sent.get(author).copied().unwrap_or(0)
+    }
+
+    /// Logs we hold further than the peer is known to.
+    fn ahead(&self) -> impl Iterator<Item = (DeviceId, u64)> + '_ {
+        self.local
+            .iter()
+            .filter(|(author, head)| **head > self.sent(author))
+            .map(|(author, head)| (*author, *head))
+    }
+}
+
+/// One connection's replication state. Our own entries are pushed as soon as they are written; other
+/// authors' entries we relay are first announced (a partial `Have`) and sent only if the peer's answer
+/// shows it lacks them. In a space where every device reaches every other, each entry then travels
+/// once per device instead of once per pair of devices.
+pub struct Session {
+    me: DeviceId,
+    spaces: BTreeMap<SpaceId, SpaceSync>,
+    outbox: VecDeque<SyncFrame>,
+}
+
+impl Session {
+    /// A session of device `me`.
+    pub fn new(me: DeviceId) -> Self {
+        Session {
+            me,
+            spaces: BTreeMap::new(),
+            outbox: VecDeque::new(),
+        }
+    }
+
+    pub fn spaces(&self) -> impl Iterator<Item = &SpaceId> {
+        self.spaces.keys()
+    }
+
+    pub fn has_space(&self, space: &SpaceId) -> bool {
+        self.spaces.contains_key(space)
+    }
+
+    /// Starts syncing `space` with the peer (after both proved they hold its key).
+    pub fn open_space(&mut self, space: SpaceId, logs: &mut impl Logs) -> Result<(), SyncError> {
+        if self.spaces.contains_key(&space) {
+            return Ok(());
+        }
+        let heads = logs.heads(&space)?;
+        let state = SpaceSync {
+            local: heads.iter().map(|(a, s, _)| (*a, *s)).collect(),
+            ..SpaceSync::default()
+        };
+        self.spaces.insert(space, state);
+        self.outbox.push_back(SyncFrame::Have {
+            space,
+            heads,
+            full: true,
+        });
+        Ok(())
+    }
+
+    pub fn close_space(&mut self, space: &SpaceId) {
+        self.spaces.remove(space);
+        self.outbox.retain(|f| f.space() != *space);
+    }
+
+    /// The driver reports that our log `author` in `space` now reaches `seq`.
+    pub fn local_head(&mut self, space: &SpaceId, author: DeviceId, seq: u64) {
+        if let Some(state) = self.spaces.get_mut(space) {
+            let head = state.local.entry(author).or_insert(0);
+            *head = (*head).max(seq);
+        }
+    }
+
+    /// Our membership view of `space` changed: if this peer sent entries we refused, ask it with a full
+    /// `Have` to offer them again. A peer whose entries were all taken is not asked: a full `Have` makes
+    /// it send again whatever was still in flight.
+    pub fn resend_have(&mut self, space: &SpaceId, logs: &mut impl Logs) -> Result<(), SyncError> {
+        if let Some(state) = self.spaces.get_mut(space).filter(|s| s.refused) {
+            state.refused = false;
+            let heads = logs.heads(space)?;
+            self.outbox.push_back(SyncFrame::Have {
+                space: *space,
+                heads,
+                full: true,
+            });
+        }
+        Ok(())
+    }
+
+    /// The peer's `Have`: what it holds. Returns, per log it lists, how far the peer holds it.
+    pub fn handle_have(
+        &mut self,
+        space: SpaceId,
+        heads: Vec<Head>,
+        full: bool,
+        logs: &mut impl Logs,
+    ) -> Result<Vec<PeerHas>, SyncError> {
+        let state = self.spaces.get_mut(&space).ok_or(SyncError::UnknownSpace)?;
+        state.peer_ready = true;
+        if full {
+            state.sent.clear();
+            state.announced.clear();
+        }
+        let mut events = Vec::with_capacity(heads.len());
+        let mut lacking = Vec::new();
+        for (author, seq, _) in heads {
+            let sent = state.sent.entry(author).or_insert(0);
+            *sent = if full { seq } else { (*sent).max(seq) };
+            let local = state.local.get(&author).copied().unwrap_or(0);
+            if seq < local {
+                state.asked.insert(author);
+            } else if seq > local && !full {
+                lacking.push(author);
+            }
+            events.push(PeerHas { space, author, seq });
+        }
+        if full {
+            // Everything the peer does not list, or lists behind us, it lacks.
+            let ahead: Vec<DeviceId> = state.ahead().map(|(author, _)| author).collect();
+            state.asked.extend(ahead);
+        }
+        if !lacking.is_empty() {
+            // The peer announced entries we lack: our heads for those logs ask for the rest.
+            let mut heads = Vec::with_capacity(lacking.len());
+            for author in lacking {
+                heads.push(
+                    logs.head(&space, &author)?
+                        .unwrap_or((author, 0, Hash([0; 32]))),
+                );
+            }
+            self.outbox.push_back(SyncFrame::Have {
+                space,
+                heads,
+                full: false,
+            });
+        }
+        Ok(events)
+    }
+
+    /// The peer's `Entries`, already decoded (see [`super::decode_entries`]): checked here, stored by the
+    /// driver, whose result comes back through [`Session::handle_applied`].
+    pub fn handle_entries(
+        &mut self,
+        space: SpaceId,
+        entries: Vec<Incoming>,
+    ) -> Result<StoreBatch, SyncError> {
+        if !self.spaces.contains_key(&space) {
+            return Err(SyncError::UnknownSpace);
+        }
+        if entries.is_empty() || entries.len() > BATCH_ENTRIES * 2 {
+            return Err(SyncError::BadBatch);
+        }
+        Ok(StoreBatch { space, entries })
+    }
+
+    /// What storing a batch of the peer's did: acknowledge it, or ask again for what was refused.
+    pub fn handle_applied(
+        &mut self,
+        space: &SpaceId,
+        applied: &Applied,
+        logs: &mut impl Logs,
+    ) -> Result<(), SyncError> {
+        // The space may have closed while the batch was stored.
+        let Some(state) = self.spaces.get_mut(space) else {
+            return Ok(());
+        };
+        for (author, seq, _) in &applied.heads {
+            let local = state.local.entry(*author).or_insert(0);
+            *local = (*local).max(*seq);
+            // The peer sent these: never echo them back.
+            let sent = state.sent.entry(*author).or_insert(0);
+            *sent = (*sent).max(*seq);
+        }
+        if applied.refused > 0 {
+            state.refused = true;
+        }
+        if applied.membership_changed && state.refused {
+            self.resend_have(space, logs)?;
+        } else if !applied.heads.is_empty() {
+            self.outbox.push_back(SyncFrame::Have {
+                space: *space,
+                heads: applied.heads.clone(),
+                full: false,
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether [`Session::poll_transmit`] has anything to send; reads nothing, so a driver can skip
+    /// reaching for the store when it has not.
+    pub fn wants_to_send(&self) -> bool {
+        !self.outbox.is_empty()
+            || self.spaces.values().filter(|s| s.peer_ready).any(|state| {
+                state.ahead().any(|(author, head)| {
+                    author == self.me
+                        || state.asked.contains(&author)
+                        || state.announced.get(&author) < Some(&head)
+                })
+            })
+    }
+
+    /// The next frame to send, if any: queued control frames first, then entries the peer lacks.
+    pub fn poll_transmit(&mut self, logs: &mut impl Logs) -> Result<Option<SyncFrame>, SyncError> {
+        if let Some(frame) = self.outbox.pop_front() {
+            return Ok(Some(frame));
+        }
+        let me = self.me;
+        for (space, state) in self.spaces.iter_mut().filter(|(_, s)| s.peer_ready) {
+            // The log with the fewest entries to go first: short logs carry membership (who may
+            // write), and a long log sent before the entry that admits its author would be refused whole
+            // and sent again.
+            let due = state
+                .ahead()
+                .filter(|(author, _)| *author == me || state.asked.contains(author))
+                .min_by_key(|(author, head)| (head - state.sent(author), *author));
+            let Some((author, head)) = due else {
+                // Announce the other authors' entries we hold and have not announced yet.
+                let new: Vec<(DeviceId, u64)> = state
+                    .ahead()
+                    .filter(|(author, head)| state.announced.get(author) < Some(head))
+                    .collect();
+                if new.is_empty() {
+                    continue;
+                }
+                let mut heads: Vec<Head> = Vec::with_capacity(new.len());
+                for (author, _) in &new {
+                    heads.extend(logs.head(space, author)?);
+                }
+                for (author, head) in new {
+                    state.announced.insert(author, head);
+                }
+                if heads.is_empty() {
+                    continue;
+                }
+                return Ok(Some(SyncFrame::Have {
+                    space: *space,
+                    heads,
+                    full: false,
+                }));
+            };
+            let sent = state.sent(&author);
+            let mut entries = logs.entries_after(space, &author, sent, BATCH_ENTRIES)?;
+            let mut bytes = 0;
+            let keep = entries
+                .iter()
+                .take_while(|e| {
+                    bytes += e.len();
+                    bytes <= BATCH_BYTES
+                })
+                .count()
+                .max(1);
+            entries.truncate(keep);
+            if entries.is_empty() {
+                // Our view of the head was ahead of the store; forget it.
+                state.local.insert(author, sent);
+                continue;
+            }
+            state.sent.insert(author, sent + entries.len() as u64);
+            if sent + entries.len() as u64 >= head {
+                state.asked.remove(&author);
+            }
+            return Ok(Some(SyncFrame::Entries {
+                space: *space,
+                entries,
+            }));
+        }
+        Ok(None)
+    }
+}

@@ -1,0 +1,107 @@
+//! The client object the host holds: every method forwards to `clearchat_core::Client`, translating ids
+//! from their text form and results into records.
+
+use crate::errors::{buddy_id, device_id, message_id, Result};
+use crate::listeners::{EventListener, SubscriptionHandle};
+use crate::records::{Buddy, Device, Invite, Me, Message, Redeemed};
+use clearchat_core as core;
+use std::sync::Arc;
+
+/// One long-lived client per data dir.
+#[derive(uniffi::Object)]
+pub struct ClearchatClient {
+    pub(crate) inner: core::Client,
+}
+
+#[uniffi::export]
+impl ClearchatClient {
+    /// Opens (or creates) the device in `data_dir`; listens on all interfaces and uses LAN discovery.
+    #[uniffi::constructor]
+    pub fn open(data_dir: String, device_name: String) -> Result<Arc<Self>> {
+        Ok(Arc::new(Self {
+            inner: core::Client::open(data_dir, &device_name)?,
+        }))
+    }
+
+    /// Opens a device that listens on loopback only, without LAN discovery (tests, demos).
+    #[uniffi::constructor]
+    pub fn open_loopback(data_dir: String, device_name: String) -> Result<Arc<Self>> {
+        Ok(Arc::new(Self {
+            inner: core::Client::open_with(data_dir, &device_name, core::Config::loopback())?,
+        }))
+    }
+
+    pub async fn start(&self) -> Result<()> {
+        Ok(self.inner.start().await?)
+    }
+
+    pub async fn stop(&self) -> Result<()> {
+        Ok(self.inner.stop().await?)
+    }
+
+    pub fn me(&self) -> Result<Me> {
+        Ok(self.inner.me()?.into())
+    }
+
+    pub async fn set_person_name(&self, name: String) -> Result<()> {
+        Ok(self.inner.set_person_name(&name).await?)
+    }
+
+    pub async fn create_link_invite(&self) -> Result<Invite> {
+        Ok(self.inner.create_link_invite().await?.into())
+    }
+
+    pub async fn create_buddy_invite(&self, label: String) -> Result<Invite> {
+        Ok(self.inner.create_buddy_invite(&label).await?.into())
+    }
+
+    pub async fn redeem(&self, code: String) -> Result<Redeemed> {
+        Ok(self.inner.redeem(&code).await?.into())
+    }
+
+    pub async fn buddies(&self) -> Result<Vec<Buddy>> {
+        let buddies = self.inner.buddies().await?;
+        Ok(buddies.into_iter().map(Into::into).collect())
+    }
+
+    /// A page of the conversation with `buddy` (a buddy id), oldest first, before message id `before`.
+    pub async fn conversation(
+        &self,
+        buddy: String,
+        before: Option<String>,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        let buddy = buddy_id(&buddy)?;
+        let before = before.as_deref().map(message_id).transpose()?;
+        let page = self.inner.conversation(&buddy, before, limit).await?;
+        Ok(page.into_iter().map(Into::into).collect())
+    }
+
+    pub async fn send(&self, buddy: String, text: String) -> Result<Message> {
+        Ok(self.inner.send(&buddy_id(&buddy)?, &text).await?.into())
+    }
+
+    pub async fn mark_read(&self, buddy: String, up_to: Option<String>) -> Result<()> {
+        let up_to = up_to.as_deref().map(message_id).transpose()?;
+        Ok(self.inner.mark_read(&buddy_id(&buddy)?, up_to).await?)
+    }
+
+    pub async fn devices(&self) -> Result<Vec<Device>> {
+        let devices = self.inner.devices().await?;
+        Ok(devices.into_iter().map(Into::into).collect())
+    }
+
+    pub async fn remove_buddy(&self, buddy: String) -> Result<()> {
+        Ok(self.inner.remove_buddy(&buddy_id(&buddy)?).await?)
+    }
+
+    pub async fn revoke_device(&self, device: String) -> Result<()> {
+        Ok(self.inner.revoke_device(&device_id(&device)?).await?)
+    }
+
+    /// Delivers every event from now on to `listener`, in order, from a thread of this subscription, until
+    /// the handle is closed or dropped (see `listeners` for what happens when the host falls behind).
+    pub fn subscribe(&self, listener: Arc<dyn EventListener>) -> Arc<SubscriptionHandle> {
+        SubscriptionHandle::start(self.inner.subscribe(), listener)
+    }
+}
