@@ -158,27 +158,6 @@ pub fn buddy_person(
     Ok(store::persons(c, space)?.into_iter().find(|(p, _)| p != me))
 }
 
-/// One message as shown to `me`.
-pub fn message_view(
-    c: &Connection,
-    space: &SpaceId,
-    me: &PersonId,
-    key: MessageKey,
-) -> Result<Option<Message>> {
-    let Some(row) = store::message_get(c, space, &key.author, key.seq)? else {
-        return Ok(None);
-    };
-    let members = store::members(c, space)?;
-    let persons = store::persons(c, space)?;
-    Ok(Some(render(
-        row,
-        me,
-        &members,
-        &persons,
-        read_markers(c, space, me)?,
-    )))
-}
-
 fn read_markers(
     c: &Connection,
     space: &SpaceId,

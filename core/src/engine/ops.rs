@@ -120,17 +120,24 @@ impl Engine {
             text: text.to_string(),
             reply_to: None,
         };
-        let (seq, time) = self.write(now, |r| {
+        self.write(now, |r| {
             let space = chat::buddy_space(r.conn, buddy)?;
-            r.append(&space, &body)
-        })?;
-        let key = MessageKey {
-            time,
-            author: self.me,
-            seq,
-        };
-        chat::message_view(&*self.store.read()?, &buddy.space(), &self.person(), key)?
-            .ok_or_else(|| Error::Storage("the message was not stored".into()))
+            let (seq, _) = r.append(&space, &body)?;
+            let id = MessageId {
+                author: self.me,
+                seq,
+            };
+            // The message as the replica told it, rather than read back.
+            r.events
+                .iter()
+                .find_map(|e| match e {
+                    Event::MessageAdded { message, .. } if message.id == id => {
+                        Some(message.clone())
+                    }
+                    _ => None,
+                })
+                .ok_or_else(|| Error::Storage("the message was not stored".into()))
+        })
     }
 
     /// Marks everything with `buddy` up to message `up_to` (or the newest, if None) as read.

@@ -349,7 +349,9 @@ impl Conn {
         self.session
             .handle_applied(&space, &applied, &mut self.reader.logs())
             .map_err(|e| self.fault(e))?;
-        self.refresh_keys(&space)?;
+        if applied.new_keys {
+            self.refresh_keys(&space)?;
+        }
         if applied.stored > 0 {
             let total = self.received.entry(space).or_insert(0);
             *total += applied.stored as u64;

@@ -205,6 +205,7 @@ impl Replica<'_> {
                         continue;
                     };
                     if store::space_key_add(c, &space.id, &key)? {
+                        self.effects.new_keys.push(space.id);
                         self.open_waiting(&space.id, &key)?;
                     }
                 }

@@ -33,6 +33,8 @@ pub struct Effects {
     pub membership: Vec<SpaceId>,
     /// New peer addresses were learned: the dialer should look again.
     pub addresses: bool,
+    /// Spaces of which this device received a new key.
+    pub new_keys: Vec<SpaceId>,
 }
 
 /// The store as one device sees it, for the length of one transaction (or one batch).
@@ -161,6 +163,7 @@ impl<'a> Replica<'a> {
         applied.refused += logs.values().map(Vec::len).sum::<usize>();
         tx.commit()?;
         applied.membership_changed = self.effects.membership.len() > before;
+        applied.new_keys = self.effects.new_keys.contains(space_id);
         let mut heads: BTreeMap<DeviceId, (u64, Hash)> = BTreeMap::new();
         for (s, author, seq) in &self.effects.grown {
             if s == space_id {

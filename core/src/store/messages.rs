@@ -117,6 +117,14 @@ pub fn message_get(
         .optional()?)
 }
 
+/// Raises one state to another through the partial index of the messages not yet delivered (few: only mine,
+/// until a buddy device has them; the literal `state != 'delivered'` is what lets SQLite use it) instead of
+/// walking every message of the author up to `seq`: that made each acknowledgement cost more as a
+/// conversation grew (24% of the CPU of the latency bench at 2000 messages).
+const RAISE_SQL: &str = "UPDATE messages INDEXED BY messages_undelivered SET state = ?1
+     WHERE space = ?2 AND author = ?3 AND seq <= ?4
+     AND state != 'delivered' AND state = ?5 RETURNING time, seq";
+
 /// Raises the state of `author`'s messages up to `seq` to `state` (never lowers it); returns the keys changed.
 pub fn messages_raise_state(
     c: &Connection,
@@ -125,9 +133,7 @@ pub fn messages_raise_state(
     seq: u64,
     state: Delivery,
 ) -> Result<Vec<MessageKey>> {
-    let mut stmt = c.prepare_cached(
-        "UPDATE messages SET state = ?1 WHERE space = ?2 AND author = ?3 AND seq <= ?4 AND state = ?5 RETURNING time, seq",
-    )?;
+    let mut stmt = c.prepare_cached(RAISE_SQL)?;
     let mut changed = Vec::new();
     for lower in [Delivery::Pending, Delivery::Sent]
         .into_iter()
@@ -220,6 +226,26 @@ pub fn read_marker_raise(
 mod tests {
     use super::*;
     use crate::store::{member_add, Store};
+
+    #[test]
+    fn raising_states_reads_only_the_messages_not_yet_delivered() {
+        let s = Store::in_memory().unwrap();
+        let c = s.read().unwrap();
+        let plan: Vec<String> = c
+            .prepare(&format!("EXPLAIN QUERY PLAN {RAISE_SQL}"))
+            .unwrap()
+            .query_map(
+                params![Delivery::Sent, [0u8; 32], [0u8; 32], 1, Delivery::Pending],
+                |r| r.get(3),
+            )
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert!(
+            plan.iter().any(|l| l.contains("messages_undelivered")),
+            "{plan:#?}"
+        );
+    }
 
     #[test]
     fn paging_read_markers_and_raised_states() {

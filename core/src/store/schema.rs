@@ -47,7 +47,13 @@ INSERT OR IGNORE INTO left_spaces (space)
 DELETE FROM meta WHERE key LIKE 'left:%' OR key LIKE 'space-left:%';
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2];
+/// Version 3: an index of the messages not yet delivered to a buddy device, so that an acknowledgement
+/// raises their states without reading the whole conversation.
+const V3: &str = r#"
+CREATE INDEX messages_undelivered ON messages (space, author, seq) WHERE state != 'delivered';
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;

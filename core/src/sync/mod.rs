@@ -91,6 +91,8 @@ pub struct Applied {
     pub stored: usize,
     /// Entries refused (bad signature, chain, non-member, gap).
     pub refused: usize,
+    /// This device received a new key of the space: entries sealed with it can be opened now.
+    pub new_keys: bool,
 }
 
 /// A batch of the peer's entries for the driver to store; its result goes back through
