@@ -30,15 +30,16 @@ pub use peers::LogReader;
 
 use crate::chat::Event;
 use crate::error::{Error, Result};
-use crate::ids::{DeviceId, Now, PersonId, SpaceId};
+use crate::ids::{DeviceId, Hash, Now, PersonId, SpaceId};
 use crate::lock;
 use crate::log::Body;
 use crate::replica::{Effects, Replica};
 use crate::space::{SpaceKey, SpaceKind};
 use crate::store::{self, Meta, Store};
+use crate::sync::Head;
 use ed25519_dalek::SigningKey;
 use rand::RngCore;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -46,8 +47,8 @@ use std::sync::Mutex;
 /// What the engine tells the network's tasks.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
-    /// A log grew here (written here or received from any peer): `(space, author)` now reaches `seq`.
-    Grown(SpaceId, DeviceId, u64),
+    /// A log grew here (written here or received from any peer): its head is now this one.
+    Grown(SpaceId, Head),
     /// Membership of a space changed: ask peers to offer again what we refused.
     Resend(SpaceId),
     /// My set of spaces, or who is in them, changed: exchange offers again.
@@ -71,6 +72,9 @@ pub struct Engine {
     online: Mutex<HashSet<DeviceId>>,
     /// Where the network listens, while it runs.
     listening: Mutex<Vec<SocketAddr>>,
+    /// Per buddy space, the seq of my log up to which every message is known delivered (a cache that
+    /// spares a write for each acknowledgement of what is delivered already).
+    delivered: Mutex<HashMap<SpaceId, u64>>,
     pub events: Bus<Event>,
     pub commands: Bus<Command>,
 }
@@ -99,6 +103,7 @@ impl Engine {
             identity: Mutex::new(identity),
             online: Mutex::new(HashSet::new()),
             listening: Mutex::new(Vec::new()),
+            delivered: Mutex::new(HashMap::new()),
             events: Bus::new(),
             commands: Bus::new(),
         })
@@ -195,11 +200,16 @@ impl Engine {
             |(_, events, effects)| self.tell(events, effects),
         )?;
         if effects.reconcile {
-            if let Err(e) = self.reconcile(now) {
-                log::warn!("reconciling spaces: {e}");
-            }
+            self.reconcile_logged(now);
         }
         Ok(value)
+    }
+
+    /// Reconciles my spaces with my home after a write that changed membership (see `reconcile`).
+    fn reconcile_logged(&self, now: Now) {
+        if let Err(e) = crate::blocking(|| self.reconcile(now)) {
+            log::warn!("reconciling spaces: {e}");
+        }
     }
 
     /// Appends `body` to my log of `space`, in a transaction of its own.
@@ -212,14 +222,16 @@ impl Engine {
     fn tell(&self, events: &[Event], effects: &Effects) {
         self.events.send(events);
         // One command per log that grew, at its new head (a batch grows a log by many entries).
-        let mut heads: BTreeMap<(SpaceId, DeviceId), u64> = BTreeMap::new();
-        for (space, author, seq) in &effects.grown {
-            let head = heads.entry((*space, *author)).or_insert(0);
-            *head = (*head).max(*seq);
+        let mut heads: BTreeMap<(SpaceId, DeviceId), (u64, Hash)> = BTreeMap::new();
+        for (space, (author, seq, hash)) in &effects.grown {
+            let head = heads.entry((*space, *author)).or_insert((*seq, *hash));
+            if *seq >= head.0 {
+                *head = (*seq, *hash);
+            }
         }
         let mut commands: Vec<Command> = heads
             .into_iter()
-            .map(|((space, author), seq)| Command::Grown(space, author, seq))
+            .map(|((space, author), (seq, hash))| Command::Grown(space, (author, seq, hash)))
             .collect();
         let mut membership = effects.membership.clone();
         membership.dedup();

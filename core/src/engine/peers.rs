@@ -164,6 +164,40 @@ impl Engine {
         Ok(())
     }
 
+    /// [`Engine::store_batch`] if the writer is free at once, without waiting for it; otherwise the batch
+    /// comes back. A connection task stores a small batch so, on its own thread: handing a batch to another
+    /// thread costs two thread switches, more than storing one message.
+    pub fn try_store_batch(
+        &self,
+        batch: StoreBatch,
+        now: Now,
+    ) -> std::result::Result<Result<Applied>, StoreBatch> {
+        let person = self.person();
+        let mut waiting = Some(batch);
+        let tried = self.store.try_write_then(
+            |c| {
+                let batch = waiting.take().ok_or(crate::Error::Closed)?;
+                let mut replica = crate::replica::Replica::new(c, &self.signer, person, now);
+                let applied = replica.receive(&batch.space, batch.entries)?;
+                Ok((applied, replica.events, replica.effects))
+            },
+            |(_, events, effects)| self.tell(events, effects),
+        );
+        match tried {
+            Ok(result) => Ok(result.map(|(applied, _, effects)| {
+                if effects.reconcile {
+                    self.reconcile_logged(now);
+                }
+                applied
+            })),
+            // The writer was busy: the closure never ran, so the batch is still waiting.
+            Err(_) => match waiting {
+                Some(batch) => Err(batch),
+                None => Ok(Err(crate::Error::Closed)),
+            },
+        }
+    }
+
     /// Stores a batch of a peer's entries (one transaction).
     pub fn store_batch(&self, batch: StoreBatch, now: Now) -> Result<Applied> {
         self.write(now, |r| r.receive(&batch.space, batch.entries))
@@ -177,6 +211,15 @@ impl Engine {
         }]);
     }
 
+    /// Whether [`Engine::peer_has`] could change anything: the peer holds some of my log beyond what is
+    /// known delivered. Reads nothing.
+    pub fn peer_has_news(&self, has: &[PeerHas]) -> bool {
+        let delivered = lock(&self.delivered);
+        has.iter().any(|h| {
+            h.author == self.me && delivered.get(&h.space).is_none_or(|up_to| h.seq > *up_to)
+        })
+    }
+
     /// `peer` holds these logs up to these seqs: my messages it holds are sent (or delivered, if it is a
     /// device of the buddy), and a space I am closing closes once a buddy device holds my `Left`.
     pub fn peer_has(&self, peer: &DeviceId, has: &[PeerHas]) -> Result<()> {
@@ -184,6 +227,7 @@ impl Engine {
         if mine.is_empty() {
             return Ok(());
         }
+        let mut delivered_up_to: Vec<(SpaceId, u64)> = Vec::new();
         let person = self.person();
         self.store.write_then(
             |c| {
@@ -217,11 +261,19 @@ impl Engine {
                     {
                         store::space_set_state(c, &space.id, SpaceState::Closed, None)?;
                     }
+                    if buddy_device {
+                        delivered_up_to.push((space.id, has.seq));
+                    }
                 }
                 Ok(events)
             },
             |events| self.events.send(events),
         )?;
+        let mut delivered = lock(&self.delivered);
+        for (space, seq) in delivered_up_to {
+            let up_to = delivered.entry(space).or_insert(0);
+            *up_to = (*up_to).max(seq);
+        }
         Ok(())
     }
 }

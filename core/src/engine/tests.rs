@@ -122,7 +122,8 @@ fn a_write_tells_the_network_each_grown_log_once() {
     })
     .unwrap();
     let got: Vec<Command> = std::iter::from_fn(|| commands.try_next()).collect();
-    assert_eq!(got, vec![Command::Grown(home, amy.me, 5)]);
+    let newest = store::head(&amy.store.read().unwrap(), &home, &amy.me).unwrap();
+    assert_eq!(got, vec![Command::Grown(home, (amy.me, 5, newest.1))]);
     // A failed write tells nothing.
     let failed: Result<()> = amy.write(Now::read(), |r| {
         r.append_to(&home, &Body::Left)?;
@@ -130,4 +131,35 @@ fn a_write_tells_the_network_each_grown_log_once() {
     });
     assert!(failed.is_err());
     assert_eq!(commands.try_next(), None);
+}
+
+/// A connection task never waits for the writer: while it is busy, a batch comes back unstored.
+#[test]
+fn a_batch_tried_while_the_writer_is_busy_comes_back_unstored() {
+    let dir = tempfile::tempdir().unwrap();
+    let amy = engine(&dir, "Amy laptop");
+    let batch = || crate::sync::StoreBatch {
+        space: amy.home(),
+        entries: Vec::new(),
+    };
+    let (busy, is_busy) = std::sync::mpsc::channel();
+    let (done, finish) = std::sync::mpsc::channel::<()>();
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            amy.store
+                .write(move |_| {
+                    busy.send(()).unwrap();
+                    finish.recv().unwrap();
+                    Ok(())
+                })
+                .unwrap();
+        });
+        is_busy.recv().unwrap();
+        assert!(amy.try_store_batch(batch(), Now::read()).is_err());
+        done.send(()).unwrap();
+    });
+    assert!(matches!(
+        amy.try_store_batch(batch(), Now::read()),
+        Ok(Ok(_))
+    ));
 }

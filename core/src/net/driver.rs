@@ -15,12 +15,19 @@ use crate::space::Role;
 use crate::sync::{decode_entries, Ended, Hello, Incoming, Offers, Session, SyncError, SyncFrame};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// Incoming frames a connection may queue before we judge the peer abusive.
 const MAX_QUEUED_FRAMES: usize = 4096;
 /// Frames sent in a row before incoming frames are looked at again.
 const SEND_BURST: usize = 8;
+/// The least delay of relay announcements, and the spread added to it per connection.
+const RELAY_DELAY: Duration = Duration::from_millis(20);
+const RELAY_JITTER: Duration = Duration::from_millis(20);
+/// Batches up to this many entries are stored on the connection's own task when the writer is free (live
+/// messages); larger ones (catch-up) on a thread handed the task's worker, so the runtime keeps running.
+const INLINE_BATCH: usize = 16;
 
 /// A connection with its stream open, ready to drive.
 pub(super) struct Opened {
@@ -128,6 +135,13 @@ impl Drop for AbortOnDrop {
     }
 }
 
+/// How long a connection waits before announcing entries of other authors it relays (see `Session`): long
+/// enough for the direct pushes of a message's author to arrive first, short for a chat, and different per
+/// connection so that of two devices that both got an entry usually only one announces it to the other.
+fn relay_delay() -> Duration {
+    RELAY_DELAY + Duration::from_millis(rand::random::<u64>() % RELAY_JITTER.as_millis() as u64)
+}
+
 /// One connection's state, owned by its driver task.
 struct Conn {
     net: Arc<Net>,
@@ -159,7 +173,7 @@ pub(super) async fn drive(net: Arc<Net>, opened: Opened) -> Result<()> {
     let _reader_task = AbortOnDrop(tokio::spawn(read_loop(recv, frames_tx, keys.clone())));
     let mut conn = Conn {
         offers: Offers::new(role, exporter(&quic)?),
-        session: Session::new(net.engine.me),
+        session: Session::new(net.engine.me).with_relay_delay(relay_delay()),
         net,
         quic,
         peer,
@@ -258,12 +272,13 @@ impl Conn {
             // Send what is due, a bounded amount at a time so incoming frames are not starved.
             let mut more = false;
             for sent in 0.. {
-                if !self.session.wants_to_send() {
+                let now = Instant::now();
+                if !self.session.wants_to_send(now) {
                     break;
                 }
                 let frame = self
                     .session
-                    .poll_transmit(&mut self.reader.logs())
+                    .poll_transmit(&mut self.reader.logs(), now)
                     .map_err(|e| self.fault(e))?;
                 let Some(frame) = frame else { break };
                 self.write(&Frame::Sync(frame)).await?;
@@ -276,6 +291,13 @@ impl Conn {
                 self.quic.close(close::FLOODED, b"flood");
                 return Err(net_err("peer flooded us"));
             }
+            let timeout = self.session.poll_timeout();
+            let due = async {
+                match timeout {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 biased;
                 inbound = self.frames.recv() => match inbound {
@@ -291,6 +313,7 @@ impl Conn {
                     None => return Ok(()),
                 },
                 _ = std::future::ready(()), if more => {}
+                _ = due => {}
             }
         }
     }
@@ -320,8 +343,12 @@ impl Conn {
                     .session
                     .handle_have(space, heads, full, &mut self.reader.logs())
                     .map_err(|e| self.fault(e))?;
+                // Only what the peer holds of my own logs beyond what is delivered changes anything here
+                // (message states): the store is not reached, nor a thread handed off, for the rest.
                 let (engine, peer) = (self.net.engine.clone(), self.peer);
-                crate::blocking(|| engine.peer_has(&peer, &has))?;
+                if engine.peer_has_news(&has) {
+                    crate::blocking(|| engine.peer_has(&peer, &has))?;
+                }
             }
             Inbound::Entries(space, entries) if self.session.has_space(&space) => {
                 self.store(space, entries)?;
@@ -344,7 +371,13 @@ impl Conn {
             .handle_entries(space, entries)
             .map_err(|e| self.fault(e))?;
         let engine = self.net.engine.clone();
-        let applied = crate::blocking(|| engine.store_batch(batch, Now::read()))
+        let now = Now::read();
+        let stored = match batch.entries.len() <= INLINE_BATCH {
+            true => engine.try_store_batch(batch, now),
+            false => Err(batch),
+        };
+        let applied = stored
+            .unwrap_or_else(|batch| crate::blocking(|| engine.store_batch(batch, now)))
             .map_err(|e| self.fault(SyncError::Local(e)))?;
         self.session
             .handle_applied(&space, &applied, &mut self.reader.logs())
@@ -362,7 +395,7 @@ impl Conn {
 
     async fn command(&mut self, command: Command) -> Result<()> {
         match command {
-            Command::Grown(space, author, seq) => self.session.local_head(&space, author, seq),
+            Command::Grown(space, head) => self.session.local_head(&space, head, Instant::now()),
             Command::Resend(space) => self
                 .session
                 .resend_have(&space, &mut self.reader.logs())

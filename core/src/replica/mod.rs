@@ -27,8 +27,8 @@ pub struct Effects {
     pub reconcile: bool,
     /// Spaces joined, left or closed: connections should re-offer.
     pub spaces_changed: bool,
-    /// Logs that grew: (space, author, seq).
-    pub grown: Vec<(SpaceId, DeviceId, u64)>,
+    /// Logs that grew, each entry by entry: (space, (author, seq, hash)).
+    pub grown: Vec<(SpaceId, Head)>,
     /// Membership changed in these spaces.
     pub membership: Vec<SpaceId>,
     /// New peer addresses were learned: the dialer should look again.
@@ -102,17 +102,13 @@ impl<'a> Replica<'a> {
         let entry = Entry::create(space.id, key, self.signer, seq + 1, prev, time, body)
             .map_err(|e| Error::Storage(format!("cannot write an entry: {e}")))?;
         let raw = entry.encode();
-        store::entry_insert(
-            self.conn,
-            &space.id,
-            &self.me,
-            entry.seq,
-            &entry.hash(),
-            &raw,
-        )?;
+        let hash = entry.hash();
+        store::entry_insert(self.conn, &space.id, &self.me, entry.seq, &hash, &raw)?;
         self.apply_body(space, &entry, body.clone(), Some(self.person))?;
         tx.commit()?;
-        self.effects.grown.push((space.id, self.me, entry.seq));
+        self.effects
+            .grown
+            .push((space.id, (self.me, entry.seq, hash)));
         Ok((entry.seq, time))
     }
 
@@ -143,6 +139,7 @@ impl<'a> Replica<'a> {
         }
         let tx = store::begin(self.conn)?;
         let before = self.effects.membership.len();
+        let grown_before = self.effects.grown.len();
         // Repeat while progress is made: an author may become a member through another log of this batch.
         loop {
             let mut progress = false;
@@ -165,18 +162,19 @@ impl<'a> Replica<'a> {
         applied.membership_changed = self.effects.membership.len() > before;
         applied.new_keys = self.effects.new_keys.contains(space_id);
         let mut heads: BTreeMap<DeviceId, (u64, Hash)> = BTreeMap::new();
-        for (s, author, seq) in &self.effects.grown {
+        for (s, (author, seq, hash)) in &self.effects.grown[grown_before..] {
             if s == space_id {
-                heads.insert(*author, (*seq, Hash([0; 32])));
+                let head = heads.entry(*author).or_insert((*seq, *hash));
+                if *seq >= head.0 {
+                    *head = (*seq, *hash);
+                }
                 applied.stored += 1;
             }
         }
-        for (author, (seq, hash)) in heads.iter_mut() {
-            if let Some(h) = store::entry_hash(self.conn, space_id, author, *seq)? {
-                *hash = h;
-            }
-            applied.heads.push((*author, *seq, *hash));
-        }
+        applied.heads = heads
+            .into_iter()
+            .map(|(author, (seq, hash))| (author, seq, hash))
+            .collect();
         Ok(applied)
     }
 
@@ -292,7 +290,9 @@ impl<'a> Replica<'a> {
                     store::unopened_add(self.conn, &space.id, author, entry.seq, &entry.key_id)?
                 }
             }
-            self.effects.grown.push((space.id, *author, entry.seq));
+            self.effects
+                .grown
+                .push((space.id, (*author, entry.seq, received.hash)));
             consumed += 1;
         }
         Ok(consumed)

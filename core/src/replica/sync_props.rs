@@ -10,6 +10,7 @@ use crate::sync::{decode_entries, Session, SyncFrame};
 use ed25519_dalek::SigningKey;
 use proptest::prelude::*;
 use std::collections::VecDeque;
+use std::time::Instant;
 
 struct Peer {
     store: Store,
@@ -119,18 +120,23 @@ fn append(peers: &[Peer], links: &mut [Link], key: &SpaceKey, who: usize, n: usi
         text: format!("m{n}"),
         reply_to: None,
     };
-    let (seq, _) = peers[who]
-        .replica(|r| r.append_to(&key.space_id(), &body))
+    let head = peers[who]
+        .replica(|r| {
+            r.append_to(&key.space_id(), &body)?;
+            Ok::<_, crate::Error>(r.effects.grown[0].1)
+        })
         .unwrap();
     for link in links.iter_mut().filter(|l| l.from == who) {
-        link.session.local_head(&key.space_id(), peers[who].id, seq);
+        link.session
+            .local_head(&key.space_id(), head, Instant::now());
     }
 }
 
 fn transmit(peers: &[Peer], link: &mut Link) -> bool {
-    let wants = link.session.wants_to_send();
+    let now = Instant::now();
+    let wants = link.session.wants_to_send(now);
     let frame = peers[link.from]
-        .logs(|logs| link.session.poll_transmit(logs))
+        .logs(|logs| link.session.poll_transmit(logs, now))
         .unwrap();
     match frame {
         Some(frame) => {
@@ -184,8 +190,8 @@ fn deliver(peers: &[Peer], links: &mut [Link], key: &SpaceKey, i: usize) -> bool
         }
     };
     for link in links.iter_mut().filter(|l| l.from == to) {
-        for (space, author, seq) in &grown {
-            link.session.local_head(space, *author, *seq);
+        for (space, head) in &grown {
+            link.session.local_head(space, *head, Instant::now());
         }
         if membership {
             receiver

@@ -98,7 +98,29 @@ impl Store {
         f: impl FnOnce(&Connection) -> Result<T>,
         committed: impl FnOnce(&T),
     ) -> Result<T> {
-        let mut conn = lock(&self.writer);
+        Self::transaction(lock(&self.writer), f, committed)
+    }
+
+    /// [`Store::write_then`] if the writer is free at once; otherwise `f` comes back unrun. For a caller
+    /// that must not wait (an async task with a small write) and has a slower way to wait.
+    pub fn try_write_then<T, F>(&self, f: F, committed: impl FnOnce(&T)) -> Result<Result<T>, F>
+    where
+        F: FnOnce(&Connection) -> Result<T>,
+    {
+        match self.writer.try_lock() {
+            Ok(conn) => Ok(Self::transaction(conn, f, committed)),
+            Err(std::sync::TryLockError::Poisoned(poisoned)) => {
+                Ok(Self::transaction(poisoned.into_inner(), f, committed))
+            }
+            Err(std::sync::TryLockError::WouldBlock) => Err(f),
+        }
+    }
+
+    fn transaction<T>(
+        mut conn: MutexGuard<'_, Connection>,
+        f: impl FnOnce(&Connection) -> Result<T>,
+        committed: impl FnOnce(&T),
+    ) -> Result<T> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let value = f(&tx)?;
         tx.commit()?;

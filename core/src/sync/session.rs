@@ -12,6 +12,7 @@ use super::{
 };
 use crate::ids::{DeviceId, Hash, SpaceId};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::time::{Duration, Instant};
 
 /// The peer holds `author`'s log of `space` up to `seq`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +32,10 @@ struct SpaceSync {
     asked: HashSet<DeviceId>,
     /// Heads of other authors' logs announced to the peer, so each head is announced once.
     announced: HashMap<DeviceId, u64>,
+    /// The hash of each local head the driver reported, so that an announcement needs no read.
+    local_hash: HashMap<DeviceId, (u64, Hash)>,
+    /// When the heads of other authors' logs that grew here are to be announced (None: at once).
+    relay_due: Option<Instant>,
     /// Set once the peer's first Have arrived: until then we do not know what it lacks.
     peer_ready: bool,
     /// The peer sent entries we refused since our last full Have: a membership change may admit them.
@@ -49,26 +54,49 @@ impl SpaceSync {
             .filter(|(author, head)| **head > self.sent(author))
             .map(|(author, head)| (*author, *head))
     }
+
+    /// Heads of other authors' logs that are ahead of the peer and not yet announced to it.
+    fn to_announce(&self) -> impl Iterator<Item = (DeviceId, u64)> + '_ {
+        self.ahead()
+            .filter(|(author, head)| self.announced.get(author) < Some(head))
+    }
+
+    fn relay_is_due(&self, now: Instant) -> bool {
+        self.relay_due.is_none_or(|due| due <= now)
+    }
 }
 
 /// One connection's replication state. Our own entries are pushed as soon as they are written; other
 /// authors' entries we relay are first announced (a partial `Have`) and sent only if the peer's answer
 /// shows it lacks them. In a space where every device reaches every other, each entry then travels
 /// once per device instead of once per pair of devices.
+///
+/// Announcements wait for the session's relay delay: a peer that shows meanwhile that it holds the entries
+/// (its own announcement, most often: it got them from their author too) is not told, and the heads that
+/// grow meanwhile go out in one announcement. With a delay that differs per connection, of two devices
+/// that both got an entry from its author usually only one announces it to the other.
 pub struct Session {
     me: DeviceId,
     spaces: BTreeMap<SpaceId, SpaceSync>,
     outbox: VecDeque<SyncFrame>,
+    relay_delay: Duration,
 }
 
 impl Session {
-    /// A session of device `me`.
+    /// A session of device `me`, announcing relayed entries at once.
     pub fn new(me: DeviceId) -> Self {
         Session {
             me,
             spaces: BTreeMap::new(),
             outbox: VecDeque::new(),
+            relay_delay: Duration::ZERO,
         }
+    }
+
+    /// Announces relayed entries `delay` after they grew here.
+    pub fn with_relay_delay(mut self, delay: Duration) -> Self {
+        self.relay_delay = delay;
+        self
     }
 
     pub fn spaces(&self) -> impl Iterator<Item = &SpaceId> {
@@ -103,12 +131,30 @@ impl Session {
         self.outbox.retain(|f| f.space() != *space);
     }
 
-    /// The driver reports that our log `author` in `space` now reaches `seq`.
-    pub fn local_head(&mut self, space: &SpaceId, author: DeviceId, seq: u64) {
-        if let Some(state) = self.spaces.get_mut(space) {
-            let head = state.local.entry(author).or_insert(0);
-            *head = (*head).max(seq);
+    /// The driver reports, at `now`, that a log of `space` grew here: `head` is its newest entry.
+    pub fn local_head(&mut self, space: &SpaceId, head: Head, now: Instant) {
+        let (author, seq, hash) = head;
+        let Some(state) = self.spaces.get_mut(space) else {
+            return;
+        };
+        let local = state.local.entry(author).or_insert(0);
+        if seq >= *local {
+            *local = seq;
+            state.local_hash.insert(author, (seq, hash));
         }
+        if author != self.me && state.relay_due.is_none() && state.to_announce().next().is_some() {
+            state.relay_due = Some(now + self.relay_delay);
+        }
+    }
+
+    /// When the driver should call [`Session::poll_transmit`] again although nothing else happened (an
+    /// announcement falls due), if ever.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.spaces
+            .values()
+            .filter(|s| s.peer_ready && s.to_announce().next().is_some())
+            .filter_map(|s| s.relay_due)
+            .min()
     }
 
     /// Our membership view of `space` changed: if this peer sent entries we refused, ask it with a full
@@ -226,21 +272,26 @@ impl Session {
         Ok(())
     }
 
-    /// Whether [`Session::poll_transmit`] has anything to send; reads nothing, so a driver can skip
-    /// reaching for the store when it has not.
-    pub fn wants_to_send(&self) -> bool {
+    /// Whether [`Session::poll_transmit`] has anything to send at `now`; reads nothing, so a driver can
+    /// skip reaching for the store when it has not.
+    pub fn wants_to_send(&self, now: Instant) -> bool {
         !self.outbox.is_empty()
             || self.spaces.values().filter(|s| s.peer_ready).any(|state| {
                 state.ahead().any(|(author, head)| {
                     author == self.me
                         || state.asked.contains(&author)
-                        || state.announced.get(&author) < Some(&head)
+                        || (state.announced.get(&author) < Some(&head) && state.relay_is_due(now))
                 })
             })
     }
 
-    /// The next frame to send, if any: queued control frames first, then entries the peer lacks.
-    pub fn poll_transmit(&mut self, logs: &mut impl Logs) -> Result<Option<SyncFrame>, SyncError> {
+    /// The next frame to send at `now`, if any: queued control frames first, then entries the peer lacks,
+    /// then announcements that are due.
+    pub fn poll_transmit(
+        &mut self,
+        logs: &mut impl Logs,
+        now: Instant,
+    ) -> Result<Option<SyncFrame>, SyncError> {
         if let Some(frame) = self.outbox.pop_front() {
             return Ok(Some(frame));
         }
@@ -254,17 +305,21 @@ impl Session {
                 .filter(|(author, _)| *author == me || state.asked.contains(author))
                 .min_by_key(|(author, head)| (head - state.sent(author), *author));
             let Some((author, head)) = due else {
-                // Announce the other authors' entries we hold and have not announced yet.
-                let new: Vec<(DeviceId, u64)> = state
-                    .ahead()
-                    .filter(|(author, head)| state.announced.get(author) < Some(head))
-                    .collect();
+                // Announce the other authors' entries we hold and have not announced yet, once due.
+                if !state.relay_is_due(now) {
+                    continue;
+                }
+                let new: Vec<(DeviceId, u64)> = state.to_announce().collect();
+                state.relay_due = None;
                 if new.is_empty() {
                     continue;
                 }
                 let mut heads: Vec<Head> = Vec::with_capacity(new.len());
-                for (author, _) in &new {
-                    heads.extend(logs.head(space, author)?);
+                for (author, seq) in &new {
+                    match state.local_hash.get(author) {
+                        Some((known, hash)) if known == seq => heads.push((*author, *seq, *hash)),
+                        _ => heads.extend(logs.head(space, author)?),
+                    }
                 }
                 for (author, head) in new {
                     state.announced.insert(author, head);
@@ -305,5 +360,105 @@ impl Session {
             }));
         }
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Logs held in memory: each author's head (entries are never asked for here).
+    struct Heads(HashMap<DeviceId, u64>);
+
+    impl Logs for Heads {
+        fn heads(&mut self, _: &SpaceId) -> crate::Result<Vec<Head>> {
+            Ok(self
+                .0
+                .iter()
+                .map(|(a, s)| (*a, *s, Hash([0; 32])))
+                .collect())
+        }
+        fn head(&mut self, _: &SpaceId, author: &DeviceId) -> crate::Result<Option<Head>> {
+            Ok(self.0.get(author).map(|s| (*author, *s, Hash([0; 32]))))
+        }
+        fn entries_after(
+            &mut self,
+            _: &SpaceId,
+            _: &DeviceId,
+            _: u64,
+            _: usize,
+        ) -> crate::Result<Vec<Vec<u8>>> {
+            Ok(Vec::new())
+        }
+    }
+
+    /// A session of `me` over one space where the peer holds everything but what grows next.
+    fn session(delay: Duration) -> (Session, Heads, SpaceId, DeviceId) {
+        let (me, betty, space) = (DeviceId([1; 32]), DeviceId([2; 32]), SpaceId([9; 32]));
+        let mut logs = Heads([(betty, 1)].into_iter().collect());
+        let mut s = Session::new(me).with_relay_delay(delay);
+        s.open_space(space, &mut logs).unwrap();
+        s.handle_have(space, vec![(betty, 1, Hash([0; 32]))], true, &mut logs)
+            .unwrap();
+        let now = Instant::now();
+        while s.poll_transmit(&mut logs, now).unwrap().is_some() {}
+        (s, logs, space, betty)
+    }
+
+    #[test]
+    fn a_relayed_entry_is_announced_once_its_delay_has_passed() {
+        let delay = Duration::from_millis(10);
+        let (mut s, mut logs, space, betty) = session(delay);
+        let t0 = Instant::now();
+        logs.0.insert(betty, 2);
+        s.local_head(&space, (betty, 2, Hash([7; 32])), t0);
+        assert!(!s.wants_to_send(t0));
+        assert_eq!(s.poll_transmit(&mut logs, t0).unwrap(), None);
+        assert_eq!(s.poll_timeout(), Some(t0 + delay));
+        // Heads that grow meanwhile go out in the same announcement.
+        logs.0.insert(betty, 3);
+        s.local_head(&space, (betty, 3, Hash([8; 32])), t0 + delay / 2);
+        assert_eq!(s.poll_timeout(), Some(t0 + delay));
+        assert!(s.wants_to_send(t0 + delay));
+        assert_eq!(
+            s.poll_transmit(&mut logs, t0 + delay).unwrap(),
+            Some(SyncFrame::Have {
+                space,
+                heads: vec![(betty, 3, Hash([8; 32]))],
+                full: false,
+            })
+        );
+        assert_eq!(s.poll_timeout(), None);
+        assert!(!s.wants_to_send(t0 + delay * 10));
+    }
+
+    #[test]
+    fn a_peer_that_shows_it_holds_the_entry_is_not_told() {
+        let delay = Duration::from_millis(10);
+        let (mut s, mut logs, space, betty) = session(delay);
+        let t0 = Instant::now();
+        logs.0.insert(betty, 2);
+        s.local_head(&space, (betty, 2, Hash([7; 32])), t0);
+        // The peer got it from Betty too, and announced it first.
+        let has = s
+            .handle_have(space, vec![(betty, 2, Hash([7; 32]))], false, &mut logs)
+            .unwrap();
+        assert_eq!(has.len(), 1);
+        assert_eq!(s.poll_transmit(&mut logs, t0 + delay).unwrap(), None);
+        assert!(!s.wants_to_send(t0 + delay));
+        assert_eq!(s.poll_timeout(), None);
+    }
+
+    #[test]
+    fn without_a_delay_relays_are_announced_at_once() {
+        let (mut s, mut logs, space, betty) = session(Duration::ZERO);
+        let t0 = Instant::now();
+        logs.0.insert(betty, 2);
+        s.local_head(&space, (betty, 2, Hash([7; 32])), t0);
+        assert!(s.wants_to_send(t0));
+        assert!(matches!(
+            s.poll_transmit(&mut logs, t0).unwrap(),
+            Some(SyncFrame::Have { full: false, .. })
+        ));
     }
 }
