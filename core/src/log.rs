@@ -220,13 +220,18 @@ impl Entry {
 
     /// Opens with an entry key derived beforehand (saves the derivation per entry in a batch).
     pub fn open_with(&self, entry_key: &[u8; 32]) -> Result<Body, EntryError> {
+        self.open_with_header(entry_key, &self.header())
+    }
+
+    /// Opens with `header`, which must be this entry's header (see [`Received::header`]).
+    fn open_with_header(&self, entry_key: &[u8; 32], header: &[u8]) -> Result<Body, EntryError> {
         let cipher = XChaCha20Poly1305::new(entry_key.into());
         let plain = cipher
             .decrypt(
                 XNonce::from_slice(&self.nonce),
                 Payload {
                     msg: &self.sealed,
-                    aad: &self.header(),
+                    aad: header,
                 },
             )
             .map_err(|_| EntryError::BadSeal)?;
@@ -289,8 +294,29 @@ impl Received {
     /// the body itself when this could not.
     pub fn open_ahead(&mut self, keys: &EntryKeys) {
         if let Some((_, key)) = keys.iter().find(|(id, _)| *id == self.entry.key_id) {
-            self.body = self.entry.open_with(key).ok();
+            self.body = self.open_with(key).ok();
         }
+    }
+
+    /// Opens the body with an entry key.
+    pub fn open_with(&self, entry_key: &[u8; 32]) -> Result<Body, EntryError> {
+        self.entry.open_with_header(entry_key, self.header())
+    }
+
+    /// The entry's header (what its seal authenticates), read from the canonical encoding instead of
+    /// encoding it again: the version byte and the header's fields are encoded first, in the same order,
+    /// and only the nonce, the sealed body and the signature follow.
+    fn header(&self) -> &[u8] {
+        fn varint_len(n: usize) -> usize {
+            (usize::BITS - n.leading_zeros()).div_ceil(7).max(1) as usize
+        }
+        let e = &self.entry;
+        let tail = e.nonce.len()
+            + varint_len(e.sealed.len())
+            + e.sealed.len()
+            + varint_len(e.sig.len())
+            + e.sig.len();
+        &self.raw[..self.raw.len() - tail]
     }
 }
 
@@ -353,6 +379,33 @@ mod tests {
             decoded.open(&SpaceKey::generate()),
             Err(EntryError::BadSeal)
         );
+    }
+
+    /// The header read from a received entry's bytes is the one its seal was made with.
+    #[test]
+    fn the_header_is_the_prefix_of_the_encoding() {
+        let s = signer();
+        for (seq, time, len) in [
+            (1, 0, 0),
+            (127, 128, 100),
+            (300, 1 << 40, 200),
+            (u64::MAX, u64::MAX, 20_000),
+        ] {
+            let key = SpaceKey::generate();
+            let body = Body::Message {
+                text: "x".repeat(len),
+                reply_to: None,
+            };
+            let e =
+                Entry::create(key.space_id(), &key, &s, seq, Hash([3; 32]), time, &body).unwrap();
+            let received = Received::decode(e.encode()).unwrap();
+            assert_eq!(
+                received.header(),
+                e.header().as_slice(),
+                "seq {seq}, {len} bytes"
+            );
+            assert_eq!(received.open_with(&key.entry_key()).unwrap(), body);
+        }
     }
 
     #[test]

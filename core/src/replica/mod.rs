@@ -147,7 +147,7 @@ impl<'a> Replica<'a> {
                 if log.is_empty() {
                     continue;
                 }
-                let taken = self.receive_log(&space, author, log)?;
+                let taken = self.receive_log(&space, author, log.as_mut_slice())?;
                 if taken > 0 {
                     progress = true;
                     log.drain(..taken);
@@ -184,7 +184,7 @@ impl<'a> Replica<'a> {
         &mut self,
         space: &SpaceRow,
         author: &DeviceId,
-        log: &[Received],
+        log: &mut [Received],
     ) -> Result<usize> {
         let (head_seq, head_hash) = store::head(self.conn, &space.id, author)?;
         let mut consumed = 0;
@@ -208,7 +208,7 @@ impl<'a> Replica<'a> {
             }
             consumed += 1;
         }
-        let rest = &log[consumed..];
+        let rest = &mut log[consumed..];
         // The contiguous run that continues the log, checked as a chain with the last signature.
         let run = rest
             .iter()
@@ -218,7 +218,7 @@ impl<'a> Replica<'a> {
         if run == 0 {
             return Ok(consumed);
         }
-        let mut run = &rest[..run];
+        let run = &mut rest[..run];
         // Stop at the first entry the membership rule refuses.
         let allowed = {
             let member = store::member(self.conn, &space.id, author)?;
@@ -229,7 +229,7 @@ impl<'a> Replica<'a> {
         if allowed == 0 {
             return Ok(consumed);
         }
-        run = &run[..allowed];
+        let run = &mut run[..allowed];
         if check_chain(head_seq, head_hash, run).is_err() {
             log::debug!(
                 "refused a batch of {} from {}: chain or signature",
@@ -243,7 +243,7 @@ impl<'a> Replica<'a> {
         let mut space_now = space.clone();
         let mut seen_changes = self.changes;
         let mut entry_keys = entry_keys_of(&space_now);
-        for received in run {
+        for received in run.iter_mut() {
             let entry = &received.entry;
             if self.changes != seen_changes {
                 member = store::member(self.conn, &space.id, author)?;
@@ -257,11 +257,12 @@ impl<'a> Replica<'a> {
             // An entry sealed with a key we do not hold yet is kept (the chain and signature are
             // verified) and opened when the key arrives; one sealed with a known key must open.
             let key = entry_keys.iter().find(|(id, _)| *id == entry.key_id);
-            let opened = match (key, &received.body) {
-                (Some(_), Some(body)) => Some(Ok(body.clone())),
-                (Some((_, k)), None) => Some(entry.open_with(k)),
+            let opened = match (key, received.body.take()) {
+                (Some(_), Some(body)) => Some(Ok(body)),
+                (Some((_, k)), None) => Some(received.open_with(k)),
                 (None, _) => None,
             };
+            let entry = &received.entry;
             let body = match opened {
                 Some(Ok(body)) => Some(body),
                 Some(Err(_)) => {
