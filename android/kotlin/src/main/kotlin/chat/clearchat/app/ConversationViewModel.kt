@@ -53,8 +53,10 @@ class ConversationViewModel(
     parent: CoroutineScope,
     buddyId: String,
     private val pageSize: UInt = 100u,
+    /** Keeps the draft across process death (SavedStateHandle on Android). */
+    private val saved: SavedValues = InMemorySavedValues(),
 ) : AppViewModel(parent) {
-    private val _state = MutableStateFlow(ConversationState(buddyId = buddyId))
+    private val _state = MutableStateFlow(ConversationState(buddyId = buddyId, draft = saved[DRAFT].orEmpty()))
     val state: StateFlow<ConversationState> = _state.asStateFlow()
     private val buddy = buddyId
     private val marking = Mutex()
@@ -117,7 +119,10 @@ class ConversationViewModel(
         }
     }
 
-    fun setDraft(text: String) = _state.update { it.copy(draft = text, draftError = null) }
+    fun setDraft(text: String) {
+        saved[DRAFT] = text
+        _state.update { it.copy(draft = text, draftError = null) }
+    }
 
     fun send() {
         val s = _state.value
@@ -128,9 +133,14 @@ class ConversationViewModel(
             try {
                 client.send(buddy, s.draft)
                 _state.update { it.copy(sending = false, draft = if (it.draft == s.draft) "" else it.draft) }
+                saved[DRAFT] = _state.value.draft
             } catch (e: Exception) {
                 _state.update { it.copy(sending = false, draftError = Messages.explain(e)) }
             }
         }
+    }
+
+    private companion object {
+        const val DRAFT = "conversation.draft"
     }
 }
