@@ -186,9 +186,15 @@ private fun Destination(app: ClearchatApp, nav: Navigation, client: ClearchatCli
         Screen.Buddies -> {
             val vm = destinationViewModel(key) { scope, _ -> BuddiesViewModel(client, scope) }
             val state by vm.state.collectAsStateWithLifecycle()
-            AskForNotifications(app, hasBuddy = state.buddies.isNotEmpty())
+            var stayReachable by remember { mutableStateOf(app.stayReachable) }
+            AskForNotifications(app, hasBuddy = state.buddies.isNotEmpty(), stayReachable = stayReachable)
             Column {
-                TopRow(app, onDevices = { nav.push(Screen.Devices) })
+                TopRow(
+                    app,
+                    stayReachable = stayReachable,
+                    onStayReachable = { stayReachable = it; app.stayReachable = it },
+                    onDevices = { nav.push(Screen.Devices) },
+                )
                 BuddiesScreen(state, onOpen = { nav.push(Screen.Conversation(it.id)) }, onAddBuddy = { nav.push(Screen.AddBuddy) })
             }
         }
@@ -237,12 +243,11 @@ private fun Destination(app: ClearchatApp, nav: Navigation, client: ClearchatCli
 
 /** "Stay reachable", the devices, and what the connection is doing when it is not simply running. */
 @Composable
-private fun TopRow(app: ClearchatApp, onDevices: () -> Unit) {
+private fun TopRow(app: ClearchatApp, stayReachable: Boolean, onStayReachable: (Boolean) -> Unit, onDevices: () -> Unit) {
     val status = app.orchestrator?.status?.collectAsStateWithLifecycle()?.value
     Row(Modifier.fillMaxWidth().padding(horizontal = 16.dp), verticalAlignment = Alignment.CenterVertically) {
-        var on by remember { mutableStateOf(app.stayReachable) }
         Text(stringResource(R.string.stay_reachable), Modifier.weight(1f))
-        Switch(on, { on = it; app.stayReachable = it })
+        Switch(stayReachable, onStayReachable)
         TextButton(onDevices) { Text(stringResource(R.string.nav_devices)) }
     }
     val line = when (status?.state) {
@@ -256,10 +261,10 @@ private fun TopRow(app: ClearchatApp, onDevices: () -> Unit) {
 
 /** Asks for POST_NOTIFICATIONS (Android 13+) once there is a reason, per NotificationPermissionRule. */
 @Composable
-private fun AskForNotifications(app: ClearchatApp, hasBuddy: Boolean) {
+private fun AskForNotifications(app: ClearchatApp, hasBuddy: Boolean, stayReachable: Boolean) {
     val context = LocalContext.current
     val launcher = rememberLauncherForActivityResult(ActivityResultContracts.RequestPermission()) {}
-    LaunchedEffect(hasBuddy) {
+    LaunchedEffect(hasBuddy, stayReachable) {
         val granted = Build.VERSION.SDK_INT < NotificationPermissionRule.FIRST_SDK ||
             ContextCompat.checkSelfPermission(context, Manifest.permission.POST_NOTIFICATIONS) == PackageManager.PERMISSION_GRANTED
         val ask = NotificationPermissionRule.shouldAsk(
@@ -268,7 +273,7 @@ private fun AskForNotifications(app: ClearchatApp, hasBuddy: Boolean) {
             askedBefore = app.notificationPermissionAsked,
             onboarded = true,
             hasBuddy = hasBuddy,
-            stayReachable = app.stayReachable,
+            stayReachable = stayReachable,
         )
         if (ask) {
             app.notificationPermissionAsked = true
