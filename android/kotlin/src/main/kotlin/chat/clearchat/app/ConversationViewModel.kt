@@ -132,8 +132,9 @@ class ConversationViewModel(
         scope.launch {
             try {
                 client.send(buddy, s.draft)
+                // The saved draft first, so no one sees the cleared draft while the saved one is still there.
+                if (saved[DRAFT] == s.draft) saved[DRAFT] = ""
                 _state.update { it.copy(sending = false, draft = if (it.draft == s.draft) "" else it.draft) }
-                saved[DRAFT] = _state.value.draft
             } catch (e: Exception) {
                 _state.update { it.copy(sending = false, draftError = Messages.explain(e)) }
             }
