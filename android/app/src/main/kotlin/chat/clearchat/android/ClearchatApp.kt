@@ -18,6 +18,7 @@ import androidx.lifecycle.LifecycleOwner
 import androidx.lifecycle.ProcessLifecycleOwner
 import chat.clearchat.app.ClientStartup
 import chat.clearchat.app.StartupState
+import chat.clearchat.app.UiStrings
 import chat.clearchat.app.connection.ConnectionOrchestrator
 import chat.clearchat.app.connection.LanLock
 import chat.clearchat.app.connection.ServiceControl
@@ -62,6 +63,7 @@ class ClearchatApp : Application() {
 
     override fun onCreate() {
         super.onCreate()
+        UiStrings.current = ResourceStrings(this) // the shared code's words from the string resources
         notifications = MessageNotifications(this)
         notifications.createChannels()
         startup = ClientStartup(

@@ -28,7 +28,6 @@ import androidx.compose.material3.Switch
 import androidx.compose.material3.Text
 import androidx.compose.material3.TextButton
 import androidx.compose.runtime.Composable
-import androidx.compose.runtime.CompositionLocalProvider
 import androidx.compose.runtime.LaunchedEffect
 import androidx.compose.runtime.getValue
 import androidx.compose.runtime.mutableStateOf
@@ -69,7 +68,6 @@ import chat.clearchat.app.ui.AddBuddyScreen
 import chat.clearchat.app.ui.BuddiesScreen
 import chat.clearchat.app.ui.ClearchatTheme
 import chat.clearchat.app.ui.ConversationScreen
-import chat.clearchat.app.ui.LocalStrings
 import chat.clearchat.app.ui.OpeningScreen
 import chat.clearchat.app.ui.RedeemConfirmScreen
 import chat.clearchat.app.ui.StartupErrorScreen
@@ -118,11 +116,7 @@ class MainActivity : ComponentActivity() {
         super.onCreate(savedInstanceState)
         Launches.onCreate(incoming(intent), restored = savedInstanceState != null)?.let(holder.navigation::open)
         val app = application as ClearchatApp
-        setContent {
-            CompositionLocalProvider(LocalStrings provides remember { ResourceStrings(this) }) {
-                ClearchatTheme { Root(app, holder.navigation) }
-            }
-        }
+        setContent { ClearchatTheme { Root(app, holder.navigation) } }
     }
 
     override fun onNewIntent(intent: Intent) {

@@ -22,14 +22,16 @@ data class MessageRow(
     val sentAtMs: Long,
     val state: MessageState,
 ) {
-    /** Shown under my own messages. */
-    val stateLabel: String
+    /** The words under my own messages. */
+    val stateText: UiText
         get() = when (state) {
-            MessageState.PENDING -> "Sending"
-            MessageState.SENT -> "Sent"
-            MessageState.DELIVERED -> "Delivered"
-            MessageState.READ -> "Read"
+            MessageState.PENDING -> UiText.STATE_PENDING
+            MessageState.SENT -> UiText.STATE_SENT
+            MessageState.DELIVERED -> UiText.STATE_DELIVERED
+            MessageState.READ -> UiText.STATE_READ
         }
+
+    val stateLabel: String get() = stateText.say()
 }
 
 data class ConversationState(
@@ -99,7 +101,7 @@ class ConversationViewModel(
                     online = info?.online ?: false,
                     loading = false,
                     messages = rows,
-                    error = if (info == null) "This buddy is no longer in your list." else null,
+                    error = if (info == null) UiText.ERR_UNKNOWN_BUDDY.say() else null,
                 )
             }
             markReadIfShown(info?.unread ?: 0u)

@@ -2,7 +2,7 @@
 // a missing key and the desktop renders show what the phone shows.
 package chat.clearchat.app
 
-import chat.clearchat.app.ui.UiText
+
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test

@@ -1,6 +1,7 @@
 // "Add a buddy" (or "Link a device"): my QR code drawn large on a Canvas, the text code, and Share / Scan theirs.
 package chat.clearchat.app.ui
 
+import chat.clearchat.app.UiText
 import androidx.compose.foundation.Canvas
 import androidx.compose.foundation.background
 import androidx.compose.foundation.layout.Arrangement

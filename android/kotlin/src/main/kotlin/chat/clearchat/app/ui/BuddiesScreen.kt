@@ -1,6 +1,7 @@
 // The buddy list: online dot, name, last message and an unread badge; "Add a buddy" at the bottom.
 package chat.clearchat.app.ui
 
+import chat.clearchat.app.UiText
 import androidx.compose.foundation.clickable
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column

@@ -1,6 +1,7 @@
 // One conversation: bubbles (mine right), delivery state under my messages, a "Read" marker, and the composer.
 package chat.clearchat.app.ui
 
+import chat.clearchat.app.UiText
 import androidx.compose.foundation.background
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
@@ -80,15 +81,8 @@ private fun Bubble(m: MessageRow, showState: Boolean, zone: ZoneId) {
                 )
                 .padding(horizontal = 12.dp, vertical = 8.dp),
         )
-        val meta = timeLabel(m.sentAtMs, zone) + if (showState) " · " + text(stateText(m.state)) else ""
+        val meta = timeLabel(m.sentAtMs, zone) + if (showState) " · " + text(m.stateText) else ""
         Text(meta, style = MaterialTheme.typography.labelSmall, color = MaterialTheme.colorScheme.onSurfaceVariant)
     }
 }
 
-/** The words under my own messages. */
-fun stateText(state: MessageState): UiText = when (state) {
-    MessageState.PENDING -> UiText.STATE_PENDING
-    MessageState.SENT -> UiText.STATE_SENT
-    MessageState.DELIVERED -> UiText.STATE_DELIVERED
-    MessageState.READ -> UiText.STATE_READ
-}

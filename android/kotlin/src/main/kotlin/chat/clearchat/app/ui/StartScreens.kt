@@ -2,6 +2,7 @@
 // and the error with a retry when the device could not be opened).
 package chat.clearchat.app.ui
 
+import chat.clearchat.app.UiText
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.Row

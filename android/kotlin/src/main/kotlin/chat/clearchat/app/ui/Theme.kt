@@ -2,6 +2,7 @@
 // in desktop renders.
 package chat.clearchat.app.ui
 
+import chat.clearchat.app.UiText
 import androidx.compose.foundation.background
 import androidx.compose.foundation.layout.Box
 import androidx.compose.foundation.layout.size
