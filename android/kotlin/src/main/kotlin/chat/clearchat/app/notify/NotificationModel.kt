@@ -47,7 +47,9 @@ sealed interface NotificationInput {
  * Rules: a message from a buddy is notified unless its conversation is on screen; my own messages never alert,
  * they are only appended (silently) to a notification that is up, so a reply from the notification shows there;
  * reading on any of my devices takes the read messages out, and the notification goes when nothing unread is left;
- * opening the conversation or removing the buddy cancels it.
+ * opening the conversation or removing the buddy cancels it. A cancel is given even for a conversation the model
+ * does not hold: a notification posted by an earlier process (the app was killed, then started for a notification
+ * action) must go too, and cancelling is harmless when there is none.
  */
 class NotificationModel(private val maxMessages: Int = 25) {
     private val shown = LinkedHashMap<String, ConversationNotification>()
@@ -78,7 +80,7 @@ class NotificationModel(private val maxMessages: Int = 25) {
 
     private fun message(m: NotificationInput.Message): List<NotificationChange> {
         val existing = shown[m.buddyId]
-        if (m.fromMe && existing == null) return emptyList()
+        if (m.fromMe && existing == null) return cancel(m.buddyId) // I wrote there: nothing of it is unread
         if (!m.fromMe && onScreen(m.buddyId)) return emptyList()
         if (existing != null && existing.messages.any { it.id == m.id }) return emptyList()
         val line = NotifiedMessage(m.id, m.text, m.atMs, m.fromMe)
@@ -93,7 +95,7 @@ class NotificationModel(private val maxMessages: Int = 25) {
     }
 
     private fun read(buddyId: String, upTo: String): List<NotificationChange> {
-        val existing = shown[buddyId] ?: return emptyList()
+        val existing = shown[buddyId] ?: return cancel(buddyId)
         val at = existing.messages.indexOfFirst { it.id == upTo }
         // A marker on a message that is not in the notification is on a newer one (or one read on screen):
         // everything shown is read then.
@@ -105,7 +107,7 @@ class NotificationModel(private val maxMessages: Int = 25) {
     }
 
     private fun cancel(buddyId: String): List<NotificationChange> {
-        if (shown.remove(buddyId) == null) return emptyList()
+        shown.remove(buddyId)
         return listOf(NotificationChange.Cancel(buddyId), summary())
     }
 
