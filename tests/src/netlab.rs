@@ -629,8 +629,12 @@ impl Router {
         };
         let mut rules = format!(
             "table inet rxfw {{
+  counter out {{ }}
+  counter in {{ }}
   chain forward {{
     type filter hook forward priority filter; policy drop;
+    iifname \"{LAN}\" counter name \"out\"
+    oifname \"{LAN}\" counter name \"in\"
     ct state established,related accept
     ct status dnat accept
     iifname \"{LAN}\" accept
@@ -654,6 +658,23 @@ impl Router {
             ));
         }
         rules
+    }
+
+    /// The packets this router forwarded out of its LAN and into it since the last call (forwarded or
+    /// dropped by its firewall: everything that reached it), as (out, in).
+    pub fn take_counts(&self) -> (u64, u64) {
+        let read = |name: &str| {
+            let text = self
+                .0
+                .ns
+                .nft_cmd(&["reset", "counter", "inet", "rxfw", name]);
+            text.split_whitespace()
+                .skip_while(|w| *w != "packets")
+                .nth(1)
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no packet count in {text}"))
+        };
+        (read("out"), read("in"))
     }
 
     /// Drops `percent` % of the packets this router forwards, at random, both ways.
