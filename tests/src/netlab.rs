@@ -805,3 +805,51 @@ pub async fn observed_from(
     }
     None
 }
+
+/// Whether datagrams sent from a socket bound to `sender` in `from`, to `to`, reach a socket bound to `listen`
+/// in `at`. If `contact` is given, the listening socket first sends one datagram there (so its NAT or
+/// firewall holds a mapping towards `contact`, and towards nothing else).
+pub async fn datagram_arrives(
+    from: &Ns,
+    sender: SocketAddr,
+    at: &Ns,
+    listen: SocketAddr,
+    contact: Option<SocketAddr>,
+    to: SocketAddr,
+) -> bool {
+    let (bound_tx, bound_rx) = tokio::sync::oneshot::channel();
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
+    let sending = from.spawn(move || async move {
+        let socket = tokio::net::UdpSocket::bind(sender).await.unwrap();
+        let _ = bound_tx.send(());
+        let _ = go_rx.await;
+        for _ in 0..5 {
+            socket.send_to(b"unsolicited", to).await.unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    });
+    bound_rx.await.expect("sender bound");
+    let arrived = at
+        .run(move || async move {
+            let socket = tokio::net::UdpSocket::bind(listen).await.unwrap();
+            if let Some(contact) = contact {
+                socket.send_to(b"hello", contact).await.unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            let _ = go_tx.send(());
+            let mut buf = [0u8; 64];
+            tokio::time::timeout(std::time::Duration::from_secs(2), async {
+                loop {
+                    let (n, _) = socket.recv_from(&mut buf).await.unwrap();
+                    if &buf[..n] == b"unsolicited" {
+                        return;
+                    }
+                }
+            })
+            .await
+            .is_ok()
+        })
+        .await;
+    drop(sending);
+    arrived
+}

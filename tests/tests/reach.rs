@@ -2,9 +2,10 @@
 //! quinn do across the lab's NATs (tests/src/netlab.rs). Each prints its timings (run with --nocapture);
 //! each asserts only what it claims works. Needs root; without it each says SKIPPED.
 
-use clearchat_scenarios::netlab::{Host, Lab, Nat, Router, RouterPlan};
+use clearchat_scenarios::netlab::{datagram_arrives, Host, Lab, Nat, Router, RouterPlan};
 use mainline::{Dht, MutableItem, SigningKey};
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU16;
 use std::time::{Duration, Instant};
 
 /// How long a step may take on a loaded machine before it counts as failed.
@@ -223,4 +224,241 @@ async fn a_record_put_behind_one_nat_resolves_behind_a_carrier_nat() {
     );
     eprintln!("total from the first client's start: {:?}", t0.elapsed());
     drop(testnet);
+}
+
+/// miniupnpd's configuration for a home router of the lab: UPnP-IGD, NAT-PMP and PCP on the LAN bridge, its
+/// rules in a table of our own, secure mode (a LAN host maps only to itself).
+fn miniupnpd_conf(router: &Router) -> String {
+    let (wan, lan) = Router::interfaces();
+    let lan_ip = router.lan_ipv4().expect("IPv4 LAN");
+    format!(
+        "ext_ifname={wan}
+listening_ip={lan}
+http_port=0
+enable_upnp=yes
+enable_natpmp=yes
+secure_mode=yes
+system_uptime=yes
+notify_interval=60
+clean_ruleset_interval=600
+uuid=3d3cec3a-8cf0-11e0-98ee-001a6b5b4b0c
+upnp_table_name=rxupnp
+upnp_nat_table_name=rxupnp
+upnp_forward_chain=forward
+upnp_nat_chain=prerouting
+upnp_nat_postrouting_chain=postrouting
+allow 1024-65535 {lan_ip}/24 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+",
+    )
+}
+
+/// The chains miniupnpd fills (it adds rules, it does not create its table): DNAT in prerouting, the
+/// matching accept in forward (our own forward chain also accepts anything DNATed).
+const MINIUPNPD_TABLES: &str = "table inet rxupnp {
+  chain forward { type filter hook forward priority filter; policy accept; }
+  chain prerouting { type nat hook prerouting priority dstnat; policy accept; }
+  chain postrouting { type nat hook postrouting priority srcnat; policy accept; }
+}
+";
+
+#[tokio::test]
+async fn port_mappings_from_miniupnpd_let_the_internet_in_until_deleted() {
+    let Some(lab) = Lab::new() else { return };
+    if std::process::Command::new("miniupnpd")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: miniupnpd is not installed (apt-get install miniupnpd-nftables)");
+        return;
+    }
+    let internet = lab.internet();
+    let home = internet.home("home", RouterPlan::nat(Nat::Masquerade));
+    let laptop = home.host("laptop");
+    let stranger = internet.host("stranger");
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("miniupnpd.conf");
+    std::fs::write(&conf, miniupnpd_conf(&home)).unwrap();
+    home.ns().nft(MINIUPNPD_TABLES);
+    let log = std::fs::File::create(dir.path().join("log")).unwrap();
+    let daemon = lab.spawn(
+        home.ns()
+            .command("miniupnpd")
+            .args(["-d", "-f"])
+            .arg(&conf)
+            .arg("-P")
+            .arg(dir.path().join("pid"))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log),
+    );
+    let log_text = || std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
+    let public = home.wan_ipv4().unwrap();
+    let gateway = home.lan_ipv4().unwrap();
+    let laptop_ip = laptop.ipv4.unwrap();
+    let start = Instant::now();
+    while !log_text().contains("Listening for NAT-PMP") {
+        assert!(
+            start.elapsed() < STEP,
+            "miniupnpd did not start:\n{}",
+            log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    eprintln!("miniupnpd up in {:?}:\n{}", start.elapsed(), log_text());
+
+    let sender = SocketAddr::new(stranger.ip(), 9000);
+    // After a delete, a new flow is what must not get in: conntrack keeps a flow that already passed (the
+    // router forgets the rule, not the flows it let in).
+    let new_flow = SocketAddr::new(stranger.ip(), 9001);
+    let (s, l) = (&stranger.ns, &laptop.ns);
+
+    // PCP (crab_nat tries PCP first, then NAT-PMP): map the laptop's port 7000, renew, delete.
+    let (mut pcp, took) = laptop
+        .ns
+        .run(move || async move {
+            let start = Instant::now();
+            let mapping = crab_nat::PortMapping::new(
+                gateway.into(),
+                laptop_ip.into(),
+                crab_nat::InternetProtocol::Udp,
+                NonZeroU16::new(7000).unwrap(),
+                crab_nat::PortMappingOptions {
+                    lifetime_seconds: Some(120),
+                    ..Default::default()
+                },
+            )
+            .await;
+            (mapping, start.elapsed())
+        })
+        .await;
+    let pcp_ok = pcp.as_ref().map(|m| m.mapping_type());
+    assert!(
+        matches!(pcp_ok, Ok(crab_nat::PortMappingType::Pcp { external_ip, .. }) if external_ip == IpAddr::V4(public)),
+        "a PCP mapping that names the public address: {pcp_ok:?}\n{}",
+        log_text()
+    );
+    let mapping = pcp.as_mut().unwrap();
+    eprintln!(
+        "PCP: mapped {laptop_ip}:7000 -> {public}:{} for {} s in {took:?}",
+        mapping.external_port(),
+        mapping.lifetime()
+    );
+    let listen = SocketAddr::new(laptop_ip.into(), 7000);
+    let outside = SocketAddr::new(public.into(), mapping.external_port().get());
+    assert!(
+        datagram_arrives(s, sender, l, listen, None, outside).await,
+        "through the PCP mapping, the internet reaches the laptop"
+    );
+    let mapping = pcp.unwrap();
+    let (renewed, deleted) = laptop
+        .ns
+        .run(move || async move {
+            let mut mapping = mapping;
+            let renewed = mapping.renew().await.map(|()| mapping.lifetime());
+            (renewed, mapping.try_drop().await.map_err(|(e, _)| e))
+        })
+        .await;
+    assert!(
+        renewed.is_ok() && deleted.is_ok(),
+        "renew {renewed:?}, delete {deleted:?}"
+    );
+    assert!(
+        !datagram_arrives(s, new_flow, l, listen, None, outside).await,
+        "a deleted mapping lets no new flow in"
+    );
+
+    // NAT-PMP, asked for explicitly: the same with the older protocol, on port 7001.
+    let natpmp = laptop
+        .ns
+        .run(move || async move {
+            let address = crab_nat::natpmp::external_address(gateway.into(), None).await;
+            let mapping = crab_nat::natpmp::port_mapping(
+                gateway.into(),
+                crab_nat::InternetProtocol::Udp,
+                NonZeroU16::new(7001).unwrap(),
+                crab_nat::PortMappingOptions {
+                    lifetime_seconds: Some(120),
+                    ..Default::default()
+                },
+            )
+            .await;
+            (address, mapping)
+        })
+        .await;
+    assert_eq!(
+        natpmp.0.ok(),
+        Some(public),
+        "NAT-PMP tells the public address"
+    );
+    let mapping = natpmp.1.expect("NAT-PMP mapping");
+    let outside = SocketAddr::new(public.into(), mapping.external_port().get());
+    let listen = SocketAddr::new(laptop_ip.into(), 7001);
+    assert!(
+        datagram_arrives(s, sender, l, listen, None, outside).await,
+        "through NAT-PMP"
+    );
+    laptop
+        .ns
+        .run(move || async move { mapping.try_drop().await.map_err(|(e, _)| e) })
+        .await
+        .expect("NAT-PMP delete");
+    assert!(!datagram_arrives(s, new_flow, l, listen, None, outside).await);
+
+    // UPnP-IGD (SSDP on the LAN, then SOAP over HTTP): port 7002.
+    let (upnp, took) = laptop
+        .ns
+        .run(move || async move {
+            let start = Instant::now();
+            let mut options = igd_next::SearchOptions::default();
+            options.bind_addr = SocketAddr::new(laptop_ip.into(), 0);
+            options.timeout = Some(Duration::from_secs(5));
+            let gateway = igd_next::aio::tokio::search_gateway(options)
+                .await
+                .expect("UPnP gateway found");
+            let found = start.elapsed();
+            let external = gateway.get_external_ip().await.expect("external ip");
+            let local = SocketAddr::new(laptop_ip.into(), 7002);
+            let udp = igd_next::PortMappingProtocol::UDP;
+            gateway
+                .add_port(udp, 7002, local, 120, "clearchat")
+                .await
+                .expect("UPnP mapping");
+            ((gateway, external), (found, start.elapsed()))
+        })
+        .await;
+    eprintln!(
+        "UPnP: gateway found in {:?}, mapping made after {:?}",
+        took.0, took.1
+    );
+    assert_eq!(upnp.1, IpAddr::V4(public), "UPnP tells the public address");
+    let listen = SocketAddr::new(laptop_ip.into(), 7002);
+    let outside = SocketAddr::new(public.into(), 7002);
+    assert!(
+        datagram_arrives(s, sender, l, listen, None, outside).await,
+        "through UPnP"
+    );
+    let gateway = upnp.0;
+    laptop
+        .ns
+        .run(move || async move {
+            // Renewing a UPnP lease is adding the same mapping again.
+            let udp = igd_next::PortMappingProtocol::UDP;
+            let local = SocketAddr::new(laptop_ip.into(), 7002);
+            gateway
+                .add_port(udp, 7002, local, 120, "clearchat")
+                .await
+                .expect("renew");
+            gateway.remove_port(udp, 7002).await.expect("UPnP delete")
+        })
+        .await;
+    assert!(!datagram_arrives(s, new_flow, l, listen, None, outside).await);
+    assert!(
+        !home
+            .ns()
+            .nft_cmd(&["list", "table", "inet", "rxupnp"])
+            .contains("dnat"),
+        "miniupnpd removed every rule it added"
+    );
+    let _ = lab.kill(daemon);
 }

@@ -4,7 +4,7 @@
 //! The witness is a UDP observer on the internet side that answers with the source address it sees.
 
 use clearchat_scenarios::netlab::{
-    namespaces_tagged, observed_from, udp_observer, Host, Lab, Nat, Ns, RouterPlan,
+    datagram_arrives, namespaces_tagged, observed_from, udp_observer, Host, Lab, Nat, RouterPlan,
 };
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -28,54 +28,6 @@ async fn two_observations(
             (local, a, b)
         })
         .await
-}
-
-/// Whether datagrams sent from a socket bound to `sender` in `from`, to `to`, reach a socket bound to `listen`
-/// in `at`. If `contact` is given, the listening socket first sends one datagram there (so its NAT or
-/// firewall holds a mapping towards `contact`, and towards nothing else).
-async fn arrives(
-    from: &Ns,
-    sender: SocketAddr,
-    at: &Ns,
-    listen: SocketAddr,
-    contact: Option<SocketAddr>,
-    to: SocketAddr,
-) -> bool {
-    let (bound_tx, bound_rx) = tokio::sync::oneshot::channel();
-    let (go_tx, go_rx) = tokio::sync::oneshot::channel::<()>();
-    let sending = from.spawn(move || async move {
-        let socket = UdpSocket::bind(sender).await.unwrap();
-        let _ = bound_tx.send(());
-        let _ = go_rx.await;
-        for _ in 0..5 {
-            socket.send_to(b"unsolicited", to).await.unwrap();
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    });
-    bound_rx.await.expect("sender bound");
-    let arrived = at
-        .run(move || async move {
-            let socket = UdpSocket::bind(listen).await.unwrap();
-            if let Some(contact) = contact {
-                socket.send_to(b"hello", contact).await.unwrap();
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            let _ = go_tx.send(());
-            let mut buf = [0u8; 64];
-            tokio::time::timeout(Duration::from_secs(2), async {
-                loop {
-                    let (n, _) = socket.recv_from(&mut buf).await.unwrap();
-                    if &buf[..n] == b"unsolicited" {
-                        return;
-                    }
-                }
-            })
-            .await
-            .is_ok()
-        })
-        .await;
-    drop(sending);
-    arrived
 }
 
 #[tokio::test]
@@ -114,16 +66,16 @@ async fn masquerade_keeps_one_mapping_for_every_destination_and_drops_unsolicite
     let public_4000 = SocketAddr::new(public, 4000);
     let (s, l) = (&stranger.ns, &laptop.ns);
     assert!(
-        !arrives(s, stranger_at, l, listen, None, public_4000).await,
+        !datagram_arrives(s, stranger_at, l, listen, None, public_4000).await,
         "unsolicited inbound is dropped"
     );
     let elsewhere = SocketAddr::new(stranger.ip(), 3479);
     assert!(
-        !arrives(s, stranger_at, l, listen, Some(elsewhere), public_4000).await,
+        !datagram_arrives(s, stranger_at, l, listen, Some(elsewhere), public_4000).await,
         "a mapping lets in only the ip:port it was made towards"
     );
     assert!(
-        arrives(s, stranger_at, l, listen, Some(stranger_at), public_4000).await,
+        datagram_arrives(s, stranger_at, l, listen, Some(stranger_at), public_4000).await,
         "the ip:port the mapping was made towards gets through"
     );
     let tag = lab.tag().to_string();
@@ -211,11 +163,11 @@ async fn ipv6_firewall_lets_answers_in_and_drops_unsolicited_inbound() {
     let (o, l) = (&observer_host.ns, &laptop.ns);
     let sender = SocketAddr::new(observer.ip(), 4001);
     assert!(
-        !arrives(o, sender, l, listen, None, listen).await,
+        !datagram_arrives(o, sender, l, listen, None, listen).await,
         "unsolicited inbound IPv6 is dropped by the firewall"
     );
     assert!(
-        arrives(o, sender, l, listen, Some(sender), listen).await,
+        datagram_arrives(o, sender, l, listen, Some(sender), listen).await,
         "once the host has sent to it, the same peer gets through"
     );
 }
