@@ -2,7 +2,9 @@
 //! quinn do across the lab's NATs (tests/src/netlab.rs). Each prints its timings (run with --nocapture);
 //! each asserts only what it claims works. Needs root; without it each says SKIPPED.
 
-use clearchat_scenarios::netlab::{datagram_arrives, Host, Lab, Nat, Router, RouterPlan};
+use clearchat_scenarios::netlab::{
+    datagram_arrives, Host, Lab, Nat, Ns, NsTask, Router, RouterPlan,
+};
 use mainline::{Dht, MutableItem, SigningKey};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU16;
@@ -18,7 +20,9 @@ const STEP: Duration = Duration::from_secs(30);
 /// No node is started with `no_bootstrap`: such a node adds whoever asks it `find_node` to its routing table
 /// (so that a first node can fill up), and would hand a NATed client its own public address as a node to
 /// query, a hairpin that goes unanswered and holds every query for a full request timeout. So the first node
-/// is pointed at the second's address, and each later node at all the earlier ones.
+/// is pointed at the second's address, and each later node at all the earlier ones. Each node is told its
+/// public IP, so its id is BEP 42-secure for it from the start: lookups return only secure nodes, and a node
+/// that had to learn its IP from votes first would be left out of them for a while.
 async fn dht_testnet(internet: &Router, count: usize) -> (Vec<Dht>, Vec<String>) {
     let ips: Vec<Ipv4Addr> = (0..count).map(|_| internet.add_ipv4()).collect();
     let addrs: Vec<String> = ips.iter().map(|ip| format!("{ip}:6881")).collect();
@@ -32,6 +36,7 @@ async fn dht_testnet(internet: &Router, count: usize) -> (Vec<Dht>, Vec<String>)
                     .server_mode()
                     .bootstrap(bootstrap)
                     .bind_address(*ip)
+                    .public_ip(*ip)
                     .port(6881)
                     .build()
                     .expect("testnet node");
@@ -461,4 +466,308 @@ async fn port_mappings_from_miniupnpd_let_the_internet_in_until_deleted() {
         "miniupnpd removed every rule it added"
     );
     let _ = lab.kill(daemon);
+}
+
+// ---- Hole punching with quinn: one endpoint per device serves and dials, as net does today. ----
+
+use clearchat_core::net::tls;
+use ed25519_dalek::SigningKey as DeviceKey;
+
+fn device_key() -> DeviceKey {
+    DeviceKey::generate(&mut rand::rngs::OsRng)
+}
+
+/// An address observer on the internet side: a QUIC endpoint that tells every device that connects the
+/// address it sees it come from (as a peer's observed-address frame will), on a uni stream.
+fn quic_observer(internet: &Router) -> (SocketAddr, [u8; 32], NsTask<()>) {
+    let addr = SocketAddr::new(internet.add_ipv4().into(), 4433);
+    quic_observer_at(internet.ns(), addr)
+}
+
+/// The observer on a public host's IPv6 address.
+fn quic_observer_on(host: &Host) -> (SocketAddr, [u8; 32], NsTask<()>) {
+    quic_observer_at(&host.ns, SocketAddr::new(host.ipv6.unwrap().into(), 4433))
+}
+
+fn quic_observer_at(ns: &Ns, addr: SocketAddr) -> (SocketAddr, [u8; 32], NsTask<()>) {
+    let key = device_key();
+    let id = key.verifying_key().to_bytes();
+    let task = ns.spawn(move || async move {
+        let endpoint = quinn::Endpoint::server(tls::server_config(&key).unwrap(), addr).unwrap();
+        while let Some(incoming) = endpoint.accept().await {
+            tokio::spawn(async move {
+                let Ok(conn) = incoming.await else { return };
+                if let Ok(mut send) = conn.open_uni().await {
+                    let _ = send
+                        .write_all(conn.remote_address().to_string().as_bytes())
+                        .await;
+                    let _ = send.finish();
+                }
+                let _ = conn.closed().await;
+            });
+        }
+    });
+    (addr, id, task)
+}
+
+/// Asks the observer, from `endpoint`'s own socket, which public address that socket maps to.
+async fn observed_quic(
+    endpoint: &quinn::Endpoint,
+    key: &DeviceKey,
+    observer: (SocketAddr, [u8; 32]),
+) -> SocketAddr {
+    let config = tls::client_config(key, Some(observer.1)).unwrap();
+    let conn = endpoint
+        .connect_with(config, observer.0, "clearchat")
+        .unwrap()
+        .await
+        .expect("observer reachable");
+    let mut recv = conn.accept_uni().await.expect("observation");
+    let text = recv.read_to_end(64).await.expect("observation text");
+    conn.close(0u32.into(), b"thanks");
+    std::str::from_utf8(&text).unwrap().parse().unwrap()
+}
+
+/// What one side of a punch saw.
+#[derive(Debug)]
+struct PunchSide {
+    observed: SocketAddr,
+    /// The connection this side dialed: how long it took, or why it failed.
+    dialed: Result<Duration, String>,
+    /// The connection this side accepted from the peer (pinned to nothing: its id is checked).
+    accepted: Result<Duration, String>,
+}
+
+/// Everything one side of a punch needs from the test, and the channels it answers on.
+struct PunchPlan {
+    key: DeviceKey,
+    peer: [u8; 32],
+    observer: (SocketAddr, [u8; 32]),
+    limit: Duration,
+    observed: tokio::sync::oneshot::Sender<SocketAddr>,
+    go: tokio::sync::oneshot::Receiver<(SocketAddr, Duration)>,
+    report: tokio::sync::oneshot::Sender<PunchSide>,
+    done: tokio::sync::watch::Receiver<bool>,
+}
+
+/// One side: learn my public address, then (after the given delay) dial the peer's from my serving endpoint
+/// while accepting from it; report; keep both connections until the test says done.
+async fn punch_side(wildcard: SocketAddr, plan: PunchPlan) {
+    let PunchPlan {
+        key,
+        peer,
+        observer,
+        limit,
+        observed,
+        go,
+        report,
+        mut done,
+    } = plan;
+    let endpoint = quinn::Endpoint::server(tls::server_config(&key).unwrap(), wildcard).unwrap();
+    let me = observed_quic(&endpoint, &key, observer).await;
+    let _ = observed.send(me);
+    let Ok((peer_addr, delay)) = go.await else {
+        return;
+    };
+    tokio::time::sleep(delay).await;
+    let start = Instant::now();
+    let config = tls::client_config(&key, Some(peer)).unwrap();
+    let dial = async {
+        let connecting = endpoint
+            .connect_with(config, peer_addr, "clearchat")
+            .map_err(|e| e.to_string())?;
+        match tokio::time::timeout(limit, connecting).await {
+            Ok(Ok(conn)) => Ok((start.elapsed(), conn)),
+            Ok(Err(e)) => Err(e.to_string()),
+            Err(_) => Err(format!("no handshake in {limit:?}")),
+        }
+    };
+    let accept = async {
+        let incoming = tokio::time::timeout(limit, endpoint.accept())
+            .await
+            .map_err(|_| format!("nothing came in {limit:?}"))?
+            .ok_or("endpoint closed")?;
+        let conn = tokio::time::timeout(limit, incoming)
+            .await
+            .map_err(|_| "incoming handshake stalled".to_string())?
+            .map_err(|e| e.to_string())?;
+        if tls::peer_device_id(&conn) != Some(peer) {
+            return Err("accepted someone else".to_string());
+        }
+        Ok((start.elapsed(), conn))
+    };
+    let (dialed, accepted) = tokio::join!(dial, accept);
+    let _ = report.send(PunchSide {
+        observed: me,
+        dialed: dialed.as_ref().map(|(t, _)| *t).map_err(Clone::clone),
+        accepted: accepted.as_ref().map(|(t, _)| *t).map_err(Clone::clone),
+    });
+    let _ = done.wait_for(|d| *d).await;
+    endpoint.close(0u32.into(), b"done");
+}
+
+/// Devices `a` and `b` learn their public addresses from the observer, then dial each other's at about the
+/// same time (b `stagger` after a), each from its one serving endpoint, each handshake given `limit`.
+async fn punch(
+    a: &Host,
+    b: &Host,
+    observer: (SocketAddr, [u8; 32]),
+    stagger: Duration,
+    limit: Duration,
+) -> (PunchSide, PunchSide) {
+    let (ka, kb) = (device_key(), device_key());
+    let (ida, idb) = (ka.verifying_key().to_bytes(), kb.verifying_key().to_bytes());
+    let (done_tx, done_rx) = tokio::sync::watch::channel(false);
+    let mut sides = Vec::new();
+    for (host, key, peer) in [(a, ka, idb), (b, kb, ida)] {
+        let (observed, seen) = tokio::sync::oneshot::channel();
+        let (go, start) = tokio::sync::oneshot::channel();
+        let (report, reported) = tokio::sync::oneshot::channel();
+        let plan = PunchPlan {
+            key,
+            peer,
+            observer,
+            limit,
+            observed,
+            go: start,
+            report,
+            done: done_rx.clone(),
+        };
+        let wildcard: SocketAddr = if host.ipv4.is_some() {
+            "0.0.0.0:0"
+        } else {
+            "[::]:0"
+        }
+        .parse()
+        .unwrap();
+        let task = host.ns.spawn(move || punch_side(wildcard, plan));
+        sides.push((task, seen, go, reported));
+    }
+    let [(task_b, seen_b, go_b, reported_b), (task_a, seen_a, go_a, reported_a)] =
+        [sides.pop().unwrap(), sides.pop().unwrap()];
+    let (pa, pb) = (
+        seen_a.await.expect("a observed"),
+        seen_b.await.expect("b observed"),
+    );
+    let _ = go_a.send((pb, Duration::ZERO));
+    let _ = go_b.send((pa, stagger));
+    let reports = (
+        reported_a.await.expect("a reports"),
+        reported_b.await.expect("b reports"),
+    );
+    let _ = done_tx.send(true);
+    task_a.join().await;
+    task_b.join().await;
+    reports
+}
+
+/// The lab's punch setup: an observer on the internet, two homes with the given plans, a device in each.
+fn two_homes(lab: &Lab, a: RouterPlan, b: RouterPlan) -> (Router, Vec<Router>, Host, Host) {
+    let internet = lab.internet();
+    let (home_a, home_b) = (internet.home("homea", a), internet.home("homeb", b));
+    let (da, db) = (home_a.host("deva"), home_b.host("devb"));
+    (internet, vec![home_a, home_b], da, db)
+}
+
+const LIMIT: Duration = Duration::from_secs(8);
+
+#[tokio::test]
+async fn hole_punching_connects_two_devices_behind_port_keeping_nats_both_ways() {
+    let Some(lab) = Lab::new() else { return };
+    let plan = RouterPlan::nat(Nat::Masquerade);
+    let (internet, homes, a, b) = two_homes(&lab, plan, plan);
+    let (addr, id, _observer) = quic_observer(&internet);
+    // b starts 300 ms late: a's first Initial reaches b's NAT before b has sent anything, and is dropped.
+    let (ra, rb) = punch(&a, &b, (addr, id), Duration::from_millis(300), LIMIT).await;
+    eprintln!("masquerade x masquerade:\n  a {ra:?}\n  b {rb:?}");
+    assert_eq!(ra.observed.ip(), IpAddr::V4(homes[0].wan_ipv4().unwrap()));
+    assert!(ra.dialed.is_ok() && rb.dialed.is_ok(), "both dials come up");
+    assert!(
+        ra.accepted.is_ok() && rb.accepted.is_ok(),
+        "and both accepts: two connections per pair"
+    );
+}
+
+#[tokio::test]
+async fn hole_punching_over_ipv6_through_two_stateful_firewalls() {
+    let Some(lab) = Lab::new() else { return };
+    let plan = RouterPlan::ipv6_only();
+    let (internet, _homes, a, b) = two_homes(&lab, plan, plan);
+    let observer_host = internet.host("observer");
+    let (_, id, _observer) = quic_observer_on(&observer_host);
+    let addr = SocketAddr::new(observer_host.ipv6.unwrap().into(), 4433);
+    let (ra, rb) = punch(&a, &b, (addr, id), Duration::from_millis(300), LIMIT).await;
+    eprintln!("ipv6 firewall x ipv6 firewall:\n  a {ra:?}\n  b {rb:?}");
+    assert_eq!(
+        ra.observed.ip(),
+        IpAddr::V6(a.ipv6.unwrap()),
+        "no NAT on IPv6"
+    );
+    assert!(ra.dialed.is_ok() && rb.dialed.is_ok(), "both dials come up");
+}
+
+#[tokio::test]
+async fn hole_punching_fails_between_symmetric_nats() {
+    let Some(lab) = Lab::new() else { return };
+    let plan = RouterPlan::nat(Nat::Random);
+    let (internet, _homes, a, b) = two_homes(&lab, plan, plan);
+    let (addr, id, _observer) = quic_observer(&internet);
+    let (ra, rb) = punch(
+        &a,
+        &b,
+        (addr, id),
+        Duration::from_millis(300),
+        Duration::from_secs(4),
+    )
+    .await;
+    eprintln!("random x random:\n  a {ra:?}\n  b {rb:?}");
+    assert!(
+        ra.dialed.is_err() && rb.dialed.is_err() && ra.accepted.is_err() && rb.accepted.is_err()
+    );
+}
+
+#[tokio::test]
+async fn hole_punching_between_a_symmetric_and_a_port_keeping_nat() {
+    let Some(lab) = Lab::new() else { return };
+    let (internet, _homes, a, b) = two_homes(
+        &lab,
+        RouterPlan::nat(Nat::Random),
+        RouterPlan::nat(Nat::Masquerade),
+    );
+    let (addr, id, _observer) = quic_observer(&internet);
+    let (ra, rb) = punch(
+        &a,
+        &b,
+        (addr, id),
+        Duration::from_millis(300),
+        Duration::from_secs(4),
+    )
+    .await;
+    eprintln!("random x masquerade:\n  a {ra:?}\n  b {rb:?}");
+    // The port-keeping side's NAT filters by address and port: a's packets come from a port b never sent
+    // to, and b's go to the port a showed the observer, not the one a's NAT picked for b. So no direct
+    // path: this pair needs a port mapping on b's router, or a relay through a member.
+    assert!(
+        ra.dialed.is_err() && rb.dialed.is_err() && ra.accepted.is_err() && rb.accepted.is_err()
+    );
+}
+
+#[tokio::test]
+async fn hole_punching_from_behind_a_carrier_nat_to_a_home_nat() {
+    let Some(lab) = Lab::new() else { return };
+    let internet = lab.internet();
+    let home = internet.home("home", RouterPlan::nat(Nat::Masquerade));
+    let carrier = internet.carrier("cgn");
+    let phone_home = carrier.home("phonehome", RouterPlan::nat(Nat::Masquerade));
+    let (laptop, phone) = (home.host("laptop"), phone_home.host("phone"));
+    let (addr, id, _observer) = quic_observer(&internet);
+    let (ra, rb) = punch(&laptop, &phone, (addr, id), Duration::ZERO, LIMIT).await;
+    eprintln!(
+        "masquerade x carrier(masquerade x masquerade), started together:\n  a {ra:?}\n  b {rb:?}"
+    );
+    assert_eq!(rb.observed.ip(), IpAddr::V4(carrier.wan_ipv4().unwrap()));
+    assert!(
+        ra.dialed.is_ok() && rb.dialed.is_ok(),
+        "both dials come up through two levels of NAT"
+    );
 }
