@@ -1,6 +1,7 @@
 //! Helpers for scenario tests: devices in temp dirs on loopback, and waiting for conditions with a deadline.
 
 pub mod cli;
+pub mod netlab;
 
 use clearchat_core::{Client, Config, Message};
 use std::future::Future;
