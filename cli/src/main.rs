@@ -9,6 +9,8 @@ mod render;
 mod run;
 mod session;
 mod tui;
+#[cfg(test)]
+mod wire_tests;
 
 use clap::error::ErrorKind;
 use clap::Parser;

@@ -1,7 +1,7 @@
 //! The requests every front end makes of a device (subcommands, control socket, UI) and the one place that
 //! executes them on an open `Session`; results are JSON values in the shapes the `--json` outputs promise.
 
-use clearchat_core::{Client, Config, Event, Invite, Message, Redeemed};
+use clearchat_core::{Buddy, Client, Config, Device, Event, Invite, Me, Message, Redeemed};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::path::Path;
@@ -126,13 +126,7 @@ impl Session {
         match req {
             Request::Me => {
                 let me = c.me().map_err(sentence)?;
-                Ok(json!({
-                    "device_id": me.device_id,
-                    "device_name": me.device_name,
-                    "person_id": me.person_id,
-                    "person_name": me.person_name,
-                    "listen": c.listen_addrs().iter().map(|a| a.to_string()).collect::<Vec<_>>(),
-                }))
+                Ok(me_json(&me, &c.listen_addrs()))
             }
             Request::Link => {
                 let seq = self.redeemed.borrow().len();
@@ -150,37 +144,16 @@ impl Session {
                     .wait_for(|v| v.len() > after)
                     .await
                     .map_err(|_| "the device closed while waiting".to_string())?;
-                let r = list[after].clone();
-                Ok(json!({"label": r.label, "by_device": r.by_device}))
+                Ok(redemption_json(&list[after]))
             }
             Request::Join { code } => {
                 let redeemed = c.redeem(code.trim()).await.map_err(sentence)?;
                 self.wait_first_sync(&redeemed).await;
-                Ok(match redeemed {
-                    Redeemed::Linked { person_name } => {
-                        json!({"kind": "linked", "person_name": person_name})
-                    }
-                    Redeemed::Buddy { buddy_id, name } => {
-                        json!({"kind": "buddy", "buddy_id": buddy_id, "name": name})
-                    }
-                })
+                Ok(joined_json(&redeemed))
             }
             Request::Buddies => {
                 let buddies = c.buddies().await.map_err(sentence)?;
-                Ok(Value::Array(
-                    buddies
-                        .iter()
-                        .map(|b| {
-                            json!({
-                                "id": b.id,
-                                "name": b.name,
-                                "online": b.online,
-                                "unread": b.unread,
-                                "last_message": b.last_message.as_ref().map(message_json),
-                            })
-                        })
-                        .collect(),
-                ))
+                Ok(Value::Array(buddies.iter().map(buddy_json).collect()))
             }
             Request::Send { buddy, text } => {
                 let m = c.send(&buddy, &text).await.map_err(sentence)?;
@@ -199,16 +172,7 @@ impl Session {
                     devices
                         .iter()
                         .filter(|d| !d.revoked)
-                        .map(|d| {
-                            json!({
-                                "id": d.id,
-                                "name": d.name,
-                                "person": d.person,
-                                "me": d.me,
-                                "online": d.online,
-                                "last_seen": d.last_seen,
-                            })
-                        })
+                        .map(device_json)
                         .collect(),
                 ))
             }
@@ -254,6 +218,52 @@ impl Session {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+}
+
+pub fn me_json(me: &Me, listen: &[std::net::SocketAddr]) -> Value {
+    json!({
+        "device_id": me.device_id,
+        "device_name": me.device_name,
+        "person_id": me.person_id,
+        "person_name": me.person_name,
+        "listen": listen.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+    })
+}
+
+pub fn redemption_json(r: &Redemption) -> Value {
+    json!({"label": r.label, "by_device": r.by_device})
+}
+
+pub fn joined_json(redeemed: &Redeemed) -> Value {
+    match redeemed {
+        Redeemed::Linked { person_name } => {
+            json!({"kind": "linked", "person_name": person_name})
+        }
+        Redeemed::Buddy { buddy_id, name } => {
+            json!({"kind": "buddy", "buddy_id": buddy_id, "name": name})
+        }
+    }
+}
+
+pub fn buddy_json(b: &Buddy) -> Value {
+    json!({
+        "id": b.id,
+        "name": b.name,
+        "online": b.online,
+        "unread": b.unread,
+        "last_message": b.last_message.as_ref().map(message_json),
+    })
+}
+
+pub fn device_json(d: &Device) -> Value {
+    json!({
+        "id": d.id,
+        "name": d.name,
+        "person": d.person,
+        "me": d.me,
+        "online": d.online,
+        "last_seen": d.last_seen,
+    })
 }
 
 /// A message in the `messages --json` shape.

@@ -214,3 +214,70 @@ fn demo_tells_the_story_and_exits_0() {
     assert!(stdout.contains("Every message"), "{stdout}");
     assert!(stdout.contains(" ms"), "{stdout}");
 }
+
+/// The control socket's own JSON, one request line in and one response line out, as a script would speak it.
+#[test]
+fn the_control_socket_speaks_json_lines() {
+    use std::io::Write;
+    use std::os::unix::net::UnixStream;
+    let root = tempfile::tempdir().expect("temp dir");
+    let dir = root.path().join("wire");
+    ok(
+        &dir,
+        &["init", "--name", "Wire laptop", "--person", "Wendy"],
+    );
+    let _run = RunGuard::start(&dir);
+    let stream = UnixStream::connect(dir.join("control.sock")).expect("control socket");
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let mut ask = |line: &str| -> serde_json::Value {
+        let mut writer = &stream;
+        writeln!(writer, "{line}").expect("write a request");
+        let mut reply = String::new();
+        reader.read_line(&mut reply).expect("read the reply");
+        serde_json::from_str(&reply).unwrap_or_else(|e| panic!("{reply:?}: {e}"))
+    };
+
+    let me = ask(r#"{"cmd":"me"}"#);
+    assert_eq!(me["ok"]["device_name"], "Wire laptop", "{me}");
+    assert_eq!(me["ok"]["person_name"], "Wendy", "{me}");
+    for key in ["device_id", "person_id", "listen"] {
+        assert!(me["ok"].get(key).is_some(), "me has {key}: {me}");
+    }
+    let devices = ask(r#"{"cmd":"devices"}"#);
+    assert_eq!(devices["ok"][0]["me"], true, "{devices}");
+    assert_eq!(ask(r#"{"cmd":"buddies"}"#), serde_json::json!({"ok": []}));
+
+    let invite = ask(r#"{"cmd":"invite","name":"Someone"}"#);
+    let invite = &invite["ok"];
+    assert!(
+        invite["code"].as_str().is_some_and(|c| !c.is_empty()),
+        "{invite}"
+    );
+    assert!(
+        invite["uri"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("CLEARCHAT:")),
+        "{invite}"
+    );
+    assert_eq!(invite["redeemed_before"], 0, "{invite}");
+    let rows = invite["qr"].as_array().expect("qr rows");
+    assert!(
+        rows.len() >= 21,
+        "a QR code has at least 21 rows: {}",
+        rows.len()
+    );
+    for row in rows {
+        let row = row.as_str().expect("a row of 0 and 1");
+        assert_eq!(row.len(), rows.len(), "a QR code is square");
+        assert!(row.chars().all(|c| c == '0' || c == '1'), "{row}");
+    }
+
+    let unknown = ask(r#"{"cmd":"send","buddy":"Nobody","text":"hi"}"#);
+    let sentence = unknown["error"].as_str().expect("an error sentence");
+    assert!(sentence.contains("Nobody"), "{sentence}");
+    let bad = ask(r#"{"cmd":"frobnicate"}"#);
+    let sentence = bad["error"].as_str().expect("an error sentence");
+    assert!(sentence.starts_with("bad request"), "{sentence}");
+    // The connection stays usable after a bad line.
+    assert_eq!(ask(r#"{"cmd":"buddies"}"#), serde_json::json!({"ok": []}));
+}
