@@ -3,6 +3,7 @@
 
 use crate::commands::run_config;
 use crate::control::{self, Holder};
+use crate::error::{Error, Result};
 use crate::render;
 use crate::session::{self, Session};
 use serde_json::json;
@@ -11,15 +12,14 @@ use std::net::SocketAddr;
 use std::path::Path;
 use tokio::signal::unix::{signal, SignalKind};
 
-pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Result<(), String> {
+pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Result<()> {
     if !session::has_device(dir) {
-        // Give the same sentence as every other command.
-        Session::open(dir, run_config(listen))?;
+        return Err(Error::no_device(dir));
     }
     let (holder, listener) = Holder::take(dir).await?;
     let (session, mut events) = Session::open(dir, run_config(listen))?;
-    session.client.start().await.map_err(session::sentence)?;
-    let me = session.client.me().map_err(session::sentence)?;
+    session.client.start().await?;
+    let me = session.client.me()?;
     let addrs: Vec<String> = session
         .client
         .listen_addrs()
@@ -47,8 +47,8 @@ pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Resu
     }
     let _ = out.flush();
     let server = tokio::spawn(control::serve(listener, session.clone()));
-    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut term = signal(SignalKind::terminate()).map_err(Error::io("listen for SIGTERM"))?;
+    let mut int = signal(SignalKind::interrupt()).map_err(Error::io("listen for SIGINT"))?;
     loop {
         tokio::select! {
             event = events.recv() => {
@@ -66,7 +66,7 @@ pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Resu
         }
     }
     server.abort();
-    session.client.stop().await.map_err(session::sentence)?;
+    session.client.stop().await?;
     drop(holder);
     let _ = if json_out {
         writeln!(out, "{}", json!({"event": "stopped"}))

@@ -5,6 +5,7 @@
 
 use crate::commands::run_config;
 use crate::control::{self, Access, Holder};
+use crate::error::{Error, Result};
 use crate::render;
 use crate::session::{self, Session};
 use clearchat_core::{Buddy, Client, Device, Event, Me, Message, MessageState, Redeemed};
@@ -22,13 +23,13 @@ use tokio::sync::mpsc;
 /// How often the UI refreshes without events (online marks).
 const TICK: Duration = Duration::from_secs(2);
 
-pub async fn run(dir: &Path) -> Result<(), String> {
+pub async fn run(dir: &Path) -> Result<()> {
     if !session::has_device(dir) {
         first_run(dir).await?;
     }
     let (holder, listener) = Holder::take(dir).await?;
     let (session, events) = Session::open(dir, run_config(None))?;
-    session.client.start().await.map_err(session::sentence)?;
+    session.client.start().await?;
     let server = tokio::spawn(control::serve(listener, session.clone()));
     let keys = spawn_key_reader();
     // ratatui::init installs a panic hook that restores the terminal before the panic message.
@@ -43,19 +44,19 @@ pub async fn run(dir: &Path) -> Result<(), String> {
 }
 
 /// No device yet: asks for the names on the terminal and creates it.
-async fn first_run(dir: &Path) -> Result<(), String> {
+async fn first_run(dir: &Path) -> Result<()> {
     use std::io::{IsTerminal, Write};
     if !std::io::stdin().is_terminal() {
         // Not interactive: the same sentence as every other command.
         Session::open(dir, run_config(None))?;
     }
-    let ask = |question: &str| -> Result<String, String> {
+    let ask = |question: &str| -> Result<String> {
         print!("{question}");
         let _ = std::io::stdout().flush();
         let mut line = String::new();
         std::io::stdin()
             .read_line(&mut line)
-            .map_err(|e| format!("cannot read the terminal: {e}"))?;
+            .map_err(Error::io("read the terminal"))?;
         Ok(line.trim().to_string())
     };
     println!(
@@ -69,14 +70,13 @@ async fn first_run(dir: &Path) -> Result<(), String> {
     let person =
         ask("Your name (leave empty if you will link this device to one you already have): ")?;
     let Access::Direct(_lock) = control::acquire(dir).await? else {
-        return Err(format!("{} is in use by another clearchat", dir.display()));
+        return Err(Error::AlreadyHeld {
+            dir: dir.display().to_string(),
+        });
     };
-    let client = Client::open_with(dir, &device, run_config(None)).map_err(session::sentence)?;
+    let client = Client::open_with(dir, &device, run_config(None))?;
     if !person.is_empty() {
-        client
-            .set_person_name(&person)
-            .await
-            .map_err(session::sentence)?;
+        client.set_person_name(&person).await?;
     }
     Ok(())
 }
@@ -157,12 +157,12 @@ impl App {
         terminal: &mut DefaultTerminal,
         mut events: mpsc::UnboundedReceiver<Event>,
         mut keys: mpsc::UnboundedReceiver<term::Event>,
-    ) -> Result<(), String> {
+    ) -> Result<()> {
         let mut tick = tokio::time::interval(TICK);
         while !self.quit {
             terminal
                 .draw(|f| self.draw(f))
-                .map_err(|e| format!("cannot draw on the terminal: {e}"))?;
+                .map_err(Error::io("draw on the terminal"))?;
             tokio::select! {
                 key = keys.recv() => match key {
                     Some(term::Event::Key(key)) if key.kind != KeyEventKind::Release => {
@@ -423,7 +423,7 @@ impl App {
         };
         match invite {
             Ok(invite) => {
-                let rows = session::qr_rows(&session::invite_json(&invite, 0));
+                let rows = crate::wire::qr_rows(&invite.qr);
                 let (title, hint) = if link {
                     (
                         "Link a device of yours",
@@ -594,7 +594,7 @@ impl App {
             } else {
                 ""
             };
-            let head = format!("{} {}: ", render::clock(m.sent_at), m.from);
+            let head = format!("{} {}: ", render::when(m.sent_at), m.from);
             let body = format!("{head}{}", m.text);
             let chars: Vec<char> = body.chars().collect();
             let colour = if m.from_me { Color::Cyan } else { Color::Green };

@@ -1,9 +1,28 @@
 //! Pins the JSON of the control socket and of `--json`: every request and every response, byte for byte,
 //! so that scripts and a holder of another build keep understanding each other.
 
-use crate::session::{self, Redemption, Request};
+use crate::wire::{
+    BuddyView, DeviceView, InviteView, Joined, MeView, MessageView, Redemption, Reply, Request,
+    Response,
+};
 use clearchat_core::invite::{Purpose, QrMatrix};
 use clearchat_core::{Buddy, Device, Invite, Me, Message, MessageState, Redeemed};
+use serde::Serialize;
+
+/// `value` is `wire` as JSON (the same members, in any order).
+#[track_caller]
+fn pinned<T: Serialize>(value: &T, wire: &str) {
+    let have = serde_json::to_value(value).unwrap();
+    let want: serde_json::Value = serde_json::from_str(wire).unwrap();
+    assert_eq!(have, want, "{have} is not {want}");
+}
+
+/// The reply line for `response` reads back as `response` when it answers `request`.
+#[track_caller]
+fn reads_back(request: &Request, response: Response) {
+    let line = serde_json::to_string(&Reply::Ok(response.clone())).unwrap();
+    assert_eq!(Response::read(request, &line).unwrap(), response, "{line}");
+}
 
 fn message() -> Message {
     Message {
@@ -84,10 +103,12 @@ fn me() {
         person_name: "Amy".into(),
     };
     let listen = ["127.0.0.1:4000".parse().unwrap()];
-    assert_eq!(
-        session::me_json(&me, &listen).to_string(),
-        r#"{"device_id":"ab12","device_name":"Amy laptop","listen":["127.0.0.1:4000"],"person_id":"ef56","person_name":"Amy"}"#
+    let view = MeView::new(me, &listen);
+    pinned(
+        &view,
+        r#"{"device_id":"ab12","device_name":"Amy laptop","listen":["127.0.0.1:4000"],"person_id":"ef56","person_name":"Amy"}"#,
     );
+    reads_back(&Request::Me, Response::Me(view));
 }
 
 #[test]
@@ -102,10 +123,17 @@ fn invite() {
         purpose: Purpose::Buddy,
         expires_at: 1_700_086_400,
     };
-    assert_eq!(
-        session::invite_json(&invite, 1).to_string(),
-        r#"{"code":"CLEARCHAT1X","expires_at":1700086400,"qr":["10","01"],"redeemed_before":1,"uri":"CLEARCHAT:1X"}"#
+    // The one change from the untyped wire: the QR rows are booleans, no longer strings of "1" and "0".
+    let view = InviteView::new(invite, 1);
+    pinned(
+        &view,
+        r#"{"code":"CLEARCHAT1X","expires_at":1700086400,"qr":[[true,false],[false,true]],"redeemed_before":1,"uri":"CLEARCHAT:1X"}"#,
     );
+    reads_back(&Request::Link, Response::Invite(view.clone()));
+    let request = Request::Invite {
+        name: String::new(),
+    };
+    reads_back(&request, Response::Invite(view));
 }
 
 #[test]
@@ -114,33 +142,44 @@ fn redemption_and_join() {
         label: "Betty".into(),
         by_device: "cd34".into(),
     };
-    assert_eq!(
-        session::redemption_json(&r).to_string(),
-        r#"{"by_device":"cd34","label":"Betty"}"#
-    );
+    pinned(&r, r#"{"by_device":"cd34","label":"Betty"}"#);
+    reads_back(&Request::WaitRedeemed { after: 0 }, Response::Redeemed(r));
+    let join = Request::Join { code: "X".into() };
     let linked = Redeemed::Linked {
         person_name: "Amy".into(),
     };
-    assert_eq!(
-        session::joined_json(&linked).to_string(),
-        r#"{"kind":"linked","person_name":"Amy"}"#
-    );
+    let linked = Joined::from(linked);
+    pinned(&linked, r#"{"kind":"linked","person_name":"Amy"}"#);
+    reads_back(&join, Response::Joined(linked));
     let buddy = Redeemed::Buddy {
         buddy_id: "ab12".into(),
         name: "Betty".into(),
     };
-    assert_eq!(
-        session::joined_json(&buddy).to_string(),
-        r#"{"buddy_id":"ab12","kind":"buddy","name":"Betty"}"#
+    let buddy = Joined::from(buddy);
+    pinned(
+        &buddy,
+        r#"{"buddy_id":"ab12","kind":"buddy","name":"Betty"}"#,
     );
+    reads_back(&join, Response::Joined(buddy));
 }
 
 #[test]
 fn buddies_messages_devices() {
-    assert_eq!(
-        session::message_json(&message()).to_string(),
-        r#"{"device":"ab12","from":"Betty","id":"ab12-3","sent_at":1700000000123,"state":"delivered","text":"hi \"Amy\""}"#
+    let view = MessageView::from(message());
+    pinned(
+        &view,
+        r#"{"device":"ab12","from":"Betty","id":"ab12-3","sent_at":1700000000123,"state":"delivered","text":"hi \"Amy\""}"#,
     );
+    let send = Request::Send {
+        buddy: "Betty".into(),
+        text: "hi".into(),
+    };
+    reads_back(&send, Response::Sent(view.clone()));
+    let messages = Request::Messages {
+        buddy: "Betty".into(),
+        limit: 1,
+    };
+    reads_back(&messages, Response::Messages(vec![view]));
     let mut buddy = Buddy {
         id: "ab12".into(),
         name: "Betty".into(),
@@ -148,14 +187,18 @@ fn buddies_messages_devices() {
         unread: 2,
         last_message: Some(message()),
     };
-    assert_eq!(
-        session::buddy_json(&buddy).to_string(),
-        r#"{"id":"ab12","last_message":{"device":"ab12","from":"Betty","id":"ab12-3","sent_at":1700000000123,"state":"delivered","text":"hi \"Amy\""},"name":"Betty","online":true,"unread":2}"#
+    pinned(
+        &BuddyView::from(buddy.clone()),
+        r#"{"id":"ab12","last_message":{"device":"ab12","from":"Betty","id":"ab12-3","sent_at":1700000000123,"state":"delivered","text":"hi \"Amy\""},"name":"Betty","online":true,"unread":2}"#,
+    );
+    reads_back(
+        &Request::Buddies,
+        Response::Buddies(vec![BuddyView::from(buddy.clone())]),
     );
     buddy.last_message = None;
-    assert_eq!(
-        session::buddy_json(&buddy).to_string(),
-        r#"{"id":"ab12","last_message":null,"name":"Betty","online":true,"unread":2}"#
+    pinned(
+        &BuddyView::from(buddy),
+        r#"{"id":"ab12","last_message":null,"name":"Betty","online":true,"unread":2}"#,
     );
     let device = Device {
         id: "cd34".into(),
@@ -166,8 +209,36 @@ fn buddies_messages_devices() {
         revoked: false,
         last_seen: Some(1_700_000_000),
     };
-    assert_eq!(
-        session::device_json(&device).to_string(),
-        r#"{"id":"cd34","last_seen":1700000000,"me":false,"name":"Amy phone","online":false,"person":"Amy"}"#
+    let view = DeviceView::from(device);
+    pinned(
+        &view,
+        r#"{"id":"cd34","last_seen":1700000000,"me":false,"name":"Amy phone","online":false,"person":"Amy"}"#,
     );
+    reads_back(&Request::Devices, Response::Devices(vec![view]));
+}
+
+#[test]
+fn envelopes() {
+    pinned(&Reply::Ok(Response::Done), r#"{"ok":null}"#);
+    pinned(&Reply::Ok(Response::Buddies(Vec::new())), r#"{"ok":[]}"#);
+    pinned(
+        &Reply::<Response>::Error("unknown buddy".into()),
+        r#"{"error":"unknown buddy"}"#,
+    );
+    for request in [
+        Request::RemoveBuddy {
+            buddy: "Betty".into(),
+        },
+        Request::Unlink {
+            device: "cd34".into(),
+        },
+    ] {
+        reads_back(&request, Response::Done);
+    }
+    let err = Response::read(&Request::Buddies, r#"{"error":"no such thing"}"#).unwrap_err();
+    assert_eq!(err.to_string(), "no such thing");
+    let err = Response::read(&Request::Buddies, "").unwrap_err();
+    assert!(matches!(err, crate::error::Error::HolderClosed), "{err}");
+    let err = Response::read(&Request::Buddies, r#"{"ok":{"device_id":"x"}}"#).unwrap_err();
+    assert!(matches!(err, crate::error::Error::BadReply { .. }), "{err}");
 }

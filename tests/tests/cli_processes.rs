@@ -267,14 +267,18 @@ fn the_control_socket_speaks_json_lines() {
         rows.len()
     );
     for row in rows {
-        let row = row.as_str().expect("a row of 0 and 1");
+        let row = row.as_array().expect("a row of modules");
         assert_eq!(row.len(), rows.len(), "a QR code is square");
-        assert!(row.chars().all(|c| c == '0' || c == '1'), "{row}");
+        assert!(row.iter().all(serde_json::Value::is_boolean), "{row:?}");
     }
 
     let unknown = ask(r#"{"cmd":"send","buddy":"Nobody","text":"hi"}"#);
     let sentence = unknown["error"].as_str().expect("an error sentence");
-    assert!(sentence.contains("Nobody"), "{sentence}");
+    assert!(sentence.contains("\"Nobody\""), "{sentence}");
+    let me_id = me["ok"]["device_id"].as_str().expect("my id").to_string();
+    let unlink = ask(&format!(r#"{{"cmd":"unlink","device":"{}"}}"#, &me_id[..6]));
+    let sentence = unlink["error"].as_str().expect("an error sentence");
+    assert!(sentence.contains("the device you are using"), "{sentence}");
     let bad = ask(r#"{"cmd":"frobnicate"}"#);
     let sentence = bad["error"].as_str().expect("an error sentence");
     assert!(sentence.starts_with("bad request"), "{sentence}");
