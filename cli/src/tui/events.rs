@@ -118,7 +118,7 @@ pub(super) fn on_event(state: &mut State, event: Event, effects: &mut Vec<Effect
             }
             state.say(crate::render::event_human(&event));
         }
-        Event::SyncProgress { .. } => state.say(crate::render::event_human(&event)),
+        Event::SyncProgress { .. } => state.note(crate::render::event_human(&event)),
         Event::ForkDetected { .. } => state.warn(crate::render::event_human(&event)),
     }
 }
@@ -194,7 +194,6 @@ pub(super) fn on_done(state: &mut State, done: Done, effects: &mut Vec<Effect>) 
             }
             match result {
                 Ok(invite) => {
-                    state.say("online");
                     state.overlay = Some(Overlay::Qr {
                         link: invite.purpose == clearchat_core::invite::Purpose::Link,
                         rows: qr_rows(&invite.qr),

@@ -141,10 +141,13 @@ pub struct Working {
     pub work: Work,
 }
 
-#[derive(Debug, Default, PartialEq)]
+/// The line at the top: the last thing worth saying.
+#[derive(Debug, PartialEq)]
 pub struct Status {
     pub text: String,
     pub error: bool,
+    /// Background news (online, catching up) that anything else replaces and that replaces nothing else.
+    pub quiet: bool,
 }
 
 #[derive(Debug)]
@@ -181,6 +184,7 @@ impl State {
             status: Status {
                 text: "online".into(),
                 error: false,
+                quiet: true,
             },
             working: None,
             quit: false,
@@ -199,6 +203,7 @@ impl State {
         self.status = Status {
             text: text.into(),
             error: false,
+            quiet: false,
         };
     }
 
@@ -206,7 +211,15 @@ impl State {
         self.status = Status {
             text: text.into(),
             error: true,
+            quiet: false,
         };
+    }
+
+    /// Background news: shown only over other background news.
+    pub(super) fn note(&mut self, text: impl Into<String>) {
+        if self.status.quiet {
+            self.status.text = text.into();
+        }
     }
 
     /// Starts slow work unless some is under way; returns its ticket.

@@ -216,6 +216,28 @@ fn a_failed_send_gives_the_text_back() {
 }
 
 #[test]
+fn catching_up_does_not_hide_what_just_happened() {
+    let mut state = loaded(Vec::new());
+    let progress = |n| {
+        Input::Event(Event::SyncProgress {
+            space_id: "s1".into(),
+            received: n,
+        })
+    };
+    update(&mut state, progress(1));
+    assert!(state.status.text.contains("catching up: 1"));
+    update(&mut state, progress(2));
+    assert!(state.status.text.contains("catching up: 2"));
+    let added = Event::BuddyAdded {
+        buddy_id: "d3".into(),
+        name: "Dora".into(),
+    };
+    update(&mut state, Input::Event(added));
+    update(&mut state, progress(3));
+    assert_eq!(state.status.text, "new buddy: Dora");
+}
+
+#[test]
 fn help_and_qr_overlays_close_with_esc() {
     let mut state = loaded(Vec::new());
     update(&mut state, ch('?'));

@@ -48,7 +48,7 @@ pub fn draw(f: &mut Frame, state: &State) {
     let keys = if state.focus == Focus::Input && state.overlay.is_none() {
         " Enter send   Esc back to buddies   Ctrl-C quit"
     } else {
-        " q quit  ↑↓ buddy  Enter write  l link device  a add buddy  p paste code  d devices  ? help"
+        " q quit  ↑↓ buddy  Enter write  PgUp older  l link device  a add buddy  p paste code  d devices  ? help"
     };
     f.render_widget(
         Paragraph::new(keys).style(Style::new().fg(Color::Black).bg(Color::Gray)),
