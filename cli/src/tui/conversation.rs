@@ -1,6 +1,8 @@
 //! The window of one conversation the UI shows: messages in the core's order (sender's time, author, seq),
 //! kept up to date from events in place (a new message is inserted where it belongs, states and read markers
 //! change the messages they name), pages of older messages merged in on scroll, and the scroll position.
+//! Changes that arrive while the newest page is still on its way are kept and replayed onto it, since the page
+//! may have been read from the store before them.
 
 use clearchat_core::{Message, MessageState};
 
@@ -21,6 +23,13 @@ pub fn is_after(a: &Message, b: &Message) -> bool {
     order(a) > order(b)
 }
 
+/// A change to messages that were not in the window yet.
+#[derive(Debug, PartialEq)]
+enum Early {
+    State(String, MessageState),
+    Read { by_me: bool, up_to: String },
+}
+
 #[derive(Debug, Default, PartialEq)]
 pub struct Conversation {
     /// The buddy whose conversation this is.
@@ -35,6 +44,8 @@ pub struct Conversation {
     pub loading_older: bool,
     /// How many messages at the bottom are scrolled out of view.
     pub scroll: usize,
+    /// Changes that came before the newest page.
+    early: Vec<Early>,
 }
 
 impl Conversation {
@@ -91,6 +102,12 @@ impl Conversation {
         } else {
             self.loaded = true;
             self.complete = self.complete || !full;
+            for change in std::mem::take(&mut self.early) {
+                match change {
+                    Early::State(id, state) => self.set_state(&id, state),
+                    Early::Read { by_me, up_to } => self.read_up_to(by_me, &up_to),
+                };
+            }
         }
     }
 
@@ -101,14 +118,26 @@ impl Conversation {
                 m.state = m.state.max(state);
                 true
             }
-            None => false,
+            None => {
+                if !self.loaded {
+                    self.early.push(Early::State(id.to_string(), state));
+                }
+                false
+            }
         }
     }
 
     /// A read marker moved to `up_to`: by me (the buddy's messages up to it are read) or by the buddy (mine
-    /// are). Returns whether `up_to` is in the window (if not, the window cannot tell what changed).
+    /// are). Returns whether `up_to` is in the window. If it is not, nothing here changes: either it is older
+    /// than the window, or its message has not arrived and will come with its state.
     pub fn read_up_to(&mut self, by_me: bool, up_to: &str) -> bool {
         let Some(end) = self.messages.iter().position(|m| m.id == up_to) else {
+            if !self.loaded {
+                self.early.push(Early::Read {
+                    by_me,
+                    up_to: up_to.to_string(),
+                });
+            }
             return false;
         };
         for m in &mut self.messages[..=end] {

@@ -1,6 +1,6 @@
 //! How core events and finished tasks change the UI's [`State`] (part of [`super::state::update`]): the buddy
-//! list and the open conversation are updated in place; the buddy list is reloaded only when an event does not
-//! say enough (who is online), the conversation only when a read marker points past its window.
+//! list and the open conversation are updated in place, never reloaded on an event; the buddy list is loaded
+//! again only when an event does not say enough (who is online, how many are unread).
 
 use super::conversation::is_after;
 use super::state::{Done, Effect, Overlay, State};
@@ -57,13 +57,6 @@ pub(super) fn on_event(state: &mut State, event: Event, effects: &mut Vec<Effect
             up_to,
         } => {
             let here = shown(state, &buddy_id) && state.conversation.read_up_to(by_me, &up_to);
-            if shown(state, &buddy_id) && !here && state.conversation.loaded {
-                // A marker past what the window holds: the window is behind, take the newest page again.
-                effects.push(Effect::LoadPage {
-                    buddy: buddy_id.clone(),
-                    before: None,
-                });
-            }
             if by_me {
                 let unread = match state.buddies.iter().find(|b| b.id == buddy_id) {
                     Some(b) if b.last_message.as_ref().is_some_and(|m| m.id == up_to) => Some(0),

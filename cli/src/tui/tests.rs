@@ -528,19 +528,47 @@ fn states_and_read_markers_change_messages_in_place() {
     };
     update(&mut state, Input::Event(sent));
     assert_eq!(state_of(&state, "me-1"), MessageState::Read);
-    // A marker on a message the window does not have: take the newest page again.
+    // A marker on a message the window does not have changes nothing and loads nothing.
     let ahead = Event::ReadUpTo {
         buddy_id: "b1".into(),
         by_me: false,
         up_to: "me-9".into(),
     };
-    assert_eq!(
-        update(&mut state, Input::Event(ahead)),
-        [Effect::LoadPage {
-            buddy: "b1".into(),
-            before: None
-        }]
-    );
+    assert_eq!(update(&mut state, Input::Event(ahead)), []);
+    assert_eq!(state_of(&state, "me-3"), MessageState::Delivered);
+}
+
+#[test]
+fn changes_before_the_first_page_are_applied_to_it() {
+    let mut state = loaded(Vec::new());
+    update(&mut state, ch('j'));
+    assert!(!state.conversation.loaded);
+    for event in [
+        Event::ReadUpTo {
+            buddy_id: "c2".into(),
+            by_me: false,
+            up_to: "me-2".into(),
+        },
+        Event::MessageStateChanged {
+            buddy_id: "c2".into(),
+            message_id: "me-3".into(),
+            state: MessageState::Delivered,
+        },
+    ] {
+        assert_eq!(update(&mut state, Input::Event(event)), []);
+    }
+    // The page was read from the store before those changes.
+    let page = (1..=4).map(|seq| message("me", seq, seq * 10)).collect();
+    let done = Done::Page {
+        buddy: "c2".into(),
+        older: false,
+        page: Ok(page),
+    };
+    update(&mut state, Input::Done(done));
+    assert_eq!(state_of(&state, "me-1"), MessageState::Read);
+    assert_eq!(state_of(&state, "me-2"), MessageState::Read);
+    assert_eq!(state_of(&state, "me-3"), MessageState::Delivered);
+    assert_eq!(state_of(&state, "me-4"), MessageState::Sent);
 }
 
 #[test]
