@@ -6,7 +6,7 @@ use crate::wire::{
     Response,
 };
 use clearchat_core::invite::{Purpose, QrMatrix};
-use clearchat_core::{Buddy, Device, Invite, Me, Message, MessageState, Redeemed};
+use clearchat_core::{Buddy, Device, Event, Invite, Me, Message, MessageState, Redeemed};
 use serde::Serialize;
 
 /// `value` is `wire` as JSON (the same members, in any order).
@@ -241,4 +241,97 @@ fn envelopes() {
     assert!(matches!(err, crate::error::Error::HolderClosed), "{err}");
     let err = Response::read(&Request::Buddies, r#"{"ok":{"device_id":"x"}}"#).unwrap_err();
     assert!(matches!(err, crate::error::Error::BadReply { .. }), "{err}");
+}
+
+/// The lines of `run --json`, one per event.
+#[test]
+fn event_lines() {
+    use crate::render::event_json;
+    let cases = [
+        (
+            Event::MessageAdded {
+                buddy_id: "b1".into(),
+                message: message(),
+            },
+            r#"{"event":"message_added","buddy_id":"b1","message":{"device":"ab12","from":"Betty","id":"ab12-3","sent_at":1700000000123,"state":"delivered","text":"hi \"Amy\""}}"#,
+        ),
+        (
+            Event::MessageStateChanged {
+                buddy_id: "b1".into(),
+                message_id: "ab12-3".into(),
+                state: MessageState::Read,
+            },
+            r#"{"event":"message_state","buddy_id":"b1","message_id":"ab12-3","state":"read"}"#,
+        ),
+        (
+            Event::ReadUpTo {
+                buddy_id: "b1".into(),
+                by_me: true,
+                up_to: "ab12-3".into(),
+            },
+            r#"{"event":"read_up_to","buddy_id":"b1","by_me":true,"up_to":"ab12-3"}"#,
+        ),
+        (
+            Event::BuddyAdded {
+                buddy_id: "b1".into(),
+                name: "Betty".into(),
+            },
+            r#"{"event":"buddy_added","buddy_id":"b1","name":"Betty"}"#,
+        ),
+        (
+            Event::BuddyRemoved {
+                buddy_id: "b1".into(),
+            },
+            r#"{"event":"buddy_removed","buddy_id":"b1"}"#,
+        ),
+        (
+            Event::DeviceLinked {
+                device_id: "d1".into(),
+                name: "Amy phone".into(),
+            },
+            r#"{"event":"device_linked","device_id":"d1","name":"Amy phone"}"#,
+        ),
+        (
+            Event::DeviceRevoked {
+                device_id: "d1".into(),
+            },
+            r#"{"event":"device_revoked","device_id":"d1"}"#,
+        ),
+        (
+            Event::PeerOnline {
+                device_id: "d1".into(),
+            },
+            r#"{"event":"peer_online","device_id":"d1"}"#,
+        ),
+        (
+            Event::PeerOffline {
+                device_id: "d1".into(),
+            },
+            r#"{"event":"peer_offline","device_id":"d1"}"#,
+        ),
+        (
+            Event::SyncProgress {
+                space_id: "s1".into(),
+                received: 7,
+            },
+            r#"{"event":"sync_progress","space_id":"s1","received":7}"#,
+        ),
+        (
+            Event::InviteRedeemed {
+                label: "Betty".into(),
+                by_device: "d2".into(),
+            },
+            r#"{"event":"invite_redeemed","label":"Betty","by_device":"d2"}"#,
+        ),
+        (
+            Event::ForkDetected {
+                device_id: "d2".into(),
+                seq: 9,
+            },
+            r#"{"event":"fork_detected","device_id":"d2","seq":9}"#,
+        ),
+    ];
+    for (event, wire) in cases {
+        pinned(&event_json(&event), wire);
+    }
 }
