@@ -1,9 +1,8 @@
-//! Text for people and for scripts: human lines for buddies, messages, devices and events, their JSON
-//! counterparts for `--json`, and the QR code as dense half blocks with a quiet zone.
+//! Text for people: lines for buddies, messages, devices and events (their JSON counterparts are in `wire`),
+//! times in the local zone, and the QR code as dense half blocks with a quiet zone.
 
-use crate::wire::{BuddyView, DeviceView, MessageView, State};
+use crate::wire::{BuddyView, DeviceView, MessageView};
 use clearchat_core::Event;
-use serde_json::{json, Value};
 
 /// Modules of light margin around a QR code, as the standard asks.
 pub const QUIET_ZONE: usize = 4;
@@ -151,53 +150,6 @@ pub fn devices_human(list: &[DeviceView]) -> String {
         ));
     }
     out
-}
-
-/// An event as one compact JSON object.
-pub fn event_json(e: &Event) -> Value {
-    match e {
-        Event::MessageAdded { buddy_id, message } => json!({
-            "event": "message_added", "buddy_id": buddy_id,
-            "message": MessageView::from(message.clone()),
-        }),
-        Event::MessageStateChanged {
-            buddy_id,
-            message_id,
-            state,
-        } => json!({
-            "event": "message_state", "buddy_id": buddy_id, "message_id": message_id, "state": State::from(*state),
-        }),
-        Event::ReadUpTo {
-            buddy_id,
-            by_me,
-            up_to,
-        } => json!({"event": "read_up_to", "buddy_id": buddy_id, "by_me": by_me, "up_to": up_to}),
-        Event::BuddyAdded { buddy_id, name } => {
-            json!({"event": "buddy_added", "buddy_id": buddy_id, "name": name})
-        }
-        Event::BuddyRemoved { buddy_id } => {
-            json!({"event": "buddy_removed", "buddy_id": buddy_id})
-        }
-        Event::DeviceLinked { device_id, name } => {
-            json!({"event": "device_linked", "device_id": device_id, "name": name})
-        }
-        Event::DeviceRevoked { device_id } => {
-            json!({"event": "device_revoked", "device_id": device_id})
-        }
-        Event::PeerOnline { device_id } => json!({"event": "peer_online", "device_id": device_id}),
-        Event::PeerOffline { device_id } => {
-            json!({"event": "peer_offline", "device_id": device_id})
-        }
-        Event::SyncProgress { space_id, received } => {
-            json!({"event": "sync_progress", "space_id": space_id, "received": received})
-        }
-        Event::InviteRedeemed { label, by_device } => {
-            json!({"event": "invite_redeemed", "label": label, "by_device": by_device})
-        }
-        Event::ForkDetected { device_id, seq } => {
-            json!({"event": "fork_detected", "device_id": device_id, "seq": seq})
-        }
-    }
 }
 
 /// An event as one line for people.

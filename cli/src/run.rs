@@ -6,7 +6,7 @@ use crate::control::{self, Holder};
 use crate::error::{Error, Result};
 use crate::render;
 use crate::session::{self, Session};
-use serde_json::json;
+use crate::wire::EventLine;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -29,12 +29,13 @@ pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Resu
     let mut out = std::io::stdout();
     // A closed stdout must not stop (or crash) the device.
     if json_out {
-        let _ = writeln!(
-            out,
-            "{}",
-            json!({"event": "started", "device_id": me.device_id, "device_name": me.device_name,
-                   "person_name": me.person_name, "listen": addrs})
-        );
+        let started = EventLine::Started {
+            device_id: me.device_id.clone(),
+            device_name: me.device_name.clone(),
+            person_name: me.person_name.clone(),
+            listen: addrs.clone(),
+        };
+        let _ = writeln!(out, "{}", json_line(&started));
     } else {
         let _ = writeln!(
             out,
@@ -54,7 +55,7 @@ pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Resu
             event = events.recv() => {
                 let Some(event) = event else { break };
                 let line = if json_out {
-                    render::event_json(&event).to_string()
+                    json_line(&EventLine::from(event))
                 } else {
                     render::event_human(&event)
                 };
@@ -69,10 +70,15 @@ pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Resu
     session.client.stop().await?;
     drop(holder);
     let _ = if json_out {
-        writeln!(out, "{}", json!({"event": "stopped"}))
+        writeln!(out, "{}", json_line(&EventLine::Stopped))
     } else {
         writeln!(out, "offline")
     };
     let _ = out.flush();
     Ok(())
+}
+
+/// One compact JSON line (a record of plain strings and numbers always serializes).
+fn json_line(line: &EventLine) -> String {
+    serde_json::to_string(line).unwrap_or_default()
 }

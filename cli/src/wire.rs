@@ -1,9 +1,10 @@
 //! The language of the control socket (`DIR/control.sock`): one JSON [`Request`] line in, one [`Reply`] line
-//! out, and the records of the replies, which are also what every `--json` listing prints.
+//! out, and the records of the replies, which are also what every `--json` listing prints; and the lines of
+//! `run --json`.
 
 use crate::error::{Error, Result};
 use clearchat_core::invite::QrMatrix;
-use clearchat_core::{Buddy, Device, Invite, Me, Message, MessageState, Redeemed};
+use clearchat_core::{Buddy, Device, Event, Invite, Me, Message, MessageState, Redeemed};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -281,6 +282,107 @@ impl From<Device> for DeviceView {
             me: d.me,
             online: d.online,
             last_seen: d.last_seen,
+        }
+    }
+}
+
+/// One line of `run --json`: what the device did, or an event of the core.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventLine {
+    Started {
+        device_id: String,
+        device_name: String,
+        person_name: String,
+        listen: Vec<String>,
+    },
+    Stopped,
+    MessageAdded {
+        buddy_id: String,
+        message: MessageView,
+    },
+    MessageState {
+        buddy_id: String,
+        message_id: String,
+        state: State,
+    },
+    ReadUpTo {
+        buddy_id: String,
+        by_me: bool,
+        up_to: String,
+    },
+    BuddyAdded {
+        buddy_id: String,
+        name: String,
+    },
+    BuddyRemoved {
+        buddy_id: String,
+    },
+    DeviceLinked {
+        device_id: String,
+        name: String,
+    },
+    DeviceRevoked {
+        device_id: String,
+    },
+    PeerOnline {
+        device_id: String,
+    },
+    PeerOffline {
+        device_id: String,
+    },
+    SyncProgress {
+        space_id: String,
+        received: u64,
+    },
+    InviteRedeemed {
+        label: String,
+        by_device: String,
+    },
+    ForkDetected {
+        device_id: String,
+        seq: u64,
+    },
+}
+
+impl From<Event> for EventLine {
+    fn from(e: Event) -> EventLine {
+        match e {
+            Event::MessageAdded { buddy_id, message } => EventLine::MessageAdded {
+                buddy_id,
+                message: message.into(),
+            },
+            Event::MessageStateChanged {
+                buddy_id,
+                message_id,
+                state,
+            } => EventLine::MessageState {
+                buddy_id,
+                message_id,
+                state: state.into(),
+            },
+            Event::ReadUpTo {
+                buddy_id,
+                by_me,
+                up_to,
+            } => EventLine::ReadUpTo {
+                buddy_id,
+                by_me,
+                up_to,
+            },
+            Event::BuddyAdded { buddy_id, name } => EventLine::BuddyAdded { buddy_id, name },
+            Event::BuddyRemoved { buddy_id } => EventLine::BuddyRemoved { buddy_id },
+            Event::DeviceLinked { device_id, name } => EventLine::DeviceLinked { device_id, name },
+            Event::DeviceRevoked { device_id } => EventLine::DeviceRevoked { device_id },
+            Event::PeerOnline { device_id } => EventLine::PeerOnline { device_id },
+            Event::PeerOffline { device_id } => EventLine::PeerOffline { device_id },
+            Event::SyncProgress { space_id, received } => {
+                EventLine::SyncProgress { space_id, received }
+            }
+            Event::InviteRedeemed { label, by_device } => {
+                EventLine::InviteRedeemed { label, by_device }
+            }
+            Event::ForkDetected { device_id, seq } => EventLine::ForkDetected { device_id, seq },
         }
     }
 }

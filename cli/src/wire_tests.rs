@@ -246,7 +246,7 @@ fn envelopes() {
 /// The lines of `run --json`, one per event.
 #[test]
 fn event_lines() {
-    use crate::render::event_json;
+    use crate::wire::EventLine;
     let cases = [
         (
             Event::MessageAdded {
@@ -332,6 +332,20 @@ fn event_lines() {
         ),
     ];
     for (event, wire) in cases {
-        pinned(&event_json(&event), wire);
+        let line = EventLine::from(event);
+        pinned(&line, wire);
+        let back: EventLine = serde_json::from_str(wire).unwrap();
+        assert_eq!(back, line);
     }
+    let started = EventLine::Started {
+        device_id: "d1".into(),
+        device_name: "Amy laptop".into(),
+        person_name: "Amy".into(),
+        listen: vec!["127.0.0.1:4000".into()],
+    };
+    pinned(
+        &started,
+        r#"{"event":"started","device_id":"d1","device_name":"Amy laptop","person_name":"Amy","listen":["127.0.0.1:4000"]}"#,
+    );
+    pinned(&EventLine::Stopped, r#"{"event":"stopped"}"#);
 }
