@@ -17,6 +17,30 @@ fn wait_texts(dir: &Path, buddy: &str, wanted: &[String], who: &str) {
     });
 }
 
+/// The newest message with Amy as `messages` prints it for people, with `TZ` set to `zone`.
+fn messages_in_zone(dir: &Path, zone: &str) -> String {
+    let out = Command::new(bin())
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["messages", "Amy", "--limit", "1"])
+        .env("TZ", zone)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run clearchat messages");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// The `HH:MM` that a message line shows, as minutes since midnight.
+fn minute_of_day(line: &str) -> i32 {
+    let clock = line
+        .split_whitespace()
+        .find(|w| w.len() == 5 && w.as_bytes()[2] == b':')
+        .unwrap_or_else(|| panic!("no HH:MM in {line:?}"));
+    let (h, m) = clock.split_at(2);
+    h.parse::<i32>().expect("hours") * 60 + m[1..].parse::<i32>().expect("minutes")
+}
+
 #[test]
 fn three_run_processes_tell_the_story_and_survive_kill_9() {
     let root = tempfile::tempdir().expect("temp dir");
@@ -104,6 +128,10 @@ fn three_run_processes_tell_the_story_and_survive_kill_9() {
     for key in ["id", "from", "device", "text", "sent_at", "state"] {
         assert!(message.get(key).is_some(), "message has {key}: {message}");
     }
+    // Times are shown in the local zone: India is 5:30 ahead of UTC (and never has daylight saving).
+    let utc = minute_of_day(&messages_in_zone(&betty, "UTC"));
+    let india = minute_of_day(&messages_in_zone(&betty, "IST-5:30"));
+    assert_eq!((india - utc).rem_euclid(24 * 60), 5 * 60 + 30);
 
     // kill -9 the phone; the others talk meanwhile; it restarts and catches up.
     phone_run.kill9();
