@@ -337,3 +337,106 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
         height,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::state::{Done, Input, Work, Working};
+    use ratatui::backend::TestBackend;
+    use ratatui::Terminal;
+
+    fn screen(state: &State, width: u16, height: u16) -> String {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+        terminal.draw(|f| draw(f, state)).unwrap();
+        let buffer = terminal.backend().buffer();
+        buffer
+            .content
+            .chunks(width as usize)
+            .map(|row| row.iter().map(|c| c.symbol()).collect::<String>() + "\n")
+            .collect()
+    }
+
+    fn with_conversation(messages: Vec<Message>) -> State {
+        let (mut state, _) = State::new();
+        let betty = clearchat_core::Buddy {
+            id: "b1".into(),
+            name: "Betty".into(),
+            online: true,
+            unread: 0,
+            last_message: None,
+        };
+        let done = Done::Buddies(Ok(vec![betty]));
+        crate::tui::state::update(&mut state, Input::Done(done));
+        let done = Done::Page {
+            buddy: "b1".into(),
+            older: false,
+            page: Ok(messages),
+        };
+        crate::tui::state::update(&mut state, Input::Done(done));
+        state
+    }
+
+    fn message(seq: u64, sent_at: u64, from_me: bool, state: MessageState) -> Message {
+        Message {
+            id: format!("d-{seq}"),
+            from: if from_me { "Amy" } else { "Betty" }.into(),
+            from_me,
+            device_id: "d".into(),
+            text: format!("text {seq}"),
+            sent_at,
+            state,
+            reply_to: None,
+        }
+    }
+
+    #[test]
+    fn messages_show_local_times_dates_and_delivery() {
+        let now = render::now_ms();
+        let old = now - 3 * 24 * 3_600_000;
+        let state = with_conversation(vec![
+            message(1, old, false, MessageState::Delivered),
+            message(2, now, true, MessageState::Read),
+            message(3, now + 1, true, MessageState::Pending),
+        ]);
+        let text = screen(&state, 100, 20);
+        assert!(text.contains("┌ Betty "), "{text}");
+        assert!(
+            text.contains(&format!("{} Betty: text 1", render::when(old))),
+            "{text}"
+        );
+        assert!(render::when(old).len() > 5, "an old message has its date");
+        assert!(
+            text.contains(&format!("{} Amy: text 2 ✓✓ read", render::when(now))),
+            "{text}"
+        );
+        assert!(text.contains("text 3 …"), "{text}");
+    }
+
+    #[test]
+    fn work_under_way_is_shown_in_the_title_line() {
+        let mut state = with_conversation(Vec::new());
+        state.working = Some(Working {
+            ticket: 1,
+            work: Work::Joining,
+        });
+        let text = screen(&state, 100, 20);
+        let title = text.lines().next().unwrap();
+        assert!(title.contains("joining… (Esc stops waiting)"), "{title}");
+    }
+
+    #[test]
+    fn a_qr_code_too_big_for_the_terminal_says_how_big_to_make_it() {
+        let mut state = with_conversation(Vec::new());
+        state.overlay = Some(Overlay::Qr {
+            link: true,
+            rows: vec![vec![true; 41]; 41],
+            code: "CLEARCHAT1CODE".into(),
+        });
+        let small = screen(&state, 60, 20);
+        assert!(small.contains("make the terminal at least"), "{small}");
+        assert!(small.contains("CLEARCHAT1CODE"), "{small}");
+        let big = screen(&state, 100, 40);
+        assert!(!big.contains("make the terminal at least"), "{big}");
+        assert!(big.contains("Link a device of yours"), "{big}");
+    }
+}
