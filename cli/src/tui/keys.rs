@@ -16,14 +16,14 @@ pub(super) fn on_paste(state: &mut State, text: &str) {
             let flat = text.replace("\r\n", " ").replace(['\r', '\n'], " ");
             state.input.push_str(&flat);
         }
-        None if text.trim().to_ascii_uppercase().starts_with("CLEARCHAT") => {
-            // A code pasted on the main screen: offer to join with it.
+        None => {
+            // On the buddy list only a code makes sense: offer to join with it.
             state.overlay = Some(Overlay::Paste {
                 input: text.chars().filter(|c| !c.is_whitespace()).collect(),
                 error: None,
             });
         }
-        _ => {}
+        Some(_) => {}
     }
 }
 
@@ -75,7 +75,10 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>
             KeyCode::Esc => {
                 if let Some(w) = state.working.take() {
                     effects.push(Effect::Cancel { ticket: w.ticket });
-                    state.say(format!("stopped waiting ({})", w.work.label()));
+                    state.say(format!(
+                        "stopped waiting ({}); if it still completes, it shows here",
+                        w.work.label()
+                    ));
                 }
             }
             KeyCode::Up | KeyCode::Char('k') => {

@@ -377,19 +377,20 @@ fn a_joined_buddy_or_link_reloads_what_it_changed() {
 #[test]
 fn pastes_into_the_message_line_and_on_the_main_screen() {
     let mut state = loaded(Vec::new());
-    update(&mut state, Input::Paste("just text".into()));
-    assert_eq!(
-        state.overlay, None,
-        "a paste that is no code does nothing here"
-    );
-    update(&mut state, Input::Paste(" clearchat1ab\ncd ".into()));
+    // On the buddy list a paste is a code to join with.
+    update(&mut state, Input::Paste(" AEAQC-\nXYZ23 ".into()));
     assert_eq!(
         state.overlay,
         Some(Overlay::Paste {
-            input: "clearchat1abcd".into(),
+            input: "AEAQC-XYZ23".into(),
             error: None
         })
     );
+    update(&mut state, key(KeyCode::Esc));
+    // Over help (or a QR code, or the devices) a paste means nothing.
+    update(&mut state, ch('?'));
+    update(&mut state, Input::Paste("text".into()));
+    assert_eq!(state.overlay, Some(Overlay::Help));
     update(&mut state, key(KeyCode::Esc));
     update(&mut state, key(KeyCode::Enter));
     typed(&mut state, "a");
