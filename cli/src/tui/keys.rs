@@ -74,7 +74,6 @@ pub(super) fn on_key(state: &mut State, key: KeyEvent, effects: &mut Vec<Effect>
             KeyCode::Char('q') => state.quit = true,
             KeyCode::Esc => {
                 if let Some(w) = state.working.take() {
-                    effects.push(Effect::Cancel { ticket: w.ticket });
                     state.say(format!(
                         "stopped waiting ({}); if it still completes, it shows here",
                         w.work.label()

@@ -64,7 +64,7 @@ pub async fn run(dir: &Path) -> Result<()> {
 
 async fn ui_loop(
     terminal: &mut DefaultTerminal,
-    mut tasks: tasks::Tasks,
+    tasks: tasks::Tasks,
     mut events: mpsc::UnboundedReceiver<Event>,
     mut keys: mpsc::UnboundedReceiver<term::Event>,
     mut done: mpsc::UnboundedReceiver<state::Done>,

@@ -85,10 +85,6 @@ pub enum Effect {
         device: String,
         name: String,
     },
-    /// Stop waiting for the task of `ticket`; its result, if any, is ignored.
-    Cancel {
-        ticket: u64,
-    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -116,7 +112,8 @@ pub enum Overlay {
     Help,
 }
 
-/// A slow call the person waits for; the UI stays live meanwhile.
+/// A slow call the person waits for; the UI stays live meanwhile. Esc stops the waiting, not the call (the
+/// core finishes or times it out): a late success is still told, a late failure is dropped.
 #[derive(Debug, PartialEq)]
 pub enum Work {
     Joining,

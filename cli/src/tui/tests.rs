@@ -330,7 +330,7 @@ fn paste_a_code_then_join_while_the_ui_stays_live() {
 }
 
 #[test]
-fn esc_stops_waiting_and_the_late_result_is_dropped() {
+fn esc_stops_waiting_and_only_a_late_success_is_told() {
     let mut state = loaded(Vec::new());
     update(&mut state, ch('p'));
     typed(&mut state, "CLEARCHAT1X");
@@ -338,10 +338,7 @@ fn esc_stops_waiting_and_the_late_result_is_dropped() {
     let [Effect::Redeem { ticket, .. }] = effects[..] else {
         panic!("{effects:?}")
     };
-    assert_eq!(
-        update(&mut state, key(KeyCode::Esc)),
-        [Effect::Cancel { ticket }]
-    );
+    assert_eq!(update(&mut state, key(KeyCode::Esc)), []);
     assert_eq!(state.working, None);
     assert!(state.status.text.contains("stopped waiting"));
     let done = Done::Redeemed {
@@ -352,6 +349,17 @@ fn esc_stops_waiting_and_the_late_result_is_dropped() {
     update(&mut state, Input::Done(done));
     assert_eq!(state.overlay, None);
     assert!(!state.status.text.contains("too late"));
+    // A late success is still news.
+    let done = Done::Redeemed {
+        ticket,
+        code: "CLEARCHAT1X".into(),
+        result: Ok(Redeemed::Buddy {
+            buddy_id: "d4".into(),
+            name: "Dora".into(),
+        }),
+    };
+    assert_eq!(update(&mut state, Input::Done(done)), [Effect::LoadBuddies]);
+    assert_eq!(state.status.text, "Dora is now your buddy");
 }
 
 #[test]
