@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::render;
 use crate::session::{self, Session};
 use crate::wire::{InviteView, Joined, Request, Response};
-use clearchat_core::{Client, Config};
+use clearchat_core::Config;
 use serde::Serialize;
 use std::fs::File;
 use std::io::Write;
@@ -161,20 +161,7 @@ fn print<T: Serialize + ?Sized>(json: bool, value: &T, human: fn(&T) -> String) 
 }
 
 async fn init(dir: &Path, name: &str, person: Option<&str>) -> Result<()> {
-    let exists = || Error::DeviceExists {
-        dir: dir.display().to_string(),
-    };
-    if session::has_device(dir) {
-        return Err(exists());
-    }
-    let Access::Direct(_lock) = control::acquire(dir).await? else {
-        return Err(exists());
-    };
-    let client = Client::open_with(dir, name, Config::default())?;
-    if let Some(person) = person {
-        client.set_person_name(person).await?;
-    }
-    let me = client.me()?;
+    let me = session::create_device(dir, name, person).await?;
     println!(
         "created device {} ({}) in {}",
         me.device_name,

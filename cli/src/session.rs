@@ -1,12 +1,13 @@
 //! An open device with its event pump, and the one place that executes [`Request`]s on it (for subcommands
 //! run directly and for the control socket). Names and id prefixes are resolved here, before the core is called.
 
+use crate::control::{self, Access};
 use crate::error::{Error, Result};
 use crate::resolve;
 use crate::wire::{
     BuddyView, DeviceView, InviteView, Joined, MeView, MessageView, Redemption, Request, Response,
 };
-use clearchat_core::{Buddy, Client, Config, Device, Event, Redeemed};
+use clearchat_core::{Buddy, Client, Config, Device, Event, Me, Redeemed};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,6 +27,24 @@ pub struct Session {
 /// Whether `dir` holds a device already.
 pub fn has_device(dir: &Path) -> bool {
     dir.join("clearchat.db").exists()
+}
+
+/// Creates the device of `dir`, named `device`, of the person `person` (None for a device to be linked).
+pub async fn create_device(dir: &Path, device: &str, person: Option<&str>) -> Result<Me> {
+    let exists = || Error::DeviceExists {
+        dir: dir.display().to_string(),
+    };
+    if has_device(dir) {
+        return Err(exists());
+    }
+    let Access::Direct(_lock) = control::acquire(dir).await? else {
+        return Err(exists());
+    };
+    let client = Client::open_with(dir, device, Config::default())?;
+    if let Some(person) = person {
+        client.set_person_name(person).await?;
+    }
+    Ok(client.me()?)
 }
 
 impl Session {

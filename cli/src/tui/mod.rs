@@ -17,10 +17,10 @@ mod tests;
 mod view;
 
 use crate::commands::run_config;
-use crate::control::{self, Access, Holder};
+use crate::control::{self, Holder};
 use crate::error::{Error, Result};
 use crate::session::{self, Session};
-use clearchat_core::{Client, Event};
+use clearchat_core::Event;
 use ratatui::crossterm::event::{
     self as term, DisableBracketedPaste, EnableBracketedPaste, KeyEventKind,
 };
@@ -142,14 +142,7 @@ async fn first_run(dir: &Path) -> Result<()> {
     }
     let person =
         ask("Your name (leave empty if you will link this device to one you already have): ")?;
-    let Access::Direct(_lock) = control::acquire(dir).await? else {
-        return Err(Error::AlreadyHeld {
-            dir: dir.display().to_string(),
-        });
-    };
-    let client = Client::open_with(dir, &device, run_config(None))?;
-    if !person.is_empty() {
-        client.set_person_name(&person).await?;
-    }
+    let person = Some(person.as_str()).filter(|p| !p.is_empty());
+    session::create_device(dir, &device, person).await?;
     Ok(())
 }
