@@ -3,7 +3,6 @@
 //! `run --json`.
 
 use crate::error::{Error, Result};
-use clearchat_core::invite::QrMatrix;
 use clearchat_core::{Buddy, Device, Event, Invite, Me, Message, MessageState, Redeemed};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -142,7 +141,7 @@ pub struct InviteView {
 impl InviteView {
     pub fn new(invite: Invite, redeemed_before: usize) -> InviteView {
         InviteView {
-            qr: qr_rows(&invite.qr),
+            qr: qr_rows(&invite),
             code: invite.code,
             uri: invite.uri,
             expires_at: invite.expires_at,
@@ -151,10 +150,12 @@ impl InviteView {
     }
 }
 
-/// The QR matrix as rows.
-pub fn qr_rows(qr: &QrMatrix) -> Vec<Vec<bool>> {
-    qr.modules
-        .chunks((qr.width as usize).max(1))
+/// The invite's QR matrix as rows.
+pub fn qr_rows(invite: &Invite) -> Vec<Vec<bool>> {
+    invite
+        .qr
+        .modules
+        .chunks((invite.qr.width as usize).max(1))
         .map(<[bool]>::to_vec)
         .collect()
 }

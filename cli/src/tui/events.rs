@@ -181,15 +181,19 @@ pub(super) fn on_done(state: &mut State, done: Done, effects: &mut Vec<Effect>) 
                 state.warn(e);
             }
         },
-        Done::Invite { ticket, result } => {
+        Done::Invite {
+            ticket,
+            link,
+            result,
+        } => {
             if !state.finish(ticket) {
                 return;
             }
             match result {
                 Ok(invite) => {
                     state.overlay = Some(Overlay::Qr {
-                        link: invite.purpose == clearchat_core::invite::Purpose::Link,
-                        rows: qr_rows(&invite.qr),
+                        link,
+                        rows: qr_rows(&invite),
                         code: invite.code,
                     });
                 }

@@ -38,6 +38,7 @@ pub enum Done {
     },
     Invite {
         ticket: u64,
+        link: bool,
         result: Result<Invite, String>,
     },
     Redeemed {

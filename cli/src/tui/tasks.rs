@@ -68,6 +68,7 @@ async fn call(session: &Session, effect: Effect) -> Option<Done> {
             };
             Done::Invite {
                 ticket,
+                link,
                 result: result.map_err(sentence),
             }
         }

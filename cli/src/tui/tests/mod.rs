@@ -243,6 +243,7 @@ fn an_invite_is_made_in_the_background_and_closes_when_redeemed() {
     assert_eq!(state.selected, 1);
     let done = Done::Invite {
         ticket,
+        link: true,
         result: Ok(invite(Purpose::Link)),
     };
     update(&mut state, Input::Done(done));
