@@ -61,7 +61,7 @@ impl Session {
     }
 
     /// Wraps an open client: subscribes to its events and keeps the redemptions.
-    pub fn wrap(client: Client) -> (Arc<Session>, mpsc::UnboundedReceiver<Event>) {
+    fn wrap(client: Client) -> (Arc<Session>, mpsc::UnboundedReceiver<Event>) {
         let mut sub = client.subscribe();
         let (redeemed, _) = watch::channel(Vec::new());
         let (gone, _) = watch::channel(Vec::new());
