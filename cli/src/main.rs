@@ -5,10 +5,15 @@ mod args;
 mod commands;
 mod control;
 mod demo;
+mod error;
 mod render;
+mod resolve;
 mod run;
 mod session;
 mod tui;
+mod wire;
+#[cfg(test)]
+mod wire_tests;
 
 use clap::error::ErrorKind;
 use clap::Parser;
