@@ -44,8 +44,10 @@ status=0
 scripts/swift-root.sh run swift test --package-path ios --scratch-path target/swift --disable-swift-testing \
     -Xlinker -L"$LIB_DIR" -Xlinker -rpath -Xlinker "$LIB_DIR" "$@" 2>&1 | tee "$log" || status=$?
 
-# XCTest's own summary of the whole run: "Executed N tests, with M failures (U unexpected) in ...".
-summary="$(grep -A1 "^Test Suite 'All tests'" "$log" | sed -n 's/.*Executed \([0-9]*\) tests\{0,1\}, with \([0-9]*\) failures\{0,1\}.*/\1 \2/p' | tail -n 1)"
+# XCTest's own summary of the whole run ('All tests', or 'Selected tests' with --filter): "Executed N tests, with
+# M failures (U unexpected) in ...".
+summary="$(grep -A1 -E "^Test Suite '(All|Selected) tests'" "$log" |
+    sed -n 's/.*Executed \([0-9]*\) tests\{0,1\}, with \([0-9]*\) failures\{0,1\}.*/\1 \2/p' | tail -n 1 || true)"
 if [ -n "$summary" ]; then
     read -r run failed <<<"$summary"
     # A test with several failed assertions counts once.
