@@ -5,6 +5,7 @@
 // `.task` cancels it when the view goes away), or when the stream is released: after a `break` out of the
 // loop, or never iterated at all. An AsyncStream alone cannot do the latter: the listener the core holds keeps
 // its continuation, so its buffer would never be released and the core's task would deliver into it forever.
+// Like an AsyncStream, it has one consumer: iterate it from one task at a time.
 import ClearchatFFI
 
 public final class CoreStream<Element: Sendable>: AsyncSequence, Sendable {
