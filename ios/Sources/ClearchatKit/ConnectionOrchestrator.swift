@@ -22,7 +22,7 @@ extension Clearchat: ClientConnection {}
 public protocol BackgroundTime: AnyObject {
     /// Asks for the time; false when iOS refuses. `expired` runs if iOS takes it back before `end()`, after the
     /// host has ended the task itself (iOS wants that at once, in its expiration handler).
-    func begin(expired: @escaping @MainActor () -> Void) -> Bool
+    func begin(expired: @escaping @MainActor @Sendable () -> Void) -> Bool
     func end()
 }
 

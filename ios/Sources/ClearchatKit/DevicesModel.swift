@@ -65,7 +65,15 @@ public final class DevicesModel {
     /// Unlinks the device asked about: it gets nothing new from then on.
     public func unlink() async {
         guard let row = pendingUnlink else { return }
+        await unlink(row)
+    }
+
+    /// Unlinks `device`, which the person confirmed (a confirmation dialog that captured the device it asked
+    /// about, whatever became of `pendingUnlink` while it closed). This device cannot be unlinked from here.
+    public func unlink(_ device: DeviceRow) async {
         pendingUnlink = nil
+        guard !device.thisDevice else { return }
+        let row = device
         do {
             try await chat.revokeDevice(row.id)
             await reload()

@@ -13,11 +13,11 @@ final class FakeBackgroundTime: BackgroundTime {
     var begun = 0
     var ended = 0
     var grant = true
-    private var expired: (@MainActor () -> Void)?
+    private var expired: (@MainActor @Sendable () -> Void)?
 
     var held: Bool { begun > ended }
 
-    func begin(expired: @escaping @MainActor () -> Void) -> Bool {
+    func begin(expired: @escaping @MainActor @Sendable () -> Void) -> Bool {
         guard grant else { return false }
         begun += 1
         self.expired = expired
