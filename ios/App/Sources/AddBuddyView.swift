@@ -7,9 +7,9 @@ import SwiftUI
 struct AddBuddyView: View {
     @State private var model: AddBuddyModel
     /// "Scan theirs" (only for a buddy code).
-    let onScanTheirs: (() -> Void)?
+    let onScanTheirs: (@MainActor () -> Void)?
 
-    init(chat: Clearchat, purpose: InvitePurpose, onScanTheirs: (() -> Void)?) {
+    init(chat: Clearchat, purpose: InvitePurpose, onScanTheirs: (@MainActor () -> Void)?) {
         _model = State(initialValue: AddBuddyModel(chat, purpose: purpose))
         self.onScanTheirs = onScanTheirs
     }
@@ -38,7 +38,7 @@ struct AddBuddyView: View {
                             }
                             .buttonStyle(.borderedProminent)
                             if let onScanTheirs {
-                                Button(UiText.addScanTheirs.say(), action: onScanTheirs).buttonStyle(.bordered)
+                                Button(UiText.addScanTheirs.say()) { onScanTheirs() }.buttonStyle(.bordered)
                             }
                         }
                     }

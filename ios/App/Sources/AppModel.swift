@@ -24,7 +24,7 @@ final class AppModel {
     @ObservationIgnored private let backgroundTime = UIKitBackgroundTime()
     @ObservationIgnored private var scene = ScenePhase.background
     @ObservationIgnored private var visibleConversation: String?
-    @ObservationIgnored private var launched = false
+    @ObservationIgnored private var launching: Task<Void, Never>?
 
     init() {
         UiStrings.current = BundleStrings() // the kit's sentences from Localizable.xcstrings
@@ -44,10 +44,8 @@ final class AppModel {
 
     /// At launch (the root view's task) and at the start of a background refresh: opens the device if it exists.
     func launch() async {
-        if !launched {
-            launched = true
-            await startup.start()
-        }
+        if launching == nil { launching = Task { await startup.start() } }
+        await launching?.value // a second caller (the refresh at a background launch) waits for the first
         settle()
     }
 

@@ -8,9 +8,9 @@ struct BuddiesView: View {
     /// The connection's line ("No network", "Connecting…", "Can't connect: …"), when there is one.
     let status: String?
     /// Told whether there is a buddy, as it changes (the app asks for notifications then).
-    let onHasBuddy: (Bool) -> Void
+    let onHasBuddy: @MainActor (Bool) -> Void
 
-    init(chat: Clearchat, status: String?, onHasBuddy: @escaping (Bool) -> Void) {
+    init(chat: Clearchat, status: String?, onHasBuddy: @escaping @MainActor (Bool) -> Void) {
         _model = State(initialValue: BuddiesModel(chat))
         self.status = status
         self.onHasBuddy = onHasBuddy

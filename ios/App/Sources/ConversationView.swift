@@ -8,11 +8,11 @@ import UIKit
 struct ConversationView: View {
     @State private var model: ConversationModel
     /// Told the buddy id while the conversation is on screen with the app active, nil when not.
-    let onVisible: (String?) -> Void
+    let onVisible: @MainActor (String?) -> Void
     @Environment(\.scenePhase) private var scenePhase
     @State private var appeared = false
 
-    init(chat: Clearchat, buddyId: String, onVisible: @escaping (String?) -> Void) {
+    init(chat: Clearchat, buddyId: String, onVisible: @escaping @MainActor (String?) -> Void) {
         _model = State(initialValue: ConversationModel(chat, buddyId: buddyId))
         self.onVisible = onVisible
     }
@@ -109,8 +109,8 @@ struct ConversationView: View {
 private struct BubbleView: View {
     let row: MessageRow
     let showsState: Bool
-    let onRetry: () -> Void
-    let onDiscard: () -> Void
+    let onRetry: @MainActor () -> Void
+    let onDiscard: @MainActor () -> Void
 
     var body: some View {
         VStack(alignment: row.fromMe ? .trailing : .leading, spacing: 2) {
@@ -129,8 +129,8 @@ private struct BubbleView: View {
                 .foregroundStyle(row.failed ? Color.red : Color.secondary)
             if row.failed {
                 HStack {
-                    Button(UiText.conversationRetry.say(), action: onRetry)
-                    Button(UiText.conversationDiscard.say(), role: .destructive, action: onDiscard)
+                    Button(UiText.conversationRetry.say()) { onRetry() }
+                    Button(UiText.conversationDiscard.say(), role: .destructive) { onDiscard() }
                 }
                 .font(.caption)
                 .buttonStyle(.borderless)
@@ -143,8 +143,8 @@ private struct BubbleView: View {
         .accessibilityValue(meta)
         .accessibilityActions {
             if row.failed {
-                Button(UiText.conversationRetry.say(), action: onRetry)
-                Button(UiText.conversationDiscard.say(), action: onDiscard)
+                Button(UiText.conversationRetry.say()) { onRetry() }
+                Button(UiText.conversationDiscard.say()) { onDiscard() }
             }
         }
     }

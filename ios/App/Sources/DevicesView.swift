@@ -4,6 +4,7 @@ import SwiftUI
 
 struct DevicesView: View {
     @State private var model: DevicesModel
+    @State private var asking = false
 
     init(chat: Clearchat) {
         _model = State(initialValue: DevicesModel(chat))
@@ -17,7 +18,10 @@ struct DevicesView: View {
                     Text(device.name + suffix(device))
                     Spacer()
                     if !device.thisDevice {
-                        Button(UiText.devicesUnlink.say(), role: .destructive) { model.askUnlink(device.id) }
+                        Button(UiText.devicesUnlink.say(), role: .destructive) {
+                            model.askUnlink(device.id)
+                            asking = model.pendingUnlink != nil
+                        }
                             .buttonStyle(.borderless)
                     }
                 }
@@ -30,10 +34,10 @@ struct DevicesView: View {
         .navigationTitle(UiText.devicesTitle.say())
         .alert(
             Text(UiText.devicesUnlinkTitle.say(model.pendingUnlink?.name ?? "")),
-            isPresented: Binding(get: { model.pendingUnlink != nil }, set: { if !$0 { model.cancelUnlink() } }),
+            isPresented: $asking,
             presenting: model.pendingUnlink
         ) { device in
-            // The device is the one the dialog asked about, whatever the binding did to pendingUnlink meanwhile.
+            // The device the dialog asked about, captured: the dialog closes before the unlink runs.
             Button(UiText.devicesUnlink.say(), role: .destructive) { Task { await model.unlink(device) } }
             Button(UiText.devicesCancel.say(), role: .cancel) { model.cancelUnlink() }
         } message: { _ in

@@ -5,7 +5,7 @@ import SwiftUI
 
 struct OnboardingView: View {
     @Bindable var model: OnboardingModel
-    let onDone: () -> Void
+    let onDone: @MainActor () -> Void
 
     var body: some View {
         NavigationStack {
@@ -77,15 +77,14 @@ private struct NameField: View {
     let title: String
     @Binding var text: String
     let error: String?
-    let onSubmit: () -> Void
+    let onSubmit: @MainActor () -> Void
 
     var body: some View {
         VStack(alignment: .leading, spacing: 4) {
             TextField(title, text: $text)
                 .textFieldStyle(.roundedBorder)
-                .textContentType(.name)
                 .submitLabel(.next)
-                .onSubmit(onSubmit)
+                .onSubmit { onSubmit() }
             if let error {
                 Text(error).font(.footnote).foregroundStyle(.red)
             }

@@ -6,9 +6,9 @@ import UIKit
 
 struct RedeemScreen: View {
     @State private var model: RedeemModel
-    let onClose: () -> Void
+    let onClose: @MainActor () -> Void
 
-    init(chat: Clearchat, code: String?, confirmFirst: Bool, onClose: @escaping () -> Void) {
+    init(chat: Clearchat, code: String?, confirmFirst: Bool, onClose: @escaping @MainActor () -> Void) {
         _model = State(initialValue: RedeemModel(chat, code: code ?? "", confirmFirst: confirmFirst))
         self.onClose = onClose
     }
@@ -36,8 +36,8 @@ struct RedeemScreen: View {
 /// Asks before using a code that came from outside the app (a web page, a message, the system camera).
 struct ConfirmCodeView: View {
     let code: String
-    let onConfirm: () -> Void
-    let onCancel: () -> Void
+    let onConfirm: @MainActor () -> Void
+    let onCancel: @MainActor () -> Void
 
     var body: some View {
         ScrollView {
@@ -52,8 +52,8 @@ struct ConfirmCodeView: View {
                     .background(RoundedRectangle(cornerRadius: 10).fill(Color(.secondarySystemBackground)))
                 HStack {
                     Spacer()
-                    Button(UiText.confirmCancel.say(), action: onCancel).buttonStyle(.bordered)
-                    Button(UiText.confirmUse.say(), action: onConfirm).buttonStyle(.borderedProminent)
+                    Button(UiText.confirmCancel.say()) { onCancel() }.buttonStyle(.bordered)
+                    Button(UiText.confirmUse.say()) { onConfirm() }.buttonStyle(.borderedProminent)
                 }
             }
             .padding(24)

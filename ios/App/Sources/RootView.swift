@@ -9,7 +9,7 @@ struct RootView: View {
     var body: some View {
         Group {
             if let onboarding = app.onboarding {
-                OnboardingView(model: onboarding, onDone: app.onboardingFinished)
+                OnboardingView(model: onboarding) { app.onboardingFinished() }
             } else {
                 switch app.startup.state {
                 case .ready(let chat, true):
@@ -72,13 +72,13 @@ struct OpeningView: View {
 /// The device could not be opened: why, in plain words, and a retry.
 struct StartupErrorView: View {
     let message: String
-    let onRetry: () -> Void
+    let onRetry: @MainActor () -> Void
 
     var body: some View {
         VStack(alignment: .leading, spacing: 16) {
             Text(UiText.startupFailedTitle.say()).font(.title2.bold())
             Text(message).foregroundStyle(.red)
-            Button(UiText.startupRetry.say(), action: onRetry).buttonStyle(.borderedProminent)
+            Button(UiText.startupRetry.say()) { onRetry() }.buttonStyle(.borderedProminent)
         }
         .padding(24)
         .frame(maxWidth: .infinity, maxHeight: .infinity, alignment: .leading)

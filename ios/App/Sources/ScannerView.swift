@@ -11,7 +11,7 @@ import VisionKit
 struct ScannerSection: View {
     /// Whether codes are wanted now (RedeemModel.scanning).
     let active: Bool
-    let onCode: (String) -> Void
+    let onCode: @MainActor (String) -> Void
 
     @State private var access = AVCaptureDevice.authorizationStatus(for: .video)
     @State private var unavailable = false
@@ -56,9 +56,9 @@ struct ScannerSection: View {
 /// VisionKit's DataScannerViewController for QR codes, scanning while `active`.
 struct QrScanner: UIViewControllerRepresentable {
     let active: Bool
-    let onCode: (String) -> Void
+    let onCode: @MainActor (String) -> Void
     /// The scanner stopped being available (the camera was taken away, or restricted meanwhile).
-    let onUnavailable: () -> Void
+    let onUnavailable: @MainActor () -> Void
 
     func makeUIViewController(context: Context) -> DataScannerViewController {
         let scanner = DataScannerViewController(
