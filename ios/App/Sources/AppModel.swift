@@ -96,8 +96,10 @@ final class AppModel {
         switch startup.state {
         case .notCreated:
             if onboarding == nil {
-                onboarding = OnboardingModel(suggestedDeviceName: UIDevice.current.name) { [startup] name in
-                    try await startup.create(name)
+                onboarding = OnboardingModel(suggestedDeviceName: UIDevice.current.name) { [weak self, startup] name in
+                    let chat = try await startup.create(name)
+                    self?.settle() // the new device is connected at once: linking and redeeming go online
+                    return chat
                 }
             }
         case .ready(let chat, let onboarded):

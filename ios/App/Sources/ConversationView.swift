@@ -11,6 +11,7 @@ struct ConversationView: View {
     let onVisible: @MainActor (String?) -> Void
     @Environment(\.scenePhase) private var scenePhase
     @State private var appeared = false
+    @State private var topInView = false
 
     init(chat: Clearchat, buddyId: String, onVisible: @escaping @MainActor (String?) -> Void) {
         _model = State(initialValue: ConversationModel(chat, buddyId: buddyId))
@@ -25,10 +26,17 @@ struct ConversationView: View {
             ScrollView {
                 LazyVStack(spacing: 6) {
                     if model.hasOlder && !model.loading {
-                        // Again each time the window grows, while the top is in view (a short page fills no screen).
+                        // Again each time the window grew while the top stayed in view (a short page fills no
+                        // screen); not when loading scrolled it away.
                         ProgressView()
                             .accessibilityLabel(UiText.conversationLoadingOlder.say())
-                            .task(id: model.items.first?.id) { await loadOlder(proxy) }
+                            .onAppear { topInView = true }
+                            .onDisappear { topInView = false }
+                            .task(id: model.items.first?.id) {
+                                try? await Task.sleep(for: .milliseconds(300))
+                                guard topInView, !Task.isCancelled else { return }
+                                await loadOlder(proxy)
+                            }
                     }
                     ForEach(model.items) { row in
                         BubbleView(row: row, showsState: model.showsState(row)) {

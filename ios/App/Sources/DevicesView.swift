@@ -22,7 +22,7 @@ struct DevicesView: View {
                             model.askUnlink(device.id)
                             asking = model.pendingUnlink != nil
                         }
-                            .buttonStyle(.borderless)
+                        .buttonStyle(.borderless)
                     }
                 }
             }

@@ -51,7 +51,7 @@ final class LocalNotifications {
 
     static let buddyKey = "buddy"
 
-    private static func identifier(_ messageId: String) -> String {
+    private nonisolated static func identifier(_ messageId: String) -> String {
         "message:\(messageId)"
     }
 

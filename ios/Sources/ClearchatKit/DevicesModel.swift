@@ -73,9 +73,8 @@ public final class DevicesModel {
     public func unlink(_ device: DeviceRow) async {
         pendingUnlink = nil
         guard !device.thisDevice else { return }
-        let row = device
         do {
-            try await chat.revokeDevice(row.id)
+            try await chat.revokeDevice(device.id)
             await reload()
         } catch {
             self.error = Messages.explain(error)
