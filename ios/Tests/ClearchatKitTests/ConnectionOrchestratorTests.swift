@@ -68,7 +68,7 @@ final class ConnectionOrchestratorTests: CoreTestCase, @unchecked Sendable {
         c.networkSettle = .milliseconds(50)
         c.retryMin = .milliseconds(50)
         c.retryMax = .milliseconds(200)
-        c.refreshQuiet = .milliseconds(500)
+        c.refreshQuiet = .seconds(2) // caught up: 2 s without anything arriving after Amy connected
         c.refreshPeerWait = .seconds(20)
         c.refreshLimit = .seconds(60)
         return c
