@@ -1,5 +1,6 @@
 // What the window shows: opening, the error with a retry, onboarding (which shows its own opening and errors
 // while it creates the device), or the buddies with the screens above them.
+import ClearchatFFI
 import ClearchatKit
 import SwiftUI
 

@@ -5,6 +5,7 @@
 import AVFoundation
 import ClearchatKit
 import SwiftUI
+import UIKit
 import Vision
 import VisionKit
 
