@@ -18,7 +18,8 @@ let package = Package(
     name: "ClearchatKit",
     platforms: [.iOS(.v17), .macOS(.v14)], // @Observable
     products: [
-        .library(name: "ClearchatKit", targets: ["ClearchatKit"]),
+        // ClearchatFFI too: the app names some generated types (InvitePurpose, Redeemed) that the models use.
+        .library(name: "ClearchatKit", targets: ["ClearchatKit", "ClearchatFFI"]),
     ],
     targets: [
         core,

@@ -1,20 +1,28 @@
 #!/usr/bin/env bash
-# Build ios/ClearchatFFI.xcframework, the Rust core (static libclearchat_ffi.a) for iOS devices, the iOS
-# simulator and macOS, each slice with the UniFFI C header and module map (C module ClearchatFFIFFI), and
-# generate the Swift bindings into ios/Sources/ClearchatFFI/. ios/Package.swift then builds ClearchatKit on them:
-# for an iOS app, and for `swift test` on the Mac itself (the macOS slice).
+# Build the iOS app's parts on a Mac: ios/ClearchatFFI.xcframework (the Rust core as static libclearchat_ffi.a for
+# iOS devices, the iOS simulator and macOS, each slice with the UniFFI C header and module map, C module
+# ClearchatFFIFFI) and the Swift bindings in ios/Sources/ClearchatFFI/; then, as asked, the Xcode project of the
+# SwiftUI app (XcodeGen, from ios/App/project.yml), the app for the simulator, and the tests.
 #
-# Runs on macOS with Xcode (xcodebuild, lipo) and rustup; see ios/README.md for the versions. On Linux,
-# scripts/swift-test.sh builds and tests the same package against libclearchat_ffi.so instead.
+# Runs on macOS with Xcode (xcodebuild, lipo), rustup and, for the project, XcodeGen; see ios/README.md for the
+# versions. On Linux, scripts/swift-test.sh builds and tests ClearchatKit against libclearchat_ffi.so instead.
 #
-# Usage: scripts/build-ios.sh      (works from any directory)
+# Usage: scripts/build-ios.sh [STEP]      (works from any directory)
+#   framework  (the default) the XCFramework and the bindings
+#   project    framework, then `xcodegen generate` -> ios/App/Clearchat.xcodeproj
+#   app        project, then the app built for the iOS simulator (Debug)
+#   test       project, then ClearchatKit's XCTests on this Mac (`swift test`, the macOS slice) and in the
+#              simulator, and the app's tests (the Keychain) in the simulator
 # Env:   IPHONEOS_DEPLOYMENT_TARGET (default 17.0), MACOSX_DEPLOYMENT_TARGET (default 14.0): keep them equal to
 #        Package.swift's platforms (@Observable needs iOS 17 and macOS 14).
+#        SIMULATOR: the simulator device the tests run on (default "iPhone 17"; `xcrun simctl list devices`).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
+STEP="${1:-framework}"
+case "$STEP" in framework | project | app | test) ;; *) echo "unknown step $STEP (framework, project, app, test)" >&2; exit 2 ;; esac
 [ "$(uname -s)" = Darwin ] || { echo "build-ios.sh needs macOS with Xcode" >&2; exit 1; }
 command -v xcodebuild >/dev/null || { echo "xcodebuild missing: install Xcode and run xcode-select" >&2; exit 1; }
 
@@ -66,4 +74,31 @@ xcodebuild -create-xcframework \
 
 mkdir -p ios/Sources/ClearchatFFI
 cp "$WORK/swift/ClearchatFFI.swift" ios/Sources/ClearchatFFI/ClearchatFFI.swift
-echo "done: $OUT and ios/Sources/ClearchatFFI/ClearchatFFI.swift; see ios/README.md to test and use them"
+echo "done: $OUT and ios/Sources/ClearchatFFI/ClearchatFFI.swift"
+[ "$STEP" = framework ] && exit 0
+
+# ---- the app's Xcode project ----
+XCODEGEN_VERSION=2.45.4 # also project.yml's minimumXcodeGenVersion
+command -v xcodegen >/dev/null || { echo "xcodegen missing: brew install xcodegen (or mint install yonaskolb/XcodeGen@$XCODEGEN_VERSION)" >&2; exit 1; }
+echo "==> xcodegen generate ($(xcodegen --version)) -> ios/App/Clearchat.xcodeproj"
+(cd ios/App && xcodegen generate)
+PROJECT=ios/App/Clearchat.xcodeproj
+SIMULATOR="${SIMULATOR:-iPhone 17}"
+
+case "$STEP" in
+    app)
+        echo "==> xcodebuild build (the app, iOS simulator, Debug)"
+        xcodebuild -project "$PROJECT" -scheme Clearchat -configuration Debug \
+            -destination "generic/platform=iOS Simulator" -derivedDataPath ios/App/build build
+        echo "done: ios/App/build/Build/Products/Debug-iphonesimulator/Clearchat.app"
+        ;;
+    test)
+        echo "==> swift test (ClearchatKit on this Mac)"
+        (cd ios && swift test)
+        echo "==> xcodebuild test (ClearchatKit in the simulator: $SIMULATOR)"
+        (cd ios && xcodebuild -scheme ClearchatKit-Package -destination "platform=iOS Simulator,name=$SIMULATOR" test)
+        echo "==> xcodebuild test (the app's tests in the simulator: $SIMULATOR)"
+        xcodebuild -project "$PROJECT" -scheme Clearchat -destination "platform=iOS Simulator,name=$SIMULATOR" \
+            -derivedDataPath ios/App/build test
+        ;;
+esac

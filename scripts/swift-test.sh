@@ -41,7 +41,10 @@ echo "==> swift test (ios/, in $(scripts/swift-root.sh))"
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
-scripts/swift-root.sh run swift test --package-path ios --scratch-path target/swift --disable-swift-testing \
+# The root's environment is empty but for this: CLEARCHAT_WRITE_CATALOG=1 makes AppResourcesTests rewrite the app's
+# String Catalog from UiText (see that test).
+passenv=(env "CLEARCHAT_WRITE_CATALOG=${CLEARCHAT_WRITE_CATALOG:-}")
+scripts/swift-root.sh run "${passenv[@]}" swift test --package-path ios --scratch-path target/swift --disable-swift-testing \
     -Xlinker -L"$LIB_DIR" -Xlinker -rpath -Xlinker "$LIB_DIR" "$@" 2>&1 | tee "$log" || status=$?
 
 # XCTest's own summary of the whole run ('All tests', or 'Selected tests' with --filter): "Executed N tests, with

@@ -65,9 +65,16 @@ public final class DevicesModel {
     /// Unlinks the device asked about: it gets nothing new from then on.
     public func unlink() async {
         guard let row = pendingUnlink else { return }
+        await unlink(row)
+    }
+
+    /// Unlinks `device`, which the person confirmed (a confirmation dialog that captured the device it asked
+    /// about, whatever became of `pendingUnlink` while it closed). This device cannot be unlinked from here.
+    public func unlink(_ device: DeviceRow) async {
         pendingUnlink = nil
+        guard !device.thisDevice else { return }
         do {
-            try await chat.revokeDevice(row.id)
+            try await chat.revokeDevice(device.id)
             await reload()
         } catch {
             self.error = Messages.explain(error)

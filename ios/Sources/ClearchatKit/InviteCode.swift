@@ -21,6 +21,6 @@ public struct InviteCode: Equatable, Sendable {
 
     /// What the share sheet sends (SMS, mail...): the text code with a line saying what to do with it.
     public var shareText: String {
-        "Add me on Clearchat: open Clearchat, choose \"Add a buddy\" and paste this code:\n\(text)"
+        UiText.shareText.say(text)
     }
 }

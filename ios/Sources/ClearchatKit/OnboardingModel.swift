@@ -1,4 +1,6 @@
 // First run: name this device, then either link it to my laptop (redeem a link code) or start as a new person.
+// Onboarding is complete only at its last step (`.done`: linked, or a new person with a name); the app marks the
+// device onboarded then (AppStartup.onboarded), and an onboarding left before it resumes at the choice.
 import ClearchatFFI
 import Foundation
 import Observation
@@ -22,6 +24,8 @@ public final class OnboardingModel {
     public private(set) var error: String?
     /// Set when linking finished: the person this device now belongs to.
     public private(set) var linkedTo: String?
+    /// Set when a buddy's code was used instead of a link code: the buddy, before I give my own name.
+    public private(set) var addedBuddy: String?
 
     /// The device, once opened with its name.
     public private(set) var chat: Clearchat?
@@ -31,8 +35,14 @@ public final class OnboardingModel {
     /// Opens (creates) the device with the chosen name and starts it; the app decides where the data lives.
     @ObservationIgnored private let open: @MainActor (String) async throws -> Clearchat
 
-    public init(suggestedDeviceName: String = "", open: @escaping @MainActor (String) async throws -> Clearchat) {
+    /// `existing` is the device an earlier, unfinished onboarding created: it resumes at the choice.
+    public init(
+        suggestedDeviceName: String = "", existing: Clearchat? = nil,
+        open: @escaping @MainActor (String) async throws -> Clearchat
+    ) {
         deviceName = suggestedDeviceName
+        chat = existing
+        step = existing == nil ? .deviceName : .choose
         self.open = open
     }
 
@@ -58,10 +68,17 @@ public final class OnboardingModel {
         guard let chat, step == .choose else { return }
         let model = RedeemModel(chat, code: code ?? "")
         model.onRedeemed = { [weak self] redeemed in
-            guard let self else { return }
-            if case .linked(let person) = redeemed { linkedTo = person }
-            // A buddy code instead of a link code: this device became a new person with a buddy.
-            step = .done
+            guard let self, step == .link else { return }
+            switch redeemed {
+            case .linked(let person):
+                linkedTo = person
+                step = .done
+            case .buddy(_, let name):
+                // A buddy's code instead of a link code: this device is a new person with a buddy, and that
+                // person still needs a name before onboarding is done.
+                addedBuddy = name
+                step = .personName
+            }
         }
         redeem = model
         error = nil
@@ -97,6 +114,7 @@ public final class OnboardingModel {
     @discardableResult
     public func back() -> Bool {
         guard step == .link || step == .personName else { return false }
+        guard addedBuddy == nil else { return false } // a buddy was added: this device is no longer new
         redeem = nil
         error = nil
         step = .choose

@@ -1,4 +1,5 @@
-// Input validation shared by the screens: the core's rules, checked while typing, in the Kotlin layer's words.
+// Input validation shared by the screens: the core's rules, checked while typing, in the Kotlin layer's words
+// (UiText keys).
 import Foundation
 
 public enum Validation {
@@ -8,25 +9,25 @@ public enum Validation {
     /// A device or person name: nil when fine, else what to fix.
     public static func name(_ input: String) -> String? {
         let name = input.trimmingCharacters(in: .whitespacesAndNewlines)
-        if name.isEmpty { return "Enter a name." }
+        if name.isEmpty { return UiText.nameEmpty.say() }
         if name.utf8.count > maxNameBytes {
-            return "That name is too long. Keep it under \(maxNameBytes) letters."
+            return UiText.nameTooLong.say(maxNameBytes)
         }
         if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
-            return "A name can't contain special control characters."
+            return UiText.nameControl.say()
         }
         return nil
     }
 
     /// A message draft: nil when it can be sent, else why not.
     public static func message(_ input: String) -> String? {
-        if input.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return "Write something first." }
-        if input.utf8.count > maxMessageBytes { return "This message is too long. Split it into shorter ones." }
+        if input.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return UiText.messageEmpty.say() }
+        if input.utf8.count > maxMessageBytes { return UiText.messageTooLong.say() }
         return nil
     }
 
     /// A pasted code: nil when worth trying, else why not (the core does the real check).
     public static func code(_ input: String) -> String? {
-        input.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "Paste or scan a code first." : nil
+        input.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? UiText.codeEmpty.say() : nil
     }
 }

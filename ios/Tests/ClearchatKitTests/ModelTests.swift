@@ -198,8 +198,14 @@ final class ModelTests: CoreTestCase, @unchecked Sendable {
         await devices.unlink()
         XCTAssertEqual(devices.devices.count, 2, "nothing unlinked without asking")
 
+        // The confirmation dialog unlinks the device it asked about (captured), and never this one.
+        await devices.unlink(try XCTUnwrap(devices.devices.first { $0.thisDevice }))
+        XCTAssertEqual(devices.devices.count, 2, "this device is not unlinked from itself")
         devices.askUnlink(phoneId)
-        await devices.unlink()
+        let asked = try XCTUnwrap(devices.pendingUnlink)
+        devices.cancelUnlink() // what the dialog's closing may do before its button's action runs
+        await devices.unlink(asked)
+        XCTAssertNil(devices.pendingUnlink)
         XCTAssertNil(devices.error)
         XCTAssertEqual(devices.devices.map(\.name), ["amy-laptop"])
         let listed = try await laptop.devices()
