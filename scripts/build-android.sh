@@ -10,7 +10,9 @@
 #     (or ANDROID_HOME/ndk/<version>, which cargo-ndk also searches).
 #
 # Usage: scripts/build-android.sh [--debug]     (release by default; works from any directory)
-# Env:   ANDROID_API (default 26, the app's minSdk), ABIS (default "arm64-v8a armeabi-v7a x86_64").
+# Env:   ANDROID_API (default 26, the app's minSdk), ABIS (default "arm64-v8a armeabi-v7a x86_64"),
+#        JNILIBS and KOTLIN_OUT (output dirs; the Gradle build points them into android/app/build/generated).
+# The Gradle build runs this script before compiling (task :app:rustAndroid), so `./gradlew assembleDebug` is enough.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,8 +22,8 @@ PROFILE=release
 [ "${1:-}" = "--debug" ] && PROFILE=dev
 API="${ANDROID_API:-26}"
 ABIS=(${ABIS:-arm64-v8a armeabi-v7a x86_64})
-JNILIBS="android/app/src/main/jniLibs"
-KOTLIN_OUT="android/kotlin/target/generated-sources/uniffi"
+JNILIBS="${JNILIBS:-android/app/src/main/jniLibs}"
+KOTLIN_OUT="${KOTLIN_OUT:-android/kotlin/target/generated-sources/uniffi}"
 
 command -v cargo-ndk >/dev/null || { echo "cargo-ndk missing: cargo install cargo-ndk --locked" >&2; exit 1; }
 if [ -z "${ANDROID_NDK_HOME:-}" ] && [ -n "${ANDROID_HOME:-}" ] && [ -d "$ANDROID_HOME/ndk" ]; then

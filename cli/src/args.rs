@@ -69,14 +69,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Send a message; BUDDY is a name or an id.
+    /// Send a message; BUDDY is a name, an id or an id prefix (4 hex digits or more).
     Send {
         #[arg(value_name = "BUDDY")]
         buddy: String,
         #[arg(value_name = "TEXT")]
         text: String,
     },
-    /// Show the conversation with a buddy, oldest first.
+    /// Show the conversation with a buddy (a name, an id or an id prefix), oldest first.
     Messages {
         #[arg(value_name = "BUDDY")]
         buddy: String,
@@ -91,7 +91,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Remove a buddy.
+    /// Remove a buddy (a name, an id or an id prefix).
     RemoveBuddy {
         #[arg(value_name = "BUDDY")]
         buddy: String,

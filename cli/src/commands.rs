@@ -3,10 +3,12 @@
 
 use crate::args::Command;
 use crate::control::{self, Access};
+use crate::error::{Error, Result};
 use crate::render;
-use crate::session::{self, Request, Session};
-use clearchat_core::{Client, Config};
-use serde_json::Value;
+use crate::session::{self, Session};
+use crate::wire::{InviteView, Joined, Request, Response};
+use clearchat_core::Config;
+use serde::Serialize;
 use std::fs::File;
 use std::io::Write;
 use std::net::SocketAddr;
@@ -25,13 +27,13 @@ enum Device {
 
 impl Device {
     /// Reaches the device in `dir`; a direct one goes online when `online` is set.
-    async fn reach(dir: &Path, online: bool) -> Result<Device, String> {
+    async fn reach(dir: &Path, online: bool) -> Result<Device> {
         match control::acquire(dir).await? {
             Access::Remote(sock) => Ok(Device::Remote(sock)),
             Access::Direct(lock) => {
                 let (session, _events) = Session::open(dir, Config::default())?;
                 if online {
-                    session.client.start().await.map_err(session::sentence)?;
+                    session.client.start().await?;
                 }
                 Ok(Device::Direct {
                     session,
@@ -42,7 +44,7 @@ impl Device {
         }
     }
 
-    async fn call(&self, req: Request) -> Result<Value, String> {
+    async fn call(&self, req: Request) -> Result<Response> {
         match self {
             Device::Remote(sock) => control::request(sock, &req).await,
             Device::Direct { session, .. } => session.execute(req).await,
@@ -65,12 +67,12 @@ impl Device {
     }
 }
 
-/// Runs one subcommand (all but `run`, `demo` and the UI) on the data dir `dir`.
-pub async fn execute(dir: &Path, command: Command) -> Result<(), String> {
+/// Runs one subcommand (all but the UI) on the data dir `dir`.
+pub async fn execute(dir: &Path, command: Command) -> Result<()> {
     match command {
         Command::Init { name, person } => init(dir, &name, person.as_deref()).await,
         Command::Run { listen, json } => crate::run::run(dir, listen, json).await,
-        Command::Demo => crate::demo::run().await,
+        Command::Demo => crate::demo::run().await.map_err(Error::Demo),
         Command::Link { wait, code_only } => {
             let device = Device::reach(dir, wait).await?;
             let result = invite(&device, Request::Link, wait, code_only).await;
@@ -94,24 +96,21 @@ pub async fn execute(dir: &Path, command: Command) -> Result<(), String> {
             let device = Device::reach(dir, true).await?;
             let result = device.call(Request::Join { code }).await;
             device.close().await;
-            let v = result?;
-            match v["kind"].as_str() {
-                Some("linked") => println!(
-                    "this device is now linked: a device of {}",
-                    v["person_name"].as_str().unwrap_or("")
-                ),
-                _ => println!(
-                    "{} is now your buddy",
-                    v["name"].as_str().unwrap_or("your buddy")
-                ),
+            match result? {
+                Response::Joined(Joined::Linked { person_name }) => {
+                    println!("this device is now linked: a device of {person_name}")
+                }
+                Response::Joined(Joined::Buddy { name, .. }) => {
+                    println!("{name} is now your buddy")
+                }
+                other => return Err(other.unexpected()),
             }
             Ok(())
         }
-        Command::Buddies { json } => {
-            let v = one(dir, Request::Buddies).await?;
-            print(json, &v, render::buddies_human);
-            Ok(())
-        }
+        Command::Buddies { json } => match one(dir, Request::Buddies).await? {
+            Response::Buddies(list) => print(json, list.as_slice(), render::buddies_human),
+            other => Err(other.unexpected()),
+        },
         Command::Send { buddy, text } => {
             let device = Device::reach(dir, false).await?;
             let result = device.call(Request::Send { buddy, text }).await;
@@ -126,68 +125,62 @@ pub async fn execute(dir: &Path, command: Command) -> Result<(), String> {
             Ok(())
         }
         Command::Messages { buddy, limit, json } => {
-            let v = one(dir, Request::Messages { buddy, limit }).await?;
-            print(json, &v, render::messages_human);
-            Ok(())
+            match one(dir, Request::Messages { buddy, limit }).await? {
+                Response::Messages(list) => print(json, list.as_slice(), render::messages_human),
+                other => Err(other.unexpected()),
+            }
         }
-        Command::Devices { json } => {
-            let v = one(dir, Request::Devices).await?;
-            print(json, &v, render::devices_human);
-            Ok(())
-        }
+        Command::Devices { json } => match one(dir, Request::Devices).await? {
+            Response::Devices(list) => print(json, list.as_slice(), render::devices_human),
+            other => Err(other.unexpected()),
+        },
         Command::RemoveBuddy { buddy } => one(dir, Request::RemoveBuddy { buddy }).await.map(drop),
         Command::Unlink { device } => one(dir, Request::Unlink { device }).await.map(drop),
     }
 }
 
 /// One request on an offline device.
-async fn one(dir: &Path, req: Request) -> Result<Value, String> {
+async fn one(dir: &Path, req: Request) -> Result<Response> {
     let device = Device::reach(dir, false).await?;
     let result = device.call(req).await;
     device.close().await;
     result
 }
 
-fn print(json: bool, v: &Value, human: fn(&Value) -> String) {
+/// A listing as JSON (one document) or as lines for people.
+fn print<T: Serialize + ?Sized>(json: bool, value: &T, human: fn(&T) -> String) -> Result<()> {
     if json {
-        println!("{v}");
+        let text = serde_json::to_string(value).map_err(|e| Error::BadReply {
+            reason: e.to_string(),
+        })?;
+        println!("{text}");
     } else {
-        print!("{}", human(v));
+        print!("{}", human(value));
     }
+    Ok(())
 }
 
-async fn init(dir: &Path, name: &str, person: Option<&str>) -> Result<(), String> {
-    if session::has_device(dir) {
-        return Err(format!("there is already a device in {}", dir.display()));
-    }
-    let Access::Direct(_lock) = control::acquire(dir).await? else {
-        return Err(format!("there is already a device in {}", dir.display()));
-    };
-    let client = Client::open_with(dir, name, Config::default()).map_err(session::sentence)?;
-    if let Some(person) = person {
-        client
-            .set_person_name(person)
-            .await
-            .map_err(session::sentence)?;
-    }
-    let me = client.me().map_err(session::sentence)?;
+async fn init(dir: &Path, name: &str, person: Option<&str>) -> Result<()> {
+    let me = session::create_device(dir, name, person).await?;
     println!(
         "created device {} ({}) in {}",
         me.device_name,
-        render::short(&me.device_id.to_string()),
+        render::short(me.device_id),
         dir.display()
     );
     Ok(())
 }
 
-async fn invite(device: &Device, req: Request, wait: bool, code_only: bool) -> Result<(), String> {
+async fn invite(device: &Device, req: Request, wait: bool, code_only: bool) -> Result<()> {
     let link = matches!(req, Request::Link);
-    let v = device.call(req).await?;
-    let code = v["code"].as_str().unwrap_or_default();
+    let invite: InviteView = match device.call(req).await? {
+        Response::Invite(invite) => invite,
+        other => return Err(other.unexpected()),
+    };
     if code_only {
-        println!("{code}");
+        println!("{}", invite.code);
     } else {
-        render::print_qr(&session::qr_rows(&v));
+        render::print_qr(&invite.qr);
         println!();
         if link {
             println!("Scan this with your other device, or run `clearchat join CODE` there. CODE:");
@@ -196,20 +189,22 @@ async fn invite(device: &Device, req: Request, wait: bool, code_only: bool) -> R
                 "Let your buddy scan this, or run `clearchat join CODE` on their device. CODE:"
             );
         }
-        println!("{code}");
+        println!("{}", invite.code);
     }
     let _ = std::io::stdout().flush();
     if wait {
-        let after = v["redeemed_before"].as_u64().unwrap_or(0) as usize;
-        let r = device.call(Request::WaitRedeemed { after }).await?;
-        let by = r["by_device"].as_str().unwrap_or_default();
+        let after = invite.redeemed_before;
+        let redemption = match device.call(Request::WaitRedeemed { after }).await? {
+            Response::Redeemed(r) => r,
+            other => return Err(other.unexpected()),
+        };
         if let Device::Direct { session, .. } = device {
             // Stay online until the redeemer has finished its first sync and left.
             session
-                .wait_gone(by, std::time::Duration::from_secs(10))
+                .wait_gone(&redemption.by_device, std::time::Duration::from_secs(10))
                 .await;
         }
-        println!("redeemed by device {}", render::short(by));
+        println!("redeemed by device {}", render::short(redemption.by_device));
     }
     Ok(())
 }

@@ -1,9 +1,10 @@
 //! Who holds a data dir: the holder (`run` or the UI) takes `DIR/control.lock` and serves `DIR/control.sock`
-//! (owner-only), one JSON request line in, one JSON response line out; every other command either talks to
+//! (owner-only), one JSON request line in, one JSON reply line out (see `wire`); every other command either talks to
 //! that socket or, when nothing holds the dir, takes the lock itself for its short life and opens the store.
 
-use crate::session::{Request, Session};
-use serde_json::{json, Value};
+use crate::error::{Error, Result};
+use crate::session::Session;
+use crate::wire::{Reply, Request, Response};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -30,9 +31,9 @@ pub enum Access {
     Direct(File),
 }
 
-fn open_lock(dir: &Path) -> Result<File, String> {
+fn open_lock(dir: &Path) -> Result<File> {
     std::fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create the data dir {}: {e}", dir.display()))?;
+        .map_err(Error::io(format!("create the data dir {}", dir.display())))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -43,11 +44,14 @@ fn open_lock(dir: &Path) -> Result<File, String> {
         .truncate(false)
         .write(true)
         .open(lock_path(dir))
-        .map_err(|e| format!("cannot open the lock file in {}: {e}", dir.display()))
+        .map_err(Error::io(format!(
+            "open the lock file in {}",
+            dir.display()
+        )))
 }
 
 /// Finds the holder of `dir`, or takes the lock to work on the store directly.
-pub async fn acquire(dir: &Path) -> Result<Access, String> {
+pub async fn acquire(dir: &Path) -> Result<Access> {
     let lock = open_lock(dir)?;
     let sock = socket_path(dir);
     let start = Instant::now();
@@ -59,38 +63,34 @@ pub async fn acquire(dir: &Path) -> Result<Access, String> {
             return Ok(Access::Direct(lock));
         }
         if start.elapsed() > ACQUIRE_DEADLINE {
-            return Err(format!(
-                "{} is held by another clearchat that does not answer on its control socket",
-                dir.display()
-            ));
+            return Err(Error::HolderSilent {
+                dir: dir.display().to_string(),
+            });
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
-/// Sends one request to the holder's socket and returns its result.
-pub async fn request(sock: &Path, req: &Request) -> Result<Value, String> {
+/// Sends one request to the holder's socket and returns its response.
+pub async fn request(sock: &Path, req: &Request) -> Result<Response> {
     let stream = UnixStream::connect(sock)
         .await
-        .map_err(|e| format!("cannot reach the running clearchat: {e}"))?;
+        .map_err(Error::io("reach the running clearchat"))?;
     let (read, mut write) = stream.into_split();
-    let mut line = serde_json::to_string(req).map_err(|e| e.to_string())?;
+    let mut line = serde_json::to_string(req).map_err(|e| Error::BadRequest {
+        reason: e.to_string(),
+    })?;
     line.push('\n');
     write
         .write_all(line.as_bytes())
         .await
-        .map_err(|e| format!("cannot talk to the running clearchat: {e}"))?;
+        .map_err(Error::io("talk to the running clearchat"))?;
     let mut reply = String::new();
     BufReader::new(read)
         .read_line(&mut reply)
         .await
-        .map_err(|e| format!("cannot read from the running clearchat: {e}"))?;
-    let reply: Value = serde_json::from_str(&reply)
-        .map_err(|_| "the running clearchat closed the connection".to_string())?;
-    match reply.get("error").and_then(Value::as_str) {
-        Some(error) => Err(error.to_string()),
-        None => Ok(reply.get("ok").cloned().unwrap_or(Value::Null)),
-    }
+        .map_err(Error::io("read from the running clearchat"))?;
+    Response::read(req, &reply)
 }
 
 /// The holder's side: the lock and the socket, removed again on drop.
@@ -101,28 +101,29 @@ pub struct Holder {
 
 impl Holder {
     /// Takes `dir` for a long-lived holder and binds the control socket.
-    pub async fn take(dir: &Path) -> Result<(Holder, UnixListener), String> {
+    pub async fn take(dir: &Path) -> Result<(Holder, UnixListener)> {
         let lock = open_lock(dir)?;
         let start = Instant::now();
         while lock.try_lock().is_err() {
             if start.elapsed() > ACQUIRE_DEADLINE {
-                return Err(format!(
-                    "another clearchat (run or the terminal UI) already holds {}",
-                    dir.display()
-                ));
+                return Err(Error::AlreadyHeld {
+                    dir: dir.display().to_string(),
+                });
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let sock = socket_path(dir);
         // Whoever made it is gone: we hold the lock.
         let _ = std::fs::remove_file(&sock);
-        let listener = UnixListener::bind(&sock)
-            .map_err(|e| format!("cannot open the control socket {}: {e}", sock.display()))?;
+        let listener = UnixListener::bind(&sock).map_err(Error::io(format!(
+            "open the control socket {}",
+            sock.display()
+        )))?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o600))
-                .map_err(|e| format!("cannot protect the control socket: {e}"))?;
+                .map_err(Error::io("protect the control socket"))?;
         }
         Ok((Holder { sock, _lock: lock }, listener))
     }
@@ -147,12 +148,19 @@ pub async fn serve(listener: UnixListener, session: Arc<Session>) {
             while let Ok(Some(line)) = lines.next_line().await {
                 let reply = match serde_json::from_str::<Request>(&line) {
                     Ok(req) => match session.execute(req).await {
-                        Ok(v) => json!({ "ok": v }),
-                        Err(e) => json!({ "error": e }),
+                        Ok(response) => Reply::Ok(response),
+                        Err(e) => Reply::Error(e.to_string()),
                     },
-                    Err(e) => json!({ "error": format!("bad request: {e}") }),
+                    Err(e) => Reply::Error(
+                        Error::BadRequest {
+                            reason: e.to_string(),
+                        }
+                        .to_string(),
+                    ),
                 };
-                let mut out = reply.to_string();
+                let Ok(mut out) = serde_json::to_string(&reply) else {
+                    break;
+                };
                 out.push('\n');
                 if write.write_all(out.as_bytes()).await.is_err() {
                     break;

@@ -5,11 +5,17 @@ mod args;
 mod commands;
 mod control;
 mod demo;
+mod error;
 mod render;
 mod resolve;
 mod run;
 mod session;
+#[cfg(test)]
+mod test_ids;
 mod tui;
+mod wire;
+#[cfg(test)]
+mod wire_tests;
 
 use clap::error::ErrorKind;
 use clap::Parser;

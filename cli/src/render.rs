@@ -1,8 +1,8 @@
-//! Text for people and for scripts: human lines for buddies, messages, devices and events, their JSON
-//! counterparts for `--json`, and the QR code as dense half blocks with a quiet zone.
+//! Text for people: lines for buddies, messages, devices and events (their JSON counterparts are in `wire`),
+//! times in the local zone, and the QR code as dense half blocks with a quiet zone.
 
+use crate::wire::{BuddyView, DeviceView, MessageView};
 use clearchat_core::Event;
-use serde_json::{json, Value};
 
 /// Modules of light margin around a QR code, as the standard asks.
 pub const QUIET_ZONE: usize = 4;
@@ -53,136 +53,104 @@ pub fn print_qr(rows: &[Vec<bool>]) {
     }
 }
 
-/// `HH:MM` (UTC) of a time in milliseconds since the epoch.
-pub fn clock(ms: u64) -> String {
-    let secs = ms / 1000;
-    format!("{:02}:{:02}", (secs / 3600) % 24, (secs / 60) % 60)
+/// When a message was sent, in the local time zone: `14:05` today, `Mar 3 14:05` this year, else
+/// `2025-03-03 14:05`.
+pub fn when(ms: u64) -> String {
+    when_in(ms, now_ms(), &chrono::Local)
 }
 
-fn text(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or("").to_string()
+/// [`when`] in the zone `tz`, as seen at `now_ms`.
+pub fn when_in<Tz: chrono::TimeZone>(ms: u64, now_ms: u64, tz: &Tz) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    let at = |ms: u64| {
+        chrono::DateTime::from_timestamp_millis(i64::try_from(ms).unwrap_or(i64::MAX))
+            .unwrap_or_default()
+            .with_timezone(tz)
+    };
+    let (then, now) = (at(ms), at(now_ms));
+    let format = if then.date_naive() == now.date_naive() {
+        "%H:%M"
+    } else if then.format("%Y").to_string() == now.format("%Y").to_string() {
+        "%b %-d %H:%M"
+    } else {
+        "%Y-%m-%d %H:%M"
+    };
+    then.format(format).to_string()
 }
 
-pub fn short(id: &str) -> &str {
-    id.get(..8).unwrap_or(id)
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// The first eight hex digits of an id (of a message: of its author): what people are shown of it.
+pub fn short(id: impl std::fmt::Display) -> String {
+    id.to_string().chars().take(8).collect()
+}
+
+fn online_mark(online: bool) -> &'static str {
+    if online {
+        "●"
+    } else {
+        "○"
+    }
 }
 
 /// One line per buddy.
-pub fn buddies_human(list: &Value) -> String {
-    let items = list.as_array().cloned().unwrap_or_default();
-    if items.is_empty() {
+pub fn buddies_human(list: &[BuddyView]) -> String {
+    if list.is_empty() {
         return "no buddies yet: `clearchat invite` makes a code for one\n".into();
     }
     let mut out = String::new();
-    for b in items {
-        let online = if b["online"].as_bool() == Some(true) {
-            "●"
-        } else {
-            "○"
-        };
-        let unread = b["unread"].as_u64().unwrap_or(0);
-        let last = b["last_message"]
-            .get("text")
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let unread = if unread > 0 {
-            format!(" ({unread} unread)")
+    for b in list {
+        let last = b.last_message.as_ref().map_or("", |m| m.text.as_str());
+        let unread = if b.unread > 0 {
+            format!(" ({} unread)", b.unread)
         } else {
             String::new()
         };
         out.push_str(&format!(
-            "{online} {}{unread}  {}  {last}\n",
-            text(&b, "name"),
-            short(&text(&b, "id"))
+            "{} {}{unread}  {}  {last}\n",
+            online_mark(b.online),
+            b.name,
+            short(b.id)
         ));
     }
     out
 }
 
 /// One line per message, oldest first.
-pub fn messages_human(list: &Value) -> String {
+pub fn messages_human(list: &[MessageView]) -> String {
     let mut out = String::new();
-    for m in list.as_array().cloned().unwrap_or_default() {
+    for m in list {
         out.push_str(&format!(
             "{} {}: {}  [{}]\n",
-            clock(m["sent_at"].as_u64().unwrap_or(0)),
-            text(&m, "from"),
-            text(&m, "text"),
-            text(&m, "state")
+            when(m.sent_at),
+            m.from,
+            m.text,
+            m.state.as_str()
         ));
     }
     out
 }
 
 /// One line per device.
-pub fn devices_human(list: &Value) -> String {
+pub fn devices_human(list: &[DeviceView]) -> String {
     let mut out = String::new();
-    for d in list.as_array().cloned().unwrap_or_default() {
-        let online = if d["online"].as_bool() == Some(true) {
-            "●"
-        } else {
-            "○"
-        };
-        let me = if d["me"].as_bool() == Some(true) {
-            " (this device)"
-        } else {
-            ""
-        };
+    for d in list {
+        let me = if d.me { " (this device)" } else { "" };
         out.push_str(&format!(
-            "{online} {}{me}  {}  of {}\n",
-            text(&d, "name"),
-            short(&text(&d, "id")),
-            text(&d, "person")
+            "{} {}{me}  {}  of {}\n",
+            online_mark(d.online),
+            d.name,
+            short(d.id),
+            d.person
         ));
     }
     out
-}
-
-/// An event as one compact JSON object.
-pub fn event_json(e: &Event) -> Value {
-    match e {
-        Event::MessageAdded { buddy_id, message } => json!({
-            "event": "message_added", "buddy_id": buddy_id,
-            "message": crate::session::message_json(message),
-        }),
-        Event::MessageStateChanged {
-            buddy_id,
-            message_id,
-            state,
-        } => json!({
-            "event": "message_state", "buddy_id": buddy_id, "message_id": message_id, "state": state.as_str(),
-        }),
-        Event::ReadUpTo {
-            buddy_id,
-            by_me,
-            up_to,
-        } => json!({"event": "read_up_to", "buddy_id": buddy_id, "by_me": by_me, "up_to": up_to}),
-        Event::BuddyAdded { buddy_id, name } => {
-            json!({"event": "buddy_added", "buddy_id": buddy_id, "name": name})
-        }
-        Event::BuddyRemoved { buddy_id } => {
-            json!({"event": "buddy_removed", "buddy_id": buddy_id})
-        }
-        Event::DeviceLinked { device_id, name } => {
-            json!({"event": "device_linked", "device_id": device_id, "name": name})
-        }
-        Event::DeviceRevoked { device_id } => {
-            json!({"event": "device_revoked", "device_id": device_id})
-        }
-        Event::PeerOnline { device_id } => json!({"event": "peer_online", "device_id": device_id}),
-        Event::PeerOffline { device_id } => {
-            json!({"event": "peer_offline", "device_id": device_id})
-        }
-        Event::SyncProgress { space_id, received } => {
-            json!({"event": "sync_progress", "space_id": space_id, "received": received})
-        }
-        Event::InviteRedeemed { label, by_device } => {
-            json!({"event": "invite_redeemed", "label": label, "by_device": by_device})
-        }
-        Event::ForkDetected { device_id, seq } => {
-            json!({"event": "fork_detected", "device_id": device_id, "seq": seq})
-        }
-    }
 }
 
 /// An event as one line for people.
@@ -191,42 +159,38 @@ pub fn event_human(e: &Event) -> String {
         Event::MessageAdded { message, .. } => {
             format!(
                 "{} {}: {}",
-                clock(message.sent_at),
+                when(message.sent_at),
                 message.from,
                 message.text
             )
         }
         Event::MessageStateChanged {
             message_id, state, ..
-        } => format!(
-            "message {} is {}",
-            short(&message_id.to_string()),
-            state.as_str()
-        ),
+        } => format!("message {} is {}", short(message_id), state.as_str()),
         Event::ReadUpTo { by_me, up_to, .. } => {
             let who = if *by_me { "you" } else { "your buddy" };
-            format!("{who} read up to message {}", short(&up_to.to_string()))
+            format!("{who} read up to message {}", short(up_to))
         }
         Event::BuddyAdded { name, .. } => format!("new buddy: {name}"),
         Event::BuddyRemoved { buddy_id } => {
-            format!("buddy {} removed", short(&buddy_id.to_string()))
+            format!("buddy {} removed", short(buddy_id))
         }
         Event::DeviceLinked { name, device_id } => {
-            format!("device linked: {name} ({})", short(&device_id.to_string()))
+            format!("device linked: {name} ({})", short(device_id))
         }
         Event::DeviceRevoked { device_id } => {
-            format!("device {} unlinked", short(&device_id.to_string()))
+            format!("device {} unlinked", short(device_id))
         }
         Event::PeerOnline { device_id } => {
-            format!("device {} is online", short(&device_id.to_string()))
+            format!("device {} is online", short(device_id))
         }
         Event::PeerOffline { device_id } => {
-            format!("device {} went offline", short(&device_id.to_string()))
+            format!("device {} went offline", short(device_id))
         }
         Event::SyncProgress { space_id, received } => {
             format!(
                 "catching up: {received} entries received in {}",
-                short(&space_id.to_string())
+                short(space_id)
             )
         }
         Event::InviteRedeemed { label, by_device } => {
@@ -235,14 +199,11 @@ pub fn event_human(e: &Event) -> String {
             } else {
                 format!(" for {label}")
             };
-            format!(
-                "invite{label} redeemed by device {}",
-                short(&by_device.to_string())
-            )
+            format!("invite{label} redeemed by device {}", short(by_device))
         }
         Event::ForkDetected { device_id, seq } => format!(
             "warning: device {} wrote two different entries at {seq}",
-            short(&device_id.to_string())
+            short(device_id)
         ),
     }
 }
@@ -261,5 +222,27 @@ mod tests {
         let middle: Vec<char> = lines[2].chars().collect();
         assert_eq!(middle[4], '▄');
         assert_eq!(middle[5], '▀');
+    }
+
+    #[test]
+    fn times_are_local_with_the_date_when_not_today() {
+        use chrono::FixedOffset;
+        // 2023-11-14 22:13:20.123 UTC.
+        let sent = 1_700_000_000_123;
+        let utc = FixedOffset::east_opt(0).unwrap();
+        let india = FixedOffset::east_opt(5 * 3600 + 1800).unwrap();
+        let hour = 3_600_000;
+        assert_eq!(when_in(sent, sent + hour, &utc), "22:13");
+        assert_eq!(when_in(sent, sent + hour, &india), "03:43");
+        // Two hours later it is tomorrow in UTC, still the same morning in India.
+        assert_eq!(when_in(sent, sent + 2 * hour, &utc), "Nov 14 22:13");
+        assert_eq!(when_in(sent, sent + 2 * hour, &india), "03:43");
+        assert_eq!(when_in(sent, sent + 20 * 24 * hour, &utc), "Nov 14 22:13");
+        assert_eq!(
+            when_in(sent, sent + 400 * 24 * hour, &utc),
+            "2023-11-14 22:13"
+        );
+        let west = FixedOffset::west_opt(8 * 3600).unwrap();
+        assert_eq!(when_in(sent, sent + hour, &west), "14:13");
     }
 }

@@ -3,23 +3,23 @@
 
 use crate::commands::run_config;
 use crate::control::{self, Holder};
+use crate::error::{Error, Result};
 use crate::render;
 use crate::session::{self, Session};
-use serde_json::json;
+use crate::wire::EventLine;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 use tokio::signal::unix::{signal, SignalKind};
 
-pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Result<(), String> {
+pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Result<()> {
     if !session::has_device(dir) {
-        // Give the same sentence as every other command.
-        Session::open(dir, run_config(listen))?;
+        return Err(Error::no_device(dir));
     }
     let (holder, listener) = Holder::take(dir).await?;
     let (session, mut events) = Session::open(dir, run_config(listen))?;
-    session.client.start().await.map_err(session::sentence)?;
-    let me = session.client.me().map_err(session::sentence)?;
+    session.client.start().await?;
+    let me = session.client.me()?;
     let addrs: Vec<String> = session
         .client
         .listen_addrs()
@@ -29,32 +29,33 @@ pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Resu
     let mut out = std::io::stdout();
     // A closed stdout must not stop (or crash) the device.
     if json_out {
-        let _ = writeln!(
-            out,
-            "{}",
-            json!({"event": "started", "device_id": me.device_id, "device_name": me.device_name,
-                   "person_name": me.person_name, "listen": addrs})
-        );
+        let started = EventLine::Started {
+            device_id: me.device_id,
+            device_name: me.device_name.clone(),
+            person_name: me.person_name.clone(),
+            listen: addrs.clone(),
+        };
+        let _ = writeln!(out, "{}", json_line(&started));
     } else {
         let _ = writeln!(
             out,
             "{} ({} of {}) is online on {}; Ctrl-C to stop",
             me.device_name,
-            render::short(&me.device_id.to_string()),
+            render::short(me.device_id),
             me.person_name,
             addrs.join(", ")
         );
     }
     let _ = out.flush();
     let server = tokio::spawn(control::serve(listener, session.clone()));
-    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut term = signal(SignalKind::terminate()).map_err(Error::io("listen for SIGTERM"))?;
+    let mut int = signal(SignalKind::interrupt()).map_err(Error::io("listen for SIGINT"))?;
     loop {
         tokio::select! {
             event = events.recv() => {
                 let Some(event) = event else { break };
                 let line = if json_out {
-                    render::event_json(&event).to_string()
+                    json_line(&EventLine::from(event))
                 } else {
                     render::event_human(&event)
                 };
@@ -66,13 +67,18 @@ pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Resu
         }
     }
     server.abort();
-    session.client.stop().await.map_err(session::sentence)?;
+    session.client.stop().await?;
     drop(holder);
     let _ = if json_out {
-        writeln!(out, "{}", json!({"event": "stopped"}))
+        writeln!(out, "{}", json_line(&EventLine::Stopped))
     } else {
         writeln!(out, "offline")
     };
     let _ = out.flush();
     Ok(())
+}
+
+/// One compact JSON line (a record of plain strings and numbers always serializes).
+fn json_line(line: &EventLine) -> String {
+    serde_json::to_string(line).unwrap_or_default()
 }

@@ -1,10 +1,13 @@
-//! The requests every front end makes of a device (subcommands, control socket, UI) and the one place that
-//! executes them on an open `Session`; results are JSON values in the shapes the `--json` outputs promise.
+//! An open device with its event pump, and the one place that executes [`Request`]s on it (for subcommands
+//! run directly and for the control socket). Names and id prefixes are resolved here, before the core is called.
 
-use crate::resolve::resolve;
-use clearchat_core::{Client, Config, Event, Invite, Message, Redeemed};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use crate::control::{self, Access};
+use crate::error::{Error, Result};
+use crate::resolve;
+use crate::wire::{
+    BuddyView, DeviceView, InviteView, Joined, MeView, MessageView, Redemption, Request, Response,
+};
+use clearchat_core::{BuddyId, Client, Config, DeviceId, Event, Me, Redeemed};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,53 +16,12 @@ use tokio::sync::{mpsc, watch};
 /// How long `join` waits for the first sync after the code is redeemed.
 const FIRST_SYNC: Duration = Duration::from_secs(15);
 
-/// One request, as sent over the control socket (one JSON line).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(tag = "cmd", rename_all = "snake_case")]
-pub enum Request {
-    Me,
-    Link,
-    Invite {
-        name: String,
-    },
-    /// Waits until more than `after` invites were redeemed since the holder started; returns redemption `after`.
-    WaitRedeemed {
-        after: usize,
-    },
-    Join {
-        code: String,
-    },
-    Buddies,
-    Send {
-        buddy: String,
-        text: String,
-    },
-    Messages {
-        buddy: String,
-        limit: u32,
-    },
-    Devices,
-    RemoveBuddy {
-        buddy: String,
-    },
-    Unlink {
-        device: String,
-    },
-}
-
-/// A redeemed invite, as told by `Event::InviteRedeemed`.
-#[derive(Clone, Debug)]
-pub struct Redemption {
-    pub label: String,
-    pub by_device: String,
-}
-
 /// An open device with its event pump: what `run`, the UI and direct commands all hold.
 pub struct Session {
     pub client: Client,
     redeemed: watch::Sender<Vec<Redemption>>,
     /// Devices that went offline since the session opened.
-    gone: watch::Sender<Vec<String>>,
+    gone: watch::Sender<Vec<DeviceId>>,
 }
 
 /// Whether `dir` holds a device already.
@@ -67,9 +29,22 @@ pub fn has_device(dir: &Path) -> bool {
     dir.join("clearchat.db").exists()
 }
 
-/// A sentence for the user from any core error.
-pub fn sentence(e: clearchat_core::Error) -> String {
-    e.to_string()
+/// Creates the device of `dir`, named `device`, of the person `person` (None for a device to be linked).
+pub async fn create_device(dir: &Path, device: &str, person: Option<&str>) -> Result<Me> {
+    let exists = || Error::DeviceExists {
+        dir: dir.display().to_string(),
+    };
+    if has_device(dir) {
+        return Err(exists());
+    }
+    let Access::Direct(_lock) = control::acquire(dir).await? else {
+        return Err(exists());
+    };
+    let client = Client::open_with(dir, device, Config::default())?;
+    if let Some(person) = person {
+        client.set_person_name(person).await?;
+    }
+    Ok(client.me()?)
 }
 
 impl Session {
@@ -77,19 +52,16 @@ impl Session {
     pub fn open(
         dir: &Path,
         config: Config,
-    ) -> Result<(Arc<Session>, mpsc::UnboundedReceiver<Event>), String> {
+    ) -> Result<(Arc<Session>, mpsc::UnboundedReceiver<Event>)> {
         if !has_device(dir) {
-            return Err(format!(
-                "there is no device in {}; create one with `clearchat init --name DEVICE --person NAME`",
-                dir.display()
-            ));
+            return Err(Error::no_device(dir));
         }
-        let client = Client::open_with(dir, "device", config).map_err(sentence)?;
+        let client = Client::open_with(dir, "device", config)?;
         Ok(Self::wrap(client))
     }
 
     /// Wraps an open client: subscribes to its events and keeps the redemptions.
-    pub fn wrap(client: Client) -> (Arc<Session>, mpsc::UnboundedReceiver<Event>) {
+    fn wrap(client: Client) -> (Arc<Session>, mpsc::UnboundedReceiver<Event>) {
         let mut sub = client.subscribe();
         let (redeemed, _) = watch::channel(Vec::new());
         let (gone, _) = watch::channel(Vec::new());
@@ -107,13 +79,13 @@ impl Session {
                     session.redeemed.send_modify(|v| {
                         v.push(Redemption {
                             label: label.clone(),
-                            by_device: by_device.to_string(),
+                            by_device: *by_device,
                         })
                     });
                 }
                 if let Event::PeerOffline { device_id } = &event {
                     let Some(session) = weak.upgrade() else { break };
-                    session.gone.send_modify(|v| v.push(device_id.to_string()));
+                    session.gone.send_modify(|v| v.push(*device_id));
                 }
                 let _ = tx.send(event);
             }
@@ -121,118 +93,86 @@ impl Session {
         (session, rx)
     }
 
-    /// Runs one request; errors are sentences for the user.
-    pub async fn execute(&self, req: Request) -> Result<Value, String> {
+    /// Runs one request.
+    pub async fn execute(&self, req: Request) -> Result<Response> {
         let c = &self.client;
-        match req {
-            Request::Me => {
-                let me = c.me().map_err(sentence)?;
-                Ok(json!({
-                    "device_id": me.device_id,
-                    "device_name": me.device_name,
-                    "person_id": me.person_id,
-                    "person_name": me.person_name,
-                    "listen": c.listen_addrs().iter().map(|a| a.to_string()).collect::<Vec<_>>(),
-                }))
-            }
+        Ok(match req {
+            Request::Me => Response::Me(MeView::new(c.me()?, &c.listen_addrs())),
             Request::Link => {
                 let seq = self.redeemed.borrow().len();
-                let invite = c.create_link_invite().await.map_err(sentence)?;
-                Ok(invite_json(&invite, seq))
+                Response::Invite(InviteView::new(c.create_link_invite().await?, seq))
             }
             Request::Invite { name } => {
                 let seq = self.redeemed.borrow().len();
-                let invite = c.create_buddy_invite(&name).await.map_err(sentence)?;
-                Ok(invite_json(&invite, seq))
+                Response::Invite(InviteView::new(c.create_buddy_invite(&name).await?, seq))
             }
             Request::WaitRedeemed { after } => {
                 let mut rx = self.redeemed.subscribe();
                 let list = rx
                     .wait_for(|v| v.len() > after)
                     .await
-                    .map_err(|_| "the device closed while waiting".to_string())?;
-                let r = list[after].clone();
-                Ok(json!({"label": r.label, "by_device": r.by_device}))
+                    .map_err(|_| Error::Closed)?;
+                Response::Redeemed(list[after].clone())
             }
             Request::Join { code } => {
-                let redeemed = c.redeem(code.trim()).await.map_err(sentence)?;
+                let redeemed = c.redeem(code.trim()).await?;
                 self.wait_first_sync(&redeemed).await;
-                Ok(match redeemed {
-                    Redeemed::Linked { person_name } => {
-                        json!({"kind": "linked", "person_name": person_name})
-                    }
-                    Redeemed::Buddy { buddy_id, name } => {
-                        json!({"kind": "buddy", "buddy_id": buddy_id, "name": name})
-                    }
-                })
+                Response::Joined(Joined::from(redeemed))
             }
-            Request::Buddies => {
-                let buddies = c.buddies().await.map_err(sentence)?;
-                Ok(Value::Array(
-                    buddies
-                        .iter()
-                        .map(|b| {
-                            json!({
-                                "id": b.id,
-                                "name": b.name,
-                                "online": b.online,
-                                "unread": b.unread,
-                                "last_message": b.last_message.as_ref().map(message_json),
-                            })
-                        })
-                        .collect(),
-                ))
-            }
+            Request::Buddies => Response::Buddies(
+                c.buddies()
+                    .await?
+                    .into_iter()
+                    .map(BuddyView::from)
+                    .collect(),
+            ),
             Request::Send { buddy, text } => {
-                let buddy = resolve(c, &buddy).await?;
-                let m = c.send(&buddy, &text).await.map_err(sentence)?;
-                Ok(message_json(&m))
+                let buddy = self.buddy(&buddy).await?;
+                Response::Sent(c.send(&buddy, &text).await?.into())
             }
             Request::Messages { buddy, limit } => {
-                let buddy = resolve(c, &buddy).await?;
-                let list = c
-                    .conversation(&buddy, None, limit)
-                    .await
-                    .map_err(sentence)?;
-                Ok(Value::Array(list.iter().map(message_json).collect()))
+                let buddy = self.buddy(&buddy).await?;
+                let list = c.conversation(&buddy, None, limit).await?;
+                Response::Messages(list.into_iter().map(MessageView::from).collect())
             }
-            Request::Devices => {
-                let devices = c.devices().await.map_err(sentence)?;
-                Ok(Value::Array(
-                    devices
-                        .iter()
-                        .filter(|d| !d.revoked)
-                        .map(|d| {
-                            json!({
-                                "id": d.id,
-                                "name": d.name,
-                                "person": d.person,
-                                "me": d.me,
-                                "online": d.online,
-                                "last_seen": d.last_seen,
-                            })
-                        })
-                        .collect(),
-                ))
-            }
+            Request::Devices => Response::Devices(
+                c.devices()
+                    .await?
+                    .into_iter()
+                    .filter(|d| !d.revoked)
+                    .map(DeviceView::from)
+                    .collect(),
+            ),
             Request::RemoveBuddy { buddy } => {
-                let buddy = resolve(c, &buddy).await?;
-                c.remove_buddy(&buddy).await.map_err(sentence)?;
-                Ok(Value::Null)
+                let buddy = self.buddy(&buddy).await?;
+                c.remove_buddy(&buddy).await?;
+                Response::Done
             }
             Request::Unlink { device } => {
-                let device = resolve(c, &device).await?;
-                c.revoke_device(&device).await.map_err(sentence)?;
-                Ok(Value::Null)
+                let device = self.device(&device).await?;
+                if device == c.me()?.device_id {
+                    return Err(Error::UnlinkSelf);
+                }
+                c.revoke_device(&device).await?;
+                Response::Done
             }
-        }
+        })
+    }
+
+    /// The buddy a person means by `wanted` (see [`resolve`]).
+    async fn buddy(&self, wanted: &str) -> Result<BuddyId> {
+        resolve::buddy(&self.client.buddies().await?, wanted)
+    }
+
+    /// The device of mine a person means by `wanted`.
+    async fn device(&self, wanted: &str) -> Result<DeviceId> {
+        resolve::device(&self.client.devices().await?, wanted)
     }
 
     /// Waits (with a deadline) until `device` has been connected and went offline again.
-    pub async fn wait_gone(&self, device: &str, deadline: Duration) {
+    pub async fn wait_gone(&self, device: &DeviceId, deadline: Duration) {
         let mut rx = self.gone.subscribe();
-        let _ =
-            tokio::time::timeout(deadline, rx.wait_for(|v| v.iter().any(|d| d == device))).await;
+        let _ = tokio::time::timeout(deadline, rx.wait_for(|v| v.contains(device))).await;
     }
 
     /// After a redeem: waits (with a deadline) until the first sync shows its result here.
@@ -259,47 +199,4 @@ impl Session {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
-}
-
-/// A message in the `messages --json` shape.
-pub fn message_json(m: &Message) -> Value {
-    json!({
-        "id": m.id,
-        "from": m.from,
-        "device": m.device_id,
-        "text": m.text,
-        "sent_at": m.sent_at,
-        "state": m.state.as_str(),
-    })
-}
-
-/// An invite for the wire: the code, the URI, the QR rows ("1" dark, "0" light) and the redemption count so far.
-pub fn invite_json(invite: &Invite, redeemed_before: usize) -> Value {
-    let width = invite.qr.width as usize;
-    let rows: Vec<String> = invite
-        .qr
-        .modules
-        .chunks(width.max(1))
-        .map(|row| row.iter().map(|&d| if d { '1' } else { '0' }).collect())
-        .collect();
-    json!({
-        "code": invite.code,
-        "uri": invite.uri,
-        "qr": rows,
-        "expires_at": invite.expires_at,
-        "redeemed_before": redeemed_before,
-    })
-}
-
-/// The QR matrix back from its rows.
-pub fn qr_rows(invite: &Value) -> Vec<Vec<bool>> {
-    invite["qr"]
-        .as_array()
-        .map(|rows| {
-            rows.iter()
-                .filter_map(Value::as_str)
-                .map(|r| r.chars().map(|c| c == '1').collect())
-                .collect()
-        })
-        .unwrap_or_default()
 }

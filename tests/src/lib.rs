@@ -2,5 +2,6 @@
 //! story's cast) and, in `cli`, driving `clearchat` processes.
 
 pub mod cli;
+pub mod netlab;
 
 pub use clearchat_testkit::*;

@@ -17,6 +17,30 @@ fn wait_texts(dir: &Path, buddy: &str, wanted: &[String], who: &str) {
     });
 }
 
+/// The newest message with Amy as `messages` prints it for people, with `TZ` set to `zone`.
+fn messages_in_zone(dir: &Path, zone: &str) -> String {
+    let out = Command::new(bin())
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["messages", "Amy", "--limit", "1"])
+        .env("TZ", zone)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run clearchat messages");
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// The `HH:MM` that a message line shows, as minutes since midnight.
+fn minute_of_day(line: &str) -> i32 {
+    let clock = line
+        .split_whitespace()
+        .find(|w| w.len() == 5 && w.as_bytes()[2] == b':')
+        .unwrap_or_else(|| panic!("no HH:MM in {line:?}"));
+    let (h, m) = clock.split_at(2);
+    h.parse::<i32>().expect("hours") * 60 + m[1..].parse::<i32>().expect("minutes")
+}
+
 #[test]
 fn three_run_processes_tell_the_story_and_survive_kill_9() {
     let root = tempfile::tempdir().expect("temp dir");
@@ -104,6 +128,10 @@ fn three_run_processes_tell_the_story_and_survive_kill_9() {
     for key in ["id", "from", "device", "text", "sent_at", "state"] {
         assert!(message.get(key).is_some(), "message has {key}: {message}");
     }
+    // Times are shown in the local zone: India is 5:30 ahead of UTC (and never has daylight saving).
+    let utc = minute_of_day(&messages_in_zone(&betty, "UTC"));
+    let india = minute_of_day(&messages_in_zone(&betty, "IST-5:30"));
+    assert_eq!((india - utc).rem_euclid(24 * 60), 5 * 60 + 30);
 
     // kill -9 the phone; the others talk meanwhile; it restarts and catches up.
     phone_run.kill9();
@@ -213,4 +241,75 @@ fn demo_tells_the_story_and_exits_0() {
     );
     assert!(stdout.contains("Every message"), "{stdout}");
     assert!(stdout.contains(" ms"), "{stdout}");
+}
+
+/// The control socket's own JSON, one request line in and one response line out, as a script would speak it.
+#[test]
+fn the_control_socket_speaks_json_lines() {
+    use std::io::Write;
+    use std::os::unix::net::UnixStream;
+    let root = tempfile::tempdir().expect("temp dir");
+    let dir = root.path().join("wire");
+    ok(
+        &dir,
+        &["init", "--name", "Wire laptop", "--person", "Wendy"],
+    );
+    let _run = RunGuard::start(&dir);
+    let stream = UnixStream::connect(dir.join("control.sock")).expect("control socket");
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let mut ask = |line: &str| -> serde_json::Value {
+        let mut writer = &stream;
+        writeln!(writer, "{line}").expect("write a request");
+        let mut reply = String::new();
+        reader.read_line(&mut reply).expect("read the reply");
+        serde_json::from_str(&reply).unwrap_or_else(|e| panic!("{reply:?}: {e}"))
+    };
+
+    let me = ask(r#"{"cmd":"me"}"#);
+    assert_eq!(me["ok"]["device_name"], "Wire laptop", "{me}");
+    assert_eq!(me["ok"]["person_name"], "Wendy", "{me}");
+    for key in ["device_id", "person_id", "listen"] {
+        assert!(me["ok"].get(key).is_some(), "me has {key}: {me}");
+    }
+    let devices = ask(r#"{"cmd":"devices"}"#);
+    assert_eq!(devices["ok"][0]["me"], true, "{devices}");
+    assert_eq!(ask(r#"{"cmd":"buddies"}"#), serde_json::json!({"ok": []}));
+
+    let invite = ask(r#"{"cmd":"invite","name":"Someone"}"#);
+    let invite = &invite["ok"];
+    assert!(
+        invite["code"].as_str().is_some_and(|c| !c.is_empty()),
+        "{invite}"
+    );
+    assert!(
+        invite["uri"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("CLEARCHAT:")),
+        "{invite}"
+    );
+    assert_eq!(invite["redeemed_before"], 0, "{invite}");
+    let rows = invite["qr"].as_array().expect("qr rows");
+    assert!(
+        rows.len() >= 21,
+        "a QR code has at least 21 rows: {}",
+        rows.len()
+    );
+    for row in rows {
+        let row = row.as_array().expect("a row of modules");
+        assert_eq!(row.len(), rows.len(), "a QR code is square");
+        assert!(row.iter().all(serde_json::Value::is_boolean), "{row:?}");
+    }
+
+    let unknown = ask(r#"{"cmd":"send","buddy":"Nobody","text":"hi"}"#);
+    let sentence = unknown["error"].as_str().expect("an error sentence");
+    assert!(sentence.contains("\"Nobody\""), "{sentence}");
+    let me_id = me["ok"]["device_id"].as_str().expect("my id").to_string();
+    let unlink = ask(&format!(r#"{{"cmd":"unlink","device":"{}"}}"#, &me_id[..6]));
+    let sentence = unlink["error"].as_str().expect("an error sentence");
+    assert!(sentence.contains("the device you are using"), "{sentence}");
+    let bad = ask(r#"{"cmd":"frobnicate"}"#);
+    let sentence = bad["error"].as_str().expect("an error sentence");
+    assert!(sentence.starts_with("bad request"), "{sentence}");
+    // The connection stays usable after a bad line.
+    assert_eq!(ask(r#"{"cmd":"buddies"}"#), serde_json::json!({"ok": []}));
 }

@@ -1,6 +1,7 @@
 //! The terminal UI in a real pseudo-terminal (tmux): start it, open the link QR and decode it from the screen
 //! into a code that `join` accepts, add a buddy through the UI's control socket, send a message, see an incoming
-//! one, and quit cleanly. Needs `tmux` and the `clearchat` binary.
+//! one, and quit cleanly; a code pasted over two lines arrives whole, and the UI stays live while it waits for
+//! an inviter that does not answer. Needs `tmux` and the `clearchat` binary.
 
 use clearchat_scenarios::cli::{
     bin, init_story_devices, ok, texts, wait_until_blocking as wait_until, RunGuard,
@@ -15,8 +16,9 @@ struct Tmux {
 }
 
 impl Tmux {
-    fn start(command: &str, width: u16, height: u16) -> Tmux {
-        let socket = format!("clearchat-test-{}", std::process::id());
+    /// A tmux server named after the process and `name`, so that tests running at once never share one.
+    fn start(name: &str, command: &str, width: u16, height: u16) -> Tmux {
+        let socket = format!("clearchat-test-{}-{name}", std::process::id());
         let tmux = Tmux { socket };
         let status = tmux
             .cmd()
@@ -54,6 +56,23 @@ impl Tmux {
             .args(["send-keys", "-t", "ui", "-l", text])
             .status()
             .expect("tmux send-keys");
+        assert!(status.success());
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    /// Pastes `text` as a terminal would: wrapped in bracketed-paste codes when the application asked for them.
+    fn paste(&self, text: &str) {
+        let status = self
+            .cmd()
+            .args(["set-buffer", "-b", "clip", text])
+            .status()
+            .expect("tmux set-buffer");
+        assert!(status.success());
+        let status = self
+            .cmd()
+            .args(["paste-buffer", "-p", "-d", "-b", "clip", "-t", "ui"])
+            .status()
+            .expect("tmux paste-buffer");
         assert!(status.success());
         std::thread::sleep(Duration::from_millis(150));
     }
@@ -136,7 +155,7 @@ fn terminal_ui_links_by_qr_chats_and_quits_cleanly() {
         laptop.display(),
         exit_file.display()
     );
-    let tmux = Tmux::start(&command, 160, 60);
+    let tmux = Tmux::start("story", &command, 160, 60);
     tmux.wait_screen("the title", |s| s.contains("Clearchat — Amy on Amy laptop"));
 
     // The link QR, full screen, decodes to a code `join` accepts.
@@ -195,4 +214,65 @@ fn terminal_ui_links_by_qr_chats_and_quits_cleanly() {
     // The terminal is back: the UI's screen is gone from the pane.
     let screen = tmux.screen();
     assert!(!screen.contains("Buddies"), "{screen}");
+}
+
+#[test]
+fn a_pasted_code_arrives_whole_and_a_slow_join_keeps_the_ui_live() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let [laptop, _phone, betty] = init_story_devices(root.path());
+    let _betty_run = RunGuard::start(&betty);
+    // An inviter that is gone: its code names an address where nothing answers any more.
+    let ghost = root.path().join("ghost");
+    ok(
+        &ghost,
+        &["init", "--name", "Ghost laptop", "--person", "Gus"],
+    );
+    let ghost_run = RunGuard::start(&ghost);
+    let unreachable = ok(&ghost, &["invite", "--code-only"]);
+    ghost_run.kill9();
+
+    let command = format!(
+        "'{}' --data-dir '{}'; sleep 60",
+        bin().display(),
+        laptop.display()
+    );
+    let tmux = Tmux::start("paste", &command, 160, 50);
+    tmux.wait_screen("the title", |s| s.contains("Clearchat — Amy on Amy laptop"));
+
+    // Waiting for the gone inviter: the UI says so and still answers keys.
+    tmux.keys(&["p"]);
+    tmux.wait_screen("the paste box", |s| {
+        s.contains("Paste or type a link or buddy code")
+    });
+    tmux.type_text(unreachable.trim());
+    tmux.keys(&["Enter"]);
+    tmux.wait_screen("the join under way", |s| s.contains("joining…"));
+    tmux.keys(&["?"]);
+    tmux.wait_screen("the help while joining", |s| {
+        s.contains("link a device of yours") && s.contains("joining…")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_screen("the help closed, the join still under way", |s| {
+        s.contains("joining…") && !s.contains("link a device of yours")
+    });
+    tmux.keys(&["Escape"]);
+    tmux.wait_screen("the wait stopped", |s| s.contains("stopped waiting"));
+
+    // Betty's code, broken over two lines as an SMS might, pasted in one go: it arrives whole.
+    let code = ok(&betty, &["invite", "--name", "Amy", "--code-only"]);
+    let code = code.trim();
+    let (first, second) = code.split_at(code.len() / 2);
+    tmux.keys(&["p"]);
+    tmux.wait_screen("the paste box", |s| {
+        s.contains("Paste or type a link or buddy code")
+    });
+    tmux.paste(&format!("{first}\n{second}\n"));
+    tmux.keys(&["Enter"]);
+    tmux.wait_screen("Betty added from the pasted code", |s| {
+        s.contains("┌ Betty ")
+    });
+    wait_until("Betty lists Amy", || {
+        ok(&betty, &["buddies"]).contains("Amy")
+    });
+    tmux.keys(&["q"]);
 }

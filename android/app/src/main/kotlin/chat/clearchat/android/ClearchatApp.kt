@@ -1,80 +1,165 @@
-// Process-wide state: the one ClearchatClient, started while the app or SyncService runs, and new-message notifications.
+// The process: opens the one ClearchatClient off the main thread (ClientStartup), then wires the shared, JVM-tested
+// parts to Android: the ConnectionOrchestrator to the app's foreground state, the network and SyncService, and the
+// NotificationFeed to MessageNotifications. Decisions live in those shared classes; this file only connects them.
 package chat.clearchat.android
 
 import android.app.Application
-import android.app.NotificationChannel
-import android.app.NotificationManager
-import android.app.PendingIntent
-import android.content.Intent
-import androidx.core.app.NotificationCompat
-import androidx.core.app.NotificationManagerCompat
+import android.content.Context
+import android.net.ConnectivityManager
+import android.net.LinkProperties
+import android.net.Network
+import android.net.wifi.WifiManager
+import androidx.compose.runtime.getValue
+import androidx.compose.runtime.mutableStateOf
+import androidx.compose.runtime.setValue
+import androidx.core.content.edit
+import androidx.lifecycle.DefaultLifecycleObserver
+import androidx.lifecycle.LifecycleOwner
+import androidx.lifecycle.ProcessLifecycleOwner
+import chat.clearchat.app.ClientStartup
+import chat.clearchat.app.StartupState
+import chat.clearchat.app.UiStrings
+import chat.clearchat.app.connection.ConnectionOrchestrator
+import chat.clearchat.app.connection.LanLock
+import chat.clearchat.app.connection.ServiceControl
+import chat.clearchat.app.connection.asConnection
+import chat.clearchat.app.connection.holding
+import chat.clearchat.app.notify.NotificationFeed
 import chat.clearchat.core.ClearchatClient
-import chat.clearchat.core.Event
-import chat.clearchat.core.EventListener
-import chat.clearchat.core.SubscriptionHandle
+import chat.clearchat.core.ClearchatClientInterface
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
+import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.launch
 
 class ClearchatApp : Application() {
     val appScope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
     private val prefs by lazy { getSharedPreferences("clearchat", MODE_PRIVATE) }
-    private var notifications: SubscriptionHandle? = null
 
-    /** The buddy whose conversation is on screen: no notification for it. */
-    @Volatile var shownBuddy: String? = null
-
-    var client: ClearchatClient? = null
+    lateinit var startup: ClientStartup
         private set
+    lateinit var notifications: MessageNotifications
+        private set
+    /** Compose state, so the screens that show its status recompose once it exists. */
+    var orchestrator: ConnectionOrchestrator? by mutableStateOf(null)
+        private set
+    private var feed: NotificationFeed? = null
 
-    val onboarded: Boolean get() = prefs.getString("deviceName", null) != null
+    /** The open client, once [startup] is ready. */
+    val client: ClearchatClientInterface? get() = (startup.state.value as? StartupState.Ready)?.client
+
     var stayReachable: Boolean
-        get() = prefs.getBoolean("stayReachable", false)
-        set(value) { prefs.edit().putBoolean("stayReachable", value).apply() }
+        get() = prefs.getBoolean(KEY_STAY_REACHABLE, false)
+        set(value) {
+            prefs.edit { putBoolean(KEY_STAY_REACHABLE, value) }
+            orchestrator?.setStayReachable(value)
+        }
+
+    /** Whether the notification permission was asked for once already (see NotificationPermissionRule). */
+    var notificationPermissionAsked: Boolean
+        get() = prefs.getBoolean(KEY_NOTIFICATIONS_ASKED, false)
+        set(value) = prefs.edit { putBoolean(KEY_NOTIFICATIONS_ASKED, value) }
 
     override fun onCreate() {
         super.onCreate()
-        val nm = getSystemService(NotificationManager::class.java)
-        nm.createNotificationChannel(NotificationChannel(CHANNEL_MESSAGES, getString(R.string.channel_messages), NotificationManager.IMPORTANCE_HIGH))
-        nm.createNotificationChannel(NotificationChannel(CHANNEL_SYNC, getString(R.string.channel_sync), NotificationManager.IMPORTANCE_MIN))
-        prefs.getString("deviceName", null)?.let { open(it) }
+        UiStrings.current = ResourceStrings(this) // the shared code's words from the string resources
+        notifications = MessageNotifications(this)
+        notifications.createChannels()
+        startup = ClientStartup(
+            appScope,
+            deviceName = { prefs.getString(KEY_DEVICE_NAME, null) },
+            rememberDeviceName = { name -> prefs.edit { putString(KEY_DEVICE_NAME, name) } },
+            completed = { prefs.getBoolean(KEY_ONBOARDED, false) },
+            rememberCompleted = { prefs.edit { putBoolean(KEY_ONBOARDED, true) } },
+        ) { name -> ClearchatClient.open(filesDir.resolve(STORE_DIR).path, name) }
+        appScope.launch {
+            val ready = startup.state.first { it is StartupState.Ready } as StartupState.Ready
+            connect(ready.client)
+        }
+        startup.start()
     }
 
-    /** Opens (first run: creates) this device and starts syncing; events drive notifications, nothing polls. */
-    @Synchronized
-    fun open(deviceName: String): ClearchatClient {
-        client?.let { return it }
-        val c = ClearchatClient.open(filesDir.resolve("clearchat").path, deviceName)
-        prefs.edit().putString("deviceName", deviceName).apply()
-        client = c
-        appScope.launch { c.start() }
-        notifications = c.subscribe(object : EventListener {
-            override fun onEvent(event: Event) {
-                if (event is Event.MessageAdded && !event.message.fromMe && event.buddyId != shownBuddy) notify(event)
-            }
-        })
-        return c
-    }
-
-    private fun notify(e: Event.MessageAdded) {
-        val open = PendingIntent.getActivity(
-            this, e.buddyId.hashCode(),
-            Intent(this, MainActivity::class.java).putExtra(MainActivity.EXTRA_BUDDY, e.buddyId),
-            PendingIntent.FLAG_IMMUTABLE or PendingIntent.FLAG_UPDATE_CURRENT,
+    /** Called once the client is open: from then on the orchestrator decides when it runs. */
+    private fun connect(client: ClearchatClientInterface) {
+        val orchestrator = ConnectionOrchestrator(
+            client.asConnection().holding(WifiMulticastLock(this)),
+            object : ServiceControl {
+                override fun startService() = SyncService.start(this@ClearchatApp)
+                override fun stopService() = SyncService.stop(this@ClearchatApp)
+            },
+            appScope,
         )
-        val n = NotificationCompat.Builder(this, CHANNEL_MESSAGES)
-            .setSmallIcon(android.R.drawable.stat_notify_chat)
-            .setContentTitle(e.message.from)
-            .setContentText(e.message.text)
-            .setAutoCancel(true)
-            .setContentIntent(open)
-            .build()
-        runCatching { NotificationManagerCompat.from(this).notify(e.buddyId.hashCode(), n) } // no permission: silent
+        this.orchestrator = orchestrator
+        orchestrator.setStayReachable(stayReachable)
+        feed = NotificationFeed(client, appScope, render = notifications::render)
+        appScope.launch(Dispatchers.Main) {
+            ProcessLifecycleOwner.get().lifecycle.addObserver(object : DefaultLifecycleObserver {
+                override fun onStart(owner: LifecycleOwner) = foreground(true)
+                override fun onStop(owner: LifecycleOwner) = foreground(false)
+            })
+            watchNetwork(orchestrator)
+        }
+    }
+
+    private fun foreground(on: Boolean) {
+        orchestrator?.setForeground(on)
+        feed?.setForeground(on)
+    }
+
+    /** The conversation on screen (null: none), from the conversation screen's lifecycle. */
+    fun setVisibleConversation(buddyId: String?) {
+        feed?.setVisibleConversation(buddyId)
+    }
+
+    /** SyncService reports here that it runs (after startForeground) or ended. */
+    fun serviceRunning(running: Boolean) {
+        orchestrator?.setServiceRunning(running)
+    }
+
+    /**
+     * The default network as an id that changes when the network or its addresses change (Wi-Fi to mobile data, a
+     * new IPv6 address): the orchestrator restarts the client then. Null when there is no network.
+     */
+    private fun watchNetwork(orchestrator: ConnectionOrchestrator) {
+        val cm = getSystemService(ConnectivityManager::class.java)
+        cm.registerDefaultNetworkCallback(object : ConnectivityManager.NetworkCallback() {
+            private var addresses: String = ""
+
+            override fun onAvailable(network: Network) = report(network)
+
+            override fun onLinkPropertiesChanged(network: Network, linkProperties: LinkProperties) {
+                addresses = linkProperties.linkAddresses.map { it.toString() }.sorted().joinToString(",")
+                report(network)
+            }
+
+            override fun onLost(network: Network) {
+                addresses = ""
+                orchestrator.setNetwork(null)
+            }
+
+            private fun report(network: Network) = orchestrator.setNetwork("${network.networkHandle}/$addresses")
+        })
     }
 
     companion object {
-        const val CHANNEL_MESSAGES = "messages"
-        const val CHANNEL_SYNC = "sync"
+        const val STORE_DIR = "clearchat"
+        private const val KEY_DEVICE_NAME = "deviceName"
+        private const val KEY_ONBOARDED = "onboarded"
+        private const val KEY_STAY_REACHABLE = "stayReachable"
+        private const val KEY_NOTIFICATIONS_ASKED = "notificationsAsked"
+    }
+}
+
+/** Lets LAN beacons (multicast) through while the client runs; Android filters them otherwise, screen off or not. */
+private class WifiMulticastLock(context: Context) : LanLock {
+    private val lock = context.applicationContext.getSystemService(WifiManager::class.java)
+        .createMulticastLock("clearchat-lan")
+        .apply { setReferenceCounted(false) }
+
+    override fun acquire() = lock.acquire()
+
+    override fun release() {
+        if (lock.isHeld) lock.release()
     }
 }

@@ -1,4 +1,6 @@
 // Scan a code: camera permission flow, CameraX preview with a zxing-cpp QR analyzer (no Play services), paste fallback.
+// What the camera reads goes to RedeemViewModel.scanned, whose gate decides (no latch here that could stick); a phone
+// without a usable camera gets the paste field only.
 package chat.clearchat.android
 
 import android.Manifest
@@ -29,20 +31,24 @@ import androidx.compose.runtime.remember
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.platform.LocalContext
-import androidx.compose.ui.platform.LocalLifecycleOwner
+import androidx.compose.ui.res.stringResource
+import androidx.compose.ui.semantics.contentDescription
+import androidx.compose.ui.semantics.semantics
+import androidx.lifecycle.compose.LocalLifecycleOwner
 import androidx.compose.ui.unit.dp
 import androidx.compose.ui.viewinterop.AndroidView
 import androidx.core.content.ContextCompat
 import chat.clearchat.app.DeepLink
 import chat.clearchat.app.RedeemViewModel
 import java.util.concurrent.Executors
-import java.util.concurrent.atomic.AtomicBoolean
 import zxingcpp.BarcodeReader
 
 @Composable
 fun ScanScreen(vm: RedeemViewModel, title: String) {
     val state by vm.state.collectAsState()
     val context = LocalContext.current
+    val hasCamera = remember { context.packageManager.hasSystemFeature(PackageManager.FEATURE_CAMERA_ANY) }
+    var cameraFailed by remember { mutableStateOf(false) }
     var granted by remember {
         mutableStateOf(ContextCompat.checkSelfPermission(context, Manifest.permission.CAMERA) == PackageManager.PERMISSION_GRANTED)
     }
@@ -52,55 +58,82 @@ fun ScanScreen(vm: RedeemViewModel, title: String) {
     Column(Modifier.fillMaxSize().padding(16.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
         Text(title, style = MaterialTheme.typography.headlineSmall)
         when {
-            granted -> CameraPreview(onCode = { if (!state.busy && state.result == null) vm.scanned(it) })
-            asked -> Text("Without the camera, paste the code below instead.")
-            else -> Button(onClick = { ask.launch(Manifest.permission.CAMERA) }) { Text("Scan with the camera") }
+            !hasCamera || cameraFailed -> Text(stringResource(R.string.scan_no_camera))
+            granted -> CameraPreview(onCode = { vm.scanned(it) }, onNoCamera = { cameraFailed = true })
+            asked -> Text(stringResource(R.string.scan_denied))
+            else -> Button(onClick = { ask.launch(Manifest.permission.CAMERA) }) { Text(stringResource(R.string.scan_with_camera)) }
         }
         OutlinedTextField(
             value = state.input,
             onValueChange = vm::setInput,
-            label = { Text("Or paste the code") },
+            label = { Text(stringResource(R.string.scan_paste)) },
             modifier = Modifier.fillMaxWidth(),
             isError = state.error != null,
             supportingText = state.error?.let { { Text(it) } },
         )
-        Button(onClick = vm::submit, enabled = state.canSubmit) { Text(if (state.busy) "Connecting…" else "Use this code") }
+        Button(onClick = vm::submit, enabled = state.canSubmit) {
+            Text(stringResource(if (state.busy) R.string.scan_connecting else R.string.scan_use))
+        }
     }
 }
 
+/** The back camera (or, failing that, the front one) with a QR analyzer; [onNoCamera] when neither can be used. */
 @Composable
-private fun CameraPreview(onCode: (String) -> Unit) {
+private fun CameraPreview(onCode: (String) -> Unit, onNoCamera: () -> Unit) {
     val context = LocalContext.current
     val owner = LocalLifecycleOwner.current
     val executor = remember { Executors.newSingleThreadExecutor() }
-    val found = remember { AtomicBoolean(false) }
     val preview = remember { PreviewView(context) }
+    val description = stringResource(R.string.scan_preview_description)
     DisposableEffect(owner) {
         val future = ProcessCameraProvider.getInstance(context)
         future.addListener({
-            val provider = future.get()
+            val provider = try {
+                future.get()
+            } catch (e: Exception) {
+                onNoCamera() // CameraX found no usable camera at all
+                return@addListener
+            }
             val reader = BarcodeReader().apply { options.formats = setOf(BarcodeReader.Format.QR_CODE) }
             val analysis = ImageAnalysis.Builder()
                 .setBackpressureStrategy(ImageAnalysis.STRATEGY_KEEP_ONLY_LATEST)
                 .build()
                 .also {
+                    // Hand over a code when it differs from the last one, or again after a while (the view model
+                    // drops a code that just failed; a fixed latch here would never let a second code through).
+                    var last: String? = null
+                    var lastAt = 0L
                     it.setAnalyzer(executor) { image ->
                         image.use { img ->
                             val text = reader.read(img).firstNotNullOfOrNull { r -> r.text?.let(DeepLink::code) }
-                            if (text != null && found.compareAndSet(false, true)) {
+                            val now = System.nanoTime()
+                            if (text != null && (text != last || now - lastAt > 2_000_000_000L)) {
+                                last = text
+                                lastAt = now
                                 ContextCompat.getMainExecutor(context).execute { onCode(text) }
                             }
                         }
                     }
                 }
             val p = Preview.Builder().build().also { it.surfaceProvider = preview.surfaceProvider }
-            provider.unbindAll()
-            provider.bindToLifecycle(owner, CameraSelector.DEFAULT_BACK_CAMERA, p, analysis)
+            val selector = listOf(CameraSelector.DEFAULT_BACK_CAMERA, CameraSelector.DEFAULT_FRONT_CAMERA)
+                .firstOrNull { runCatching { provider.hasCamera(it) }.getOrDefault(false) }
+            if (selector == null) {
+                onNoCamera()
+                return@addListener
+            }
+            try {
+                provider.unbindAll()
+                provider.bindToLifecycle(owner, selector, p, analysis)
+            } catch (e: Exception) {
+                // IllegalArgumentException / IllegalStateException: the camera is there but cannot be used now.
+                onNoCamera()
+            }
         }, ContextCompat.getMainExecutor(context))
         onDispose {
             runCatching { future.get().unbindAll() }
             executor.shutdown()
         }
     }
-    AndroidView({ preview }, Modifier.fillMaxWidth().aspectRatio(1f))
+    AndroidView({ preview }, Modifier.fillMaxWidth().aspectRatio(1f).semantics { contentDescription = description })
 }

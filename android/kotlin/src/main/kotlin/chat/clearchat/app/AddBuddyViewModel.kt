@@ -30,7 +30,7 @@ data class CodeUi(
 ) {
     /** What the share sheet sends (SMS, mail...): the text code with a line saying what to do with it. */
     val shareText: String
-        get() = "Add me on Clearchat: open Clearchat, choose \"Add a buddy\" and paste this code:\n$text"
+        get() = UiText.SHARE_TEXT.say(text)
 }
 
 data class AddBuddyState(

@@ -22,14 +22,16 @@ data class MessageRow(
     val sentAtMs: Long,
     val state: MessageState,
 ) {
-    /** Shown under my own messages. */
-    val stateLabel: String
+    /** The words under my own messages. */
+    val stateText: UiText
         get() = when (state) {
-            MessageState.PENDING -> "Sending"
-            MessageState.SENT -> "Sent"
-            MessageState.DELIVERED -> "Delivered"
-            MessageState.READ -> "Read"
+            MessageState.PENDING -> UiText.STATE_PENDING
+            MessageState.SENT -> UiText.STATE_SENT
+            MessageState.DELIVERED -> UiText.STATE_DELIVERED
+            MessageState.READ -> UiText.STATE_READ
         }
+
+    val stateLabel: String get() = stateText.say()
 }
 
 data class ConversationState(
@@ -53,8 +55,10 @@ class ConversationViewModel(
     parent: CoroutineScope,
     buddyId: String,
     private val pageSize: UInt = 100u,
+    /** Keeps the draft across process death (SavedStateHandle on Android). */
+    private val saved: SavedValues = InMemorySavedValues(),
 ) : AppViewModel(parent) {
-    private val _state = MutableStateFlow(ConversationState(buddyId = buddyId))
+    private val _state = MutableStateFlow(ConversationState(buddyId = buddyId, draft = saved[DRAFT].orEmpty()))
     val state: StateFlow<ConversationState> = _state.asStateFlow()
     private val buddy = buddyId
     private val marking = Mutex()
@@ -97,7 +101,7 @@ class ConversationViewModel(
                     online = info?.online ?: false,
                     loading = false,
                     messages = rows,
-                    error = if (info == null) "This buddy is no longer in your list." else null,
+                    error = if (info == null) UiText.ERR_UNKNOWN_BUDDY.say() else null,
                 )
             }
             markReadIfShown(info?.unread ?: 0u)
@@ -117,7 +121,10 @@ class ConversationViewModel(
         }
     }
 
-    fun setDraft(text: String) = _state.update { it.copy(draft = text, draftError = null) }
+    fun setDraft(text: String) {
+        saved[DRAFT] = text
+        _state.update { it.copy(draft = text, draftError = null) }
+    }
 
     fun send() {
         val s = _state.value
@@ -127,10 +134,16 @@ class ConversationViewModel(
         scope.launch {
             try {
                 client.send(buddy, s.draft)
+                // The saved draft first, so no one sees the cleared draft while the saved one is still there.
+                if (saved[DRAFT] == s.draft) saved[DRAFT] = ""
                 _state.update { it.copy(sending = false, draft = if (it.draft == s.draft) "" else it.draft) }
             } catch (e: Exception) {
                 _state.update { it.copy(sending = false, draftError = Messages.explain(e)) }
             }
         }
+    }
+
+    private companion object {
+        const val DRAFT = "conversation.draft"
     }
 }

@@ -1,4 +1,5 @@
 // First run: name this device, then either link it to my laptop (redeem a link code) or start as a new person.
+// Onboarding is complete only at the last step (DONE: linked, or a new person with a name).
 package chat.clearchat.app
 
 import chat.clearchat.core.ClearchatClientInterface
@@ -22,21 +23,44 @@ data class OnboardingState(
     val error: String? = null,
     /** Set when linking finished: the person this device now belongs to. */
     val linkedTo: String? = null,
+    /** Set when a buddy's code was used instead of a link code: the buddy, before I give my own name. */
+    val addedBuddy: String? = null,
 )
 
 /**
+ * Where onboarding starts. The device exists from the first step on (the core names its person after the device
+ * then), so "onboarded" is a separate mark, set only when [OnboardingViewModel] reaches DONE; the host keeps it
+ * beside the store (and, like the store, out of backups).
+ */
+object OnboardingRule {
+    /** [created]: this device's store exists; [completed]: onboarding reached its last step before. */
+    fun startStep(created: Boolean, completed: Boolean): OnboardingStep = when {
+        !created -> OnboardingStep.DEVICE_NAME
+        completed -> OnboardingStep.DONE
+        else -> OnboardingStep.CHOOSE
+    }
+}
+
+/**
  * [open] opens (creates) the device with the chosen name and starts it; the host decides where the data lives.
+ * [existing] is a device created by an earlier, unfinished onboarding: it resumes at the choice.
  * In the LINK step, [redeem] is the redeem view model for the laptop's code.
  */
 class OnboardingViewModel(
     parent: CoroutineScope,
     suggestedDeviceName: String = "",
+    existing: ClearchatClientInterface? = null,
     private val open: suspend (deviceName: String) -> ClearchatClientInterface,
 ) : AppViewModel(parent) {
-    private val _state = MutableStateFlow(OnboardingState(deviceName = suggestedDeviceName))
+    private val _state = MutableStateFlow(
+        OnboardingState(
+            step = if (existing == null) OnboardingStep.DEVICE_NAME else OnboardingStep.CHOOSE,
+            deviceName = suggestedDeviceName,
+        ),
+    )
     val state: StateFlow<OnboardingState> = _state.asStateFlow()
 
-    var client: ClearchatClientInterface? = null
+    var client: ClearchatClientInterface? = existing
         private set
     var redeem: RedeemViewModel? = null
         private set
@@ -74,8 +98,9 @@ class OnboardingViewModel(
                 if (linked != null) {
                     _state.update { it.copy(step = OnboardingStep.DONE, linkedTo = linked.personName) }
                 } else if (buddy != null) {
-                    // A buddy code instead of a link code: this device became a new person with a buddy.
-                    _state.update { it.copy(step = OnboardingStep.DONE) }
+                    // A buddy's code instead of a link code: this device is a new person with a buddy, and that
+                    // person still needs a name before onboarding is done.
+                    _state.update { it.copy(step = OnboardingStep.PERSON_NAME, addedBuddy = buddy.name) }
                 }
             }
         }
@@ -108,6 +133,7 @@ class OnboardingViewModel(
     fun back(): Boolean {
         val step = _state.value.step
         if (step != OnboardingStep.LINK && step != OnboardingStep.PERSON_NAME) return false
+        if (_state.value.addedBuddy != null) return false // a buddy was added: this device is no longer new
         watch?.cancel()
         redeem?.close()
         redeem = null

@@ -1,4 +1,5 @@
 // Input validation shared by the screens; the rules mirror the core's so mistakes are caught while typing.
+// The hints are texts of Texts.kt.
 package chat.clearchat.app
 
 object Validation {
@@ -9,20 +10,20 @@ object Validation {
     fun name(input: String): String? {
         val name = input.trim()
         return when {
-            name.isEmpty() -> "Enter a name."
-            name.toByteArray(Charsets.UTF_8).size > MAX_NAME_BYTES -> "That name is too long. Keep it under $MAX_NAME_BYTES letters."
-            name.any { it.isISOControl() } -> "A name can't contain special control characters."
+            name.isEmpty() -> UiText.NAME_EMPTY.say()
+            name.toByteArray(Charsets.UTF_8).size > MAX_NAME_BYTES -> UiText.NAME_TOO_LONG.say(MAX_NAME_BYTES)
+            name.any { it.isISOControl() } -> UiText.NAME_CONTROL.say()
             else -> null
         }
     }
 
     /** A message draft: null when it can be sent, else why not. */
     fun message(input: String): String? = when {
-        input.isBlank() -> "Write something first."
-        input.toByteArray(Charsets.UTF_8).size > MAX_MESSAGE_BYTES -> "This message is too long. Split it into shorter ones."
+        input.isBlank() -> UiText.MESSAGE_EMPTY.say()
+        input.toByteArray(Charsets.UTF_8).size > MAX_MESSAGE_BYTES -> UiText.MESSAGE_TOO_LONG.say()
         else -> null
     }
 
     /** A pasted code: null when worth trying, else why not (the core does the real check). */
-    fun code(input: String): String? = if (input.isBlank()) "Paste or scan a code first." else null
+    fun code(input: String): String? = if (input.isBlank()) UiText.CODE_EMPTY.say() else null
 }

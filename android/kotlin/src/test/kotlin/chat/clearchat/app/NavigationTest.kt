@@ -39,7 +39,7 @@ class NavigationTest {
         val nav = Navigation(onboarded = true)
         nav.push(Screen.Redeem())
         assertTrue(nav.openUri("clearchat:AAAAA"))
-        assertEquals(listOf(Screen.Buddies, Screen.Redeem("clearchat:AAAAA")), nav.stack.value)
+        assertEquals(listOf(Screen.Buddies, Screen.Redeem("clearchat:AAAAA", confirm = true)), nav.stack.value)
         assertFalse(nav.openUri("https://clearchat.example/"))
     }
 
@@ -51,7 +51,7 @@ class NavigationTest {
         assertEquals(Screen.Onboarding, nav.current)
         assertNotNull(nav.pendingCode)
         nav.onboardingDone()
-        assertEquals(listOf(Screen.Buddies, Screen.Redeem("CLEARCHAT:BBBBB")), nav.stack.value)
+        assertEquals(listOf(Screen.Buddies, Screen.Redeem("CLEARCHAT:BBBBB", confirm = true)), nav.stack.value)
         assertNull(nav.pendingCode)
     }
 

@@ -2,11 +2,8 @@
 // into target/screens/, so a person can look at them.
 package chat.clearchat.app
 
-import androidx.compose.ui.ImageComposeScene
-import androidx.compose.ui.unit.Density
 import chat.clearchat.app.ui.AddBuddyScreen
 import chat.clearchat.app.ui.BuddiesScreen
-import chat.clearchat.app.ui.ClearchatTheme
 import chat.clearchat.app.ui.ConversationScreen
 import chat.clearchat.core.ClearchatClient
 import chat.clearchat.core.MessageState
@@ -16,7 +13,6 @@ import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.SupervisorJob
 import kotlinx.coroutines.cancel
 import kotlinx.coroutines.runBlocking
-import org.jetbrains.skia.EncodedImageFormat
 import org.junit.jupiter.api.AfterEach
 import org.junit.jupiter.api.Assertions.assertTrue
 import org.junit.jupiter.api.Test
@@ -28,9 +24,7 @@ import com.google.zxing.common.HybridBinarizer
 import com.google.zxing.qrcode.QRCodeReader
 import org.junit.jupiter.api.Assertions.assertEquals
 import javax.imageio.ImageIO
-import java.nio.file.Files
 import java.nio.file.Path
-import java.nio.file.Paths
 import java.time.ZoneOffset
 
 class ScreensRenderTest {
@@ -38,7 +32,6 @@ class ScreensRenderTest {
     lateinit var dir: Path
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
     private val clients = mutableListOf<ClearchatClient>()
-    private val out: Path = Paths.get("target", "screens")
 
     @AfterEach
     fun tearDown() {
@@ -53,22 +46,7 @@ class ScreensRenderTest {
             it.setPersonName(name)
         }
 
-    private fun png(name: String, content: @Composable () -> Unit): Path {
-        Files.createDirectories(out)
-        val scene = ImageComposeScene(width = 400, height = 720, density = Density(1f)) { ClearchatTheme(content) }
-        try {
-            scene.render() // first frame lays out; the second draws after any effects settled
-            val image = scene.render(16_000_000L)
-            val bytes = image.encodeToData(EncodedImageFormat.PNG)!!.bytes
-            val file = out.resolve("$name.png")
-            Files.write(file, bytes)
-            assertTrue(bytes.size > 2_000, "$file looks empty")
-            println("rendered ${file.toAbsolutePath()}")
-            return file
-        } finally {
-            scene.close()
-        }
-    }
+    private fun png(name: String, content: @Composable () -> Unit): Path = Renders.png(name, content = content)
 
     @Test
     fun renderScreensWithRealData() = runBlocking {
@@ -105,6 +83,7 @@ class ScreensRenderTest {
         val utc = ZoneOffset.UTC
         png("buddies") { BuddiesScreen(buddies, zone = utc) }
         png("conversation") { ConversationScreen(amyChat.state.value, zone = utc) }
+        Renders.png("conversation-dark", dark = true) { ConversationScreen(amyChat.state.value, zone = utc) }
         val qrPng = png("add-buddy") { AddBuddyScreen(amyAdd.state.value) }
         // A scanner reads the drawn QR code back as the invite URI.
         val img = ImageIO.read(qrPng.toFile())

@@ -1,6 +1,7 @@
 // "Add a buddy" (or "Link a device"): my QR code drawn large on a Canvas, the text code, and Share / Scan theirs.
 package chat.clearchat.app.ui
 
+import chat.clearchat.app.UiText
 import androidx.compose.foundation.Canvas
 import androidx.compose.foundation.background
 import androidx.compose.foundation.layout.Arrangement
@@ -22,6 +23,8 @@ import androidx.compose.ui.Modifier
 import androidx.compose.ui.geometry.Offset
 import androidx.compose.ui.geometry.Size
 import androidx.compose.ui.graphics.Color
+import androidx.compose.ui.semantics.contentDescription
+import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.text.font.FontFamily
 import androidx.compose.ui.unit.dp
 import chat.clearchat.app.AddBuddyState
@@ -31,7 +34,8 @@ import chat.clearchat.core.InvitePurpose
 /** Draws the modules black on white with the 4-module quiet zone scanners need. */
 @Composable
 fun QrCanvas(qr: QrModules, modifier: Modifier = Modifier) {
-    Canvas(modifier.aspectRatio(1f).background(Color.White)) {
+    val description = text(UiText.QR_DESCRIPTION)
+    Canvas(modifier.aspectRatio(1f).background(Color.White).semantics { contentDescription = description }) {
         val quiet = 4
         val cell = size.minDimension / (qr.width + 2 * quiet)
         for (y in 0 until qr.width) for (x in 0 until qr.width) {
@@ -60,26 +64,26 @@ fun AddBuddyScreen(
             horizontalAlignment = Alignment.CenterHorizontally,
             verticalArrangement = Arrangement.spacedBy(12.dp),
         ) {
-            Text(if (link) "Link a device" else "Add a buddy", style = MaterialTheme.typography.headlineSmall)
+            Text(text(if (link) UiText.LINK_TITLE else UiText.ADD_TITLE), style = MaterialTheme.typography.headlineSmall)
             Text(
-                if (link) "On your other device, choose \"Link to my laptop\" and scan this code."
-                else "Let your buddy scan this code, or send them the text code.",
+                text(if (link) UiText.LINK_HINT else UiText.ADD_HINT),
                 style = MaterialTheme.typography.bodyMedium,
             )
             state.error?.let { Text(it, color = MaterialTheme.colorScheme.error) }
             val code = state.code
             if (code == null) {
-                Text(if (state.busy) "Making a code…" else "")
+                Text(if (state.busy) text(UiText.ADD_MAKING) else "")
             } else {
                 QrCanvas(code.qr, Modifier.fillMaxWidth())
                 Text(code.text, fontFamily = FontFamily.Monospace, style = MaterialTheme.typography.bodySmall)
                 Row(horizontalArrangement = Arrangement.spacedBy(8.dp)) {
-                    if (!link) Button(onClick = { onShare(code.shareText) }) { Text("Share code") }
-                    if (!link) OutlinedButton(onClick = onScanTheirs) { Text("Scan theirs") }
+                    val share = text(UiText.SHARE_TEXT, code.text)
+                    if (!link) Button(onClick = { onShare(share) }) { Text(text(UiText.ADD_SHARE)) }
+                    if (!link) OutlinedButton(onClick = onScanTheirs) { Text(text(UiText.ADD_SCAN_THEIRS)) }
                 }
-                TextButton(onClick = onNewCode) { Text("Make a new code") }
+                TextButton(onClick = onNewCode) { Text(text(UiText.ADD_NEW_CODE)) }
             }
-            state.joined.forEach { Text(if (link) "$it is now linked." else "$it is now your buddy.") }
+            state.joined.forEach { Text(text(if (link) UiText.ADD_JOINED_DEVICE else UiText.ADD_JOINED_BUDDY, it)) }
         }
     }
 }

@@ -1,6 +1,7 @@
 // The buddy list: online dot, name, last message and an unread badge; "Add a buddy" at the bottom.
 package chat.clearchat.app.ui
 
+import chat.clearchat.app.UiText
 import androidx.compose.foundation.clickable
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
@@ -21,6 +22,8 @@ import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.ui.Alignment
 import androidx.compose.ui.Modifier
+import androidx.compose.ui.semantics.contentDescription
+import androidx.compose.ui.semantics.semantics
 import androidx.compose.ui.text.font.FontWeight
 import androidx.compose.ui.text.style.TextOverflow
 import androidx.compose.ui.unit.dp
@@ -37,11 +40,11 @@ fun BuddiesScreen(
 ) {
     Surface(Modifier.fillMaxSize()) {
         Column(Modifier.fillMaxSize()) {
-            Text("Buddies", style = MaterialTheme.typography.headlineSmall, modifier = Modifier.padding(16.dp))
+            Text(text(UiText.BUDDIES_TITLE), style = MaterialTheme.typography.headlineSmall, modifier = Modifier.padding(16.dp))
             state.error?.let { Text(it, color = MaterialTheme.colorScheme.error, modifier = Modifier.padding(16.dp)) }
             if (!state.loading && state.buddies.isEmpty()) {
                 Text(
-                    "No buddies yet. Add one with a code.",
+                    text(UiText.BUDDIES_EMPTY),
                     modifier = Modifier.padding(16.dp),
                     style = MaterialTheme.typography.bodyLarge,
                 )
@@ -52,7 +55,7 @@ fun BuddiesScreen(
                     HorizontalDivider()
                 }
             }
-            Button(onClick = onAddBuddy, modifier = Modifier.fillMaxWidth().padding(16.dp)) { Text("Add a buddy") }
+            Button(onClick = onAddBuddy, modifier = Modifier.fillMaxWidth().padding(16.dp)) { Text(text(UiText.BUDDIES_ADD)) }
         }
     }
 }
@@ -67,7 +70,7 @@ private fun BuddyItem(b: BuddyRow, zone: ZoneId, modifier: Modifier) {
         OnlineDot(b.online)
         Column(Modifier.weight(1f)) {
             Text(b.name, fontWeight = if (b.unread > 0) FontWeight.Bold else FontWeight.Normal)
-            val last = b.lastText?.let { if (b.lastFromMe) "You: $it" else it } ?: "Say hello"
+            val last = b.lastText?.let { if (b.lastFromMe) text(UiText.BUDDIES_LAST_FROM_ME, it) else it } ?: text(UiText.BUDDIES_SAY_HELLO)
             Text(
                 last,
                 style = MaterialTheme.typography.bodyMedium,
@@ -79,7 +82,10 @@ private fun BuddyItem(b: BuddyRow, zone: ZoneId, modifier: Modifier) {
         Column(horizontalAlignment = Alignment.End) {
             b.lastAtMs?.let { Text(timeLabel(it, zone), style = MaterialTheme.typography.labelSmall) }
             Spacer(Modifier.width(4.dp))
-            if (b.unread > 0) Badge { Text(b.unread.toString()) }
+            if (b.unread > 0) {
+                val unread = text(UiText.BUDDY_UNREAD, b.unread)
+                Badge(Modifier.semantics { contentDescription = unread }) { Text(b.unread.toString()) }
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 // One conversation: bubbles (mine right), delivery state under my messages, a "Read" marker, and the composer.
 package chat.clearchat.app.ui
 
+import chat.clearchat.app.UiText
 import androidx.compose.foundation.background
 import androidx.compose.foundation.layout.Arrangement
 import androidx.compose.foundation.layout.Column
@@ -23,6 +24,7 @@ import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
 import chat.clearchat.app.ConversationState
 import chat.clearchat.app.MessageRow
+import chat.clearchat.core.MessageState
 import java.time.ZoneId
 
 @Composable
@@ -41,7 +43,7 @@ fun ConversationScreen(
                     style = MaterialTheme.typography.headlineSmall,
                 )
                 Text(
-                    if (state.online) "  online" else "  away",
+                    "  " + text(if (state.online) UiText.BUDDY_ONLINE else UiText.BUDDY_AWAY),
                     style = MaterialTheme.typography.labelMedium,
                     color = MaterialTheme.colorScheme.onSurfaceVariant,
                 )
@@ -49,18 +51,18 @@ fun ConversationScreen(
             state.error?.let { Text(it, color = MaterialTheme.colorScheme.error, modifier = Modifier.padding(16.dp)) }
             val marker = state.readMarker
             LazyColumn(Modifier.weight(1f).padding(horizontal = 12.dp), verticalArrangement = Arrangement.spacedBy(6.dp)) {
-                items(state.messages, key = { it.id }) { m -> Bubble(m, showState = m.fromMe && (m.id == marker || m.state != chat.clearchat.core.MessageState.READ), zone) }
+                items(state.messages, key = { it.id }) { m -> Bubble(m, showState = m.fromMe && (m.id == marker || m.state != MessageState.READ), zone) }
             }
             Row(Modifier.fillMaxWidth().padding(12.dp), verticalAlignment = Alignment.CenterVertically) {
                 OutlinedTextField(
                     value = state.draft,
                     onValueChange = onDraft,
                     modifier = Modifier.weight(1f),
-                    placeholder = { Text("Message") },
+                    placeholder = { Text(text(UiText.CONVERSATION_PLACEHOLDER)) },
                     isError = state.draftError != null,
                     supportingText = state.draftError?.let { { Text(it) } },
                 )
-                Button(onClick = onSend, enabled = state.canSend, modifier = Modifier.padding(start = 8.dp)) { Text("Send") }
+                Button(onClick = onSend, enabled = state.canSend, modifier = Modifier.padding(start = 8.dp)) { Text(text(UiText.CONVERSATION_SEND)) }
             }
         }
     }
@@ -79,7 +81,8 @@ private fun Bubble(m: MessageRow, showState: Boolean, zone: ZoneId) {
                 )
                 .padding(horizontal = 12.dp, vertical = 8.dp),
         )
-        val meta = timeLabel(m.sentAtMs, zone) + if (showState) " · ${m.stateLabel}" else ""
+        val meta = timeLabel(m.sentAtMs, zone) + if (showState) " · " + text(m.stateText) else ""
         Text(meta, style = MaterialTheme.typography.labelSmall, color = MaterialTheme.colorScheme.onSurfaceVariant)
     }
 }
+

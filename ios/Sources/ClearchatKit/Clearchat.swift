@@ -1,0 +1,90 @@
+// The one long-lived client of a data dir, as the models use it: every call async with a typed `CoreError`,
+// the event subscription as a `CoreStream`. This file is the only one that calls the generated client, so a
+// change of the bindings' signatures lands here.
+import ClearchatFFI
+
+public final class Clearchat: Sendable {
+    /// The generated client, for what this type does not cover.
+    public let client: ClearchatClient
+
+    public init(_ client: ClearchatClient) {
+        self.client = client
+    }
+
+    /// Opens (or creates) the device in `dataDir`; listens on all interfaces and uses LAN discovery.
+    public static func open(dataDir: String, deviceName: String) throws(CoreError) -> Clearchat {
+        Clearchat(try typed { try ClearchatClient.open(dataDir: dataDir, deviceName: deviceName) })
+    }
+
+    /// Opens a device that listens on loopback only, without LAN discovery (tests, demos).
+    public static func openLoopback(dataDir: String, deviceName: String) throws(CoreError) -> Clearchat {
+        Clearchat(try typed { try ClearchatClient.openLoopback(dataDir: dataDir, deviceName: deviceName) })
+    }
+
+    /// The version of the Rust core in the loaded library.
+    public static var coreVersion: String { ClearchatFFI.coreVersion() }
+
+    public func start() async throws(CoreError) { try await typed { try await client.start() } }
+    public func stop() async throws(CoreError) { try await typed { try await client.stop() } }
+    public func me() throws(CoreError) -> Me { try typed { try client.me() } }
+
+    public func setPersonName(_ name: String) async throws(CoreError) {
+        try await typed { try await client.setPersonName(name: name) }
+    }
+
+    public func createLinkInvite() async throws(CoreError) -> Invite {
+        try await typed { try await client.createLinkInvite() }
+    }
+
+    public func createBuddyInvite(label: String) async throws(CoreError) -> Invite {
+        try await typed { try await client.createBuddyInvite(label: label) }
+    }
+
+    /// An invite with a chosen lifetime in seconds (0: already expired).
+    public func createInvite(_ purpose: InvitePurpose, label: String, ttlSecs: UInt64) async throws(CoreError)
+        -> Invite
+    {
+        try await typed { try await client.createInvite(purpose: purpose, label: label, ttlSecs: ttlSecs) }
+    }
+
+    public func redeem(_ code: String) async throws(CoreError) -> Redeemed {
+        try await typed { try await client.redeem(code: code) }
+    }
+
+    public func buddies() async throws(CoreError) -> [Buddy] {
+        try await typed { try await client.buddies() }
+    }
+
+    /// Up to `limit` messages with `buddy` before the message `before` (the newest when nil), oldest first.
+    public func conversation(with buddy: String, before: String? = nil, limit: UInt32) async throws(CoreError)
+        -> [Message]
+    {
+        try await typed { try await client.conversation(buddy: buddy, before: before, limit: limit) }
+    }
+
+    public func send(_ text: String, to buddy: String) async throws(CoreError) -> Message {
+        try await typed { try await client.send(buddy: buddy, text: text) }
+    }
+
+    /// Marks the conversation with `buddy` read up to `upTo` (everything when nil).
+    public func markRead(_ buddy: String, upTo: String? = nil) async throws(CoreError) {
+        try await typed { try await client.markRead(buddy: buddy, upTo: upTo) }
+    }
+
+    public func devices() async throws(CoreError) -> [Device] {
+        try await typed { try await client.devices() }
+    }
+
+    public func removeBuddy(_ buddy: String) async throws(CoreError) {
+        try await typed { try await client.removeBuddy(buddy: buddy) }
+    }
+
+    public func revokeDevice(_ device: String) async throws(CoreError) {
+        try await typed { try await client.revokeDevice(device: device) }
+    }
+
+    /// Every event from now on, in order, for as long as the stream is iterated or held.
+    public func events() -> CoreStream<Event> {
+        CoreStream { client.subscribe(listener: $0) }
+    }
+}

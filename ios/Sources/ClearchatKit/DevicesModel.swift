@@ -1,0 +1,83 @@
+// My devices (this one first), online marks, and unlinking a lost one after a confirmation.
+// Reloaded on the events that change the list; the core's device diffs (issue 12) will replace the reload.
+import ClearchatFFI
+import Foundation
+import Observation
+
+public struct DeviceRow: Equatable, Identifiable, Sendable {
+    public let id: String
+    public let name: String
+    public let thisDevice: Bool
+    public let online: Bool
+}
+
+@MainActor @Observable
+public final class DevicesModel {
+    public private(set) var loading = true
+    public private(set) var devices: [DeviceRow] = []
+    /// The device the person asked to unlink; the screen asks "Unlink <name>?" while it is set.
+    public private(set) var pendingUnlink: DeviceRow?
+    public private(set) var error: String?
+
+    private let chat: Clearchat
+
+    public init(_ chat: Clearchat) {
+        self.chat = chat
+    }
+
+    /// Loads the list, then keeps it current until cancelled (run it from the view's `.task`).
+    public func run() async {
+        let events = chat.events()
+        await reload()
+        for await event in events {
+            switch event {
+            case .deviceLinked, .deviceRevoked, .peerOnline, .peerOffline, .syncProgress: await reload()
+            default: break
+            }
+        }
+    }
+
+    public func reload() async {
+        do {
+            // devices() lists the members of my home space: my own devices only.
+            devices = try await chat.devices()
+                .filter { !$0.revoked }
+                .map { DeviceRow(id: $0.id, name: $0.name, thisDevice: $0.me, online: $0.online || $0.me) }
+                .sorted { a, b in
+                    a.thisDevice != b.thisDevice ? a.thisDevice : a.name.lowercased() < b.name.lowercased()
+                }
+            error = nil
+        } catch {
+            self.error = Messages.explain(error)
+        }
+        loading = false
+    }
+
+    /// Asks before unlinking another of my devices (this one cannot be unlinked from here).
+    public func askUnlink(_ deviceId: String) {
+        pendingUnlink = devices.first { $0.id == deviceId && !$0.thisDevice }
+    }
+
+    public func cancelUnlink() {
+        pendingUnlink = nil
+    }
+
+    /// Unlinks the device asked about: it gets nothing new from then on.
+    public func unlink() async {
+        guard let row = pendingUnlink else { return }
+        await unlink(row)
+    }
+
+    /// Unlinks `device`, which the person confirmed (a confirmation dialog that captured the device it asked
+    /// about, whatever became of `pendingUnlink` while it closed). This device cannot be unlinked from here.
+    public func unlink(_ device: DeviceRow) async {
+        pendingUnlink = nil
+        guard !device.thisDevice else { return }
+        do {
+            try await chat.revokeDevice(device.id)
+            await reload()
+        } catch {
+            self.error = Messages.explain(error)
+        }
+    }
+}
