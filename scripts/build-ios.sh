@@ -11,8 +11,9 @@
 #   framework  (the default) the XCFramework and the bindings
 #   project    framework, then `xcodegen generate` -> ios/App/Clearchat.xcodeproj
 #   app        project, then the app built for the iOS simulator (Debug)
-#   test       project, then ClearchatKit's XCTests on this Mac (`swift test`, the macOS slice) and in the
-#              simulator, and the app's tests (the Keychain) in the simulator
+#   test       project (its library with the `testing` feature), then ClearchatKit's XCTests on this Mac
+#              (`swift test`, the macOS slice) and in the simulator, and the app's tests (the Keychain) in the
+#              simulator
 # Env:   IPHONEOS_DEPLOYMENT_TARGET (default 17.0), MACOSX_DEPLOYMENT_TARGET (default 14.0): keep them equal to
 #        Package.swift's platforms (@Observable needs iOS 17 and macOS 14).
 #        SIMULATOR: the simulator device the tests run on (default "iPhone 17"; `xcrun simctl list devices`).
@@ -38,10 +39,15 @@ LIB=libclearchat_ffi.a
 OUT="ios/ClearchatFFI.xcframework"
 WORK="target/ios"
 
+# ClearchatKit's tests call entry points that only a library built with the `testing` feature has (an invite with
+# a chosen lifetime); the framework of every other step leaves them out.
+FEATURES=""
+[ "$STEP" = test ] && FEATURES=testing
+
 rustup target add "$DEVICE" "${SIMS[@]}" "${MACS[@]}"
 for t in "$DEVICE" "${SIMS[@]}" "${MACS[@]}"; do
-    echo "==> cargo build --release -p clearchat-ffi --target $t"
-    cargo build --release -p clearchat-ffi --target "$t"
+    echo "==> cargo build --release -p clearchat-ffi --target $t --features '$FEATURES'"
+    cargo build --release -p clearchat-ffi --target "$t" --features "$FEATURES"
 done
 
 rm -rf "$WORK"
@@ -53,7 +59,7 @@ lipo -create $(for t in "${MACS[@]}"; do echo "target/$t/release/$LIB"; done) -o
 # Bindings from a host build (UniFFI reads its metadata from the library): ClearchatFFI.swift,
 # ClearchatFFIFFI.h and ClearchatFFIFFI.modulemap.
 echo "==> uniffi-bindgen generate (swift)"
-cargo build --release -p clearchat-ffi
+cargo build --release -p clearchat-ffi --features "$FEATURES"
 cargo run --release -q -p uniffi-bindgen -- \
     generate target/release/libclearchat_ffi.dylib --language swift --out-dir "$WORK/swift" --no-format
 

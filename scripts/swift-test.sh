@@ -15,8 +15,9 @@ FFI_C="ios/Sources/ClearchatFFIFFI"
 
 scripts/swift-root.sh >/dev/null
 
-echo "==> cargo build --release -p clearchat-ffi"
-cargo build --release -p clearchat-ffi
+echo "==> cargo build --release -p clearchat-ffi --features testing"
+# The `testing` feature adds the entry points only tests use (an invite with a chosen lifetime).
+cargo build --release -p clearchat-ffi --features testing
 
 echo "==> uniffi-bindgen generate (swift) -> $FFI_SWIFT, $FFI_C"
 rm -rf "$GEN"

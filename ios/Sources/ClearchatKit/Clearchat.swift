@@ -40,13 +40,6 @@ public final class Clearchat: Sendable {
         try await typed { try await client.createBuddyInvite(label: label) }
     }
 
-    /// An invite with a chosen lifetime in seconds (0: already expired).
-    public func createInvite(_ purpose: InvitePurpose, label: String, ttlSecs: UInt64) async throws(CoreError)
-        -> Invite
-    {
-        try await typed { try await client.createInvite(purpose: purpose, label: label, ttlSecs: ttlSecs) }
-    }
-
     public func redeem(_ code: String) async throws(CoreError) -> Redeemed {
         try await typed { try await client.redeem(code: code) }
     }

@@ -183,3 +183,15 @@ func failure<T: Sendable>(
         return CoreError(error)
     }
 }
+
+extension Clearchat {
+    /// An invite with a chosen lifetime in seconds (0: already expired). The generated client has it only in a
+    /// library built with the `testing` feature (scripts/swift-test.sh); the app's library leaves it out.
+    func createInvite(_ purpose: InvitePurpose, label: String, ttlSecs: UInt64) async throws(CoreError) -> Invite {
+        do {
+            return try await client.createInvite(purpose: purpose, label: label, ttlSecs: ttlSecs)
+        } catch {
+            throw CoreError(error)
+        }
+    }
+}
