@@ -88,6 +88,26 @@ fn new_messages_go_in_order_without_reloading() {
 }
 
 #[test]
+fn messages_of_one_moment_go_by_author_then_seq() {
+    // The core's order within one sent_at: the author device's id, then the seq as a number (10 after 9).
+    let mut state = loaded(vec![message("b", 9, 100), message("a", 20, 100)]);
+    assert_eq!(ids(&state), [id::message("a", 20), id::message("b", 9)]);
+    let ten = Event::MessageAdded {
+        buddy_id: id::buddy("b1"),
+        message: message("b", 10, 100),
+    };
+    update(&mut state, Input::Event(ten));
+    assert_eq!(
+        ids(&state),
+        [
+            id::message("a", 20),
+            id::message("b", 9),
+            id::message("b", 10)
+        ]
+    );
+}
+
+#[test]
 fn states_and_read_markers_change_messages_in_place() {
     let mut state = loaded(vec![
         message("me", 1, 100),
