@@ -1,0 +1,127 @@
+//! Item 7: one frame, one connection or a crowd of handshakes must not exhaust a device's memory. The
+//! attacker here is a stranger (a fresh key that proves no space): it must cost us almost nothing.
+
+use clearchat_core::testing::wire::{client_config, read_frame, Frame};
+use clearchat_testkit::{amy_and_betty_alone, wait_until, Device};
+use ed25519_dalek::SigningKey;
+
+/// The process's peak resident memory so far, in bytes (Linux `VmHWM`).
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmHWM")
+        * 1024
+}
+
+async fn dial_as_stranger(target: &Device) -> (quinn::Endpoint, quinn::Connection) {
+    let stranger = SigningKey::generate(&mut rand::thread_rng());
+    let me = target.client.me().unwrap().device_id;
+    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+    endpoint.set_default_client_config(client_config(&stranger, Some(me.0)).unwrap());
+    let addr = target.client.listen_addrs()[0];
+    let conn = endpoint.connect(addr, "clearchat").unwrap().await.unwrap();
+    (endpoint, conn)
+}
+
+/// The future's output if it is ready at once.
+async fn now<F: std::future::Future>(f: F) -> Option<F::Output> {
+    tokio::select! {
+        biased;
+        r = f => Some(r),
+        _ = std::future::ready(()) => None,
+    }
+}
+
+/// An `Entries` frame of `n` empty entries, written by hand (building it as a `Frame` would itself
+/// allocate what the attack wants the victim to allocate).
+fn frame_of_empty_entries(n: usize) -> Vec<u8> {
+    let mut body = vec![1u8, 4, 1]; // version, Frame::Sync, SyncFrame::Entries
+    body.extend([0x5a; 32]); // a space
+    let mut len = n as u64;
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            body.push(byte);
+            break;
+        }
+        body.push(byte | 0x80);
+    }
+    body.resize(body.len() + n, 0);
+    let mut out = (body.len() as u32).to_be_bytes().to_vec();
+    out.extend(body);
+    out
+}
+
+/// Four million empty entries fit in one 4 MiB frame; decoded, each is a heap `Vec` (and, once opened,
+/// a decode result of hundreds of bytes). Strangers on four connections at once send that frame as
+/// their first: the device must refuse it without building it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_of_millions_of_empty_entries_costs_a_stranger_nothing() {
+    let (amy, betty) = amy_and_betty_alone().await;
+    let frame = std::sync::Arc::new(frame_of_empty_entries((4 << 20) - 64));
+    let before = peak_rss();
+    let mut strangers = Vec::new();
+    for _ in 0..4 {
+        let (endpoint, conn) = dial_as_stranger(&amy).await;
+        let frame = frame.clone();
+        strangers.push(tokio::spawn(async move {
+            let (mut send, mut recv) = conn.open_bi().await.unwrap();
+            let _ = send.write_all(&frame).await;
+            assert!(
+                read_frame(&mut recv).await.is_err(),
+                "a stranger reads nothing"
+            );
+            conn.closed().await;
+            drop(endpoint);
+        }));
+    }
+    for s in strangers {
+        s.await.unwrap();
+    }
+    let grown = peak_rss().saturating_sub(before);
+    assert!(
+        grown < 64 << 20,
+        "the frames made the device allocate {} MiB",
+        grown >> 20
+    );
+    // Amy is unharmed.
+    amy.send("Betty", "still here").await.unwrap();
+    wait_until("Betty gets it", || async {
+        betty.texts("Amy").await == vec!["still here"]
+    })
+    .await;
+}
+
+/// The decoder itself bounds every list before it allocates: an `Entries` frame of more entries than a
+/// batch may hold is malformed, whoever sends it.
+#[test]
+fn a_frame_of_more_entries_than_a_batch_is_malformed() {
+    let frame = frame_of_empty_entries(1025);
+    assert!(Frame::decode(&frame[4..]).is_err());
+    let frame = frame_of_empty_entries(3);
+    assert!(Frame::decode(&frame[4..]).is_ok());
+}
+
+/// The transport offers what the protocol uses and nothing more: one bidirectional stream (the
+/// dialer's), no unidirectional streams, no datagrams.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_transport_allows_one_stream_and_no_datagrams() {
+    let amy = Device::new("Amy", "Amy").await;
+    amy.client.start().await.unwrap();
+    let (_endpoint, conn) = dial_as_stranger(&amy).await;
+    assert_eq!(conn.max_datagram_size(), None, "datagrams are off");
+    assert!(
+        now(conn.open_uni()).await.is_none(),
+        "no unidirectional stream"
+    );
+    let first = now(conn.open_bi()).await;
+    assert!(first.is_some(), "the one bidirectional stream");
+    assert!(
+        now(conn.open_bi()).await.is_none(),
+        "a second one is refused"
+    );
+}
