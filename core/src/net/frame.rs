@@ -4,7 +4,7 @@
 
 use crate::ids::PersonId;
 use crate::invite::redeem::{Redeem, Refusal, Welcome};
-use crate::sync::{Hello, SyncFrame};
+use crate::sync::{Hello, SyncFrame, MAX_OFFERS};
 use serde::{Deserialize, Serialize};
 
 pub const FRAME_VERSION: u8 = 1;
@@ -16,6 +16,7 @@ pub enum Frame {
     /// The spaces the sender holds, each as a MAC over this connection's exporter value
     /// (see `sync::Offers`). `reply` asks the peer to answer with its own offers.
     Hello {
+        #[serde(deserialize_with = "crate::ids::bounded::<_, _, MAX_OFFERS>")]
         offers: Vec<[u8; 32]>,
         reply: bool,
     },

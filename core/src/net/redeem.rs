@@ -79,6 +79,7 @@ impl Net {
                 send,
                 recv,
                 first: None,
+                admission: None,
             };
             if let Err(e) = driver::drive(net.clone(), opened).await {
                 log::debug!("connection to inviter ended: {e}");

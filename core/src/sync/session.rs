@@ -9,6 +9,7 @@
 
 use super::{
     Applied, Head, Incoming, Logs, StoreBatch, SyncError, SyncFrame, BATCH_BYTES, BATCH_ENTRIES,
+    MAX_BATCH_ENTRIES,
 };
 use crate::ids::{DeviceId, Hash, SpaceId};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -233,7 +234,7 @@ impl Session {
         if !self.spaces.contains_key(&space) {
             return Err(SyncError::UnknownSpace);
         }
-        if entries.is_empty() || entries.len() > BATCH_ENTRIES * 2 {
+        if entries.is_empty() || entries.len() > MAX_BATCH_ENTRIES {
             return Err(SyncError::BadBatch);
         }
         Ok(StoreBatch { space, entries })
