@@ -53,7 +53,13 @@ const V3: &str = r#"
 CREATE INDEX messages_undelivered ON messages (space, author, seq) WHERE state != 'delivered';
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+/// Version 4: one fork record per (space, author, seq): a peer resending a fork adds nothing.
+const V4: &str = r#"
+DELETE FROM forks WHERE rowid NOT IN (SELECT min(rowid) FROM forks GROUP BY space, author, seq);
+CREATE UNIQUE INDEX forks_once ON forks (space, author, seq);
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
