@@ -385,12 +385,74 @@ mod tests {
         fn entries_after(
             &mut self,
             _: &SpaceId,
-            _: &DeviceId,
-            _: u64,
-            _: usize,
+            author: &DeviceId,
+            after: u64,
+            limit: usize,
         ) -> crate::Result<Vec<Vec<u8>>> {
-            Ok(Vec::new())
+            let head = self.0.get(author).copied().unwrap_or(0);
+            Ok((after + 1..=head)
+                .take(limit)
+                .map(|s| vec![s as u8])
+                .collect())
         }
+    }
+
+    /// The entries frames `s` sends at `now` until it has nothing more to send.
+    fn entries_sent(s: &mut Session, logs: &mut Heads, now: Instant) -> usize {
+        let mut n = 0;
+        while let Some(frame) = s.poll_transmit(logs, now).unwrap() {
+            n += matches!(frame, SyncFrame::Entries { .. }) as usize;
+        }
+        n
+    }
+
+    /// Issue 10 item 9: `Have { full: true, heads: [] }` says "I hold nothing": resent in a loop it must
+    /// not make us stream the whole space again each time.
+    #[test]
+    fn full_haves_in_a_loop_do_not_restream_the_space_each_time() {
+        let (mut s, mut logs, space, _) = session(Duration::ZERO);
+        let me = DeviceId([1; 32]);
+        logs.0.insert(me, 100);
+        s.local_head(&space, (me, 100, Hash([1; 32])), Instant::now());
+        let now = Instant::now();
+        assert_eq!(
+            entries_sent(&mut s, &mut logs, now),
+            1,
+            "the peer lacked my log"
+        );
+        let mut restreamed = 0;
+        for _ in 0..50 {
+            s.handle_have(space, vec![], true, &mut logs).unwrap();
+            restreamed += entries_sent(&mut s, &mut logs, now);
+        }
+        assert!(
+            restreamed <= 1,
+            "the space was streamed {restreamed} more times"
+        );
+    }
+
+    /// Issue 10 item 9: authors that are no log of the space (invented by the peer) leave no trace in the
+    /// session and get no answer.
+    #[test]
+    fn invented_authors_in_a_have_are_ignored() {
+        let (mut s, mut logs, space, _) = session(Duration::ZERO);
+        let now = Instant::now();
+        let fake: Vec<Head> = (0..1000u32)
+            .map(|i| {
+                let mut id = [0xee; 32];
+                id[..4].copy_from_slice(&i.to_be_bytes());
+                (DeviceId(id), 5, Hash([0; 32]))
+            })
+            .collect();
+        let has = s.handle_have(space, fake, false, &mut logs).unwrap();
+        assert!(has.is_empty(), "{} invented authors reported", has.len());
+        let mut answered = 0;
+        while let Some(frame) = s.poll_transmit(&mut logs, now).unwrap() {
+            if let SyncFrame::Have { heads, .. } = frame {
+                answered += heads.len();
+            }
+        }
+        assert_eq!(answered, 0, "we asked for {answered} invented logs");
     }
 
     /// A session of `me` over one space where the peer holds everything but what grows next.
