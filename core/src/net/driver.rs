@@ -425,7 +425,7 @@ impl Conn {
             {
                 let has = self
                     .session
-                    .handle_have(space, heads, full, &mut self.reader.logs())
+                    .handle_have(space, heads, full, &mut self.reader.logs(), Instant::now())
                     .map_err(|e| self.fault(e))?;
                 // Only what the peer holds of my own logs beyond what is delivered changes anything here
                 // (message states): the store is not reached, nor a thread handed off, for the rest.

@@ -401,6 +401,11 @@ impl Logs for StoredLogs<'_> {
     ) -> Result<Vec<Vec<u8>>> {
         store::entries_after(self.0, space, author, after, limit)
     }
+
+    fn is_author(&mut self, space: &SpaceId, author: &DeviceId) -> Result<bool> {
+        Ok(store::member(self.0, space, author)?.is_some()
+            || store::space_get(self.0, space)?.is_some_and(|s| s.root == *author))
+    }
 }
 
 /// This device's entry keys of a space, by key id.

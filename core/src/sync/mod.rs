@@ -116,6 +116,9 @@ pub trait Logs {
     fn heads(&mut self, space: &SpaceId) -> crate::Result<Vec<Head>>;
     /// The newest entry of one log, if we hold any.
     fn head(&mut self, space: &SpaceId, author: &DeviceId) -> crate::Result<Option<Head>>;
+    /// Whether `author` may write in `space` (its root, or a member, current or removed): the only logs a
+    /// session keeps state for.
+    fn is_author(&mut self, space: &SpaceId, author: &DeviceId) -> crate::Result<bool>;
     fn entries_after(
         &mut self,
         space: &SpaceId,
