@@ -152,6 +152,23 @@ mod tests {
         );
     }
 
+    /// Issue 10 item 10: a stranger who captured a member's beacon resends it with its own port (or
+    /// instance): members must not take it for the member's, or they would answer and probe the address
+    /// the stranger chose.
+    #[test]
+    fn a_beacon_with_an_edited_port_or_instance_matches_nothing() {
+        let key = SpaceKey::generate();
+        let keys = [key.clone()];
+        let genuine = Beacon::for_spaces([1; 8], 4000, &keys, 10);
+        assert_eq!(genuine.matches(&keys, 10).len(), 1);
+        let mut port = genuine.clone();
+        port.quic_port = 6666;
+        assert!(port.matches(&keys, 10).is_empty(), "an edited port matched");
+        let mut instance = genuine.clone();
+        instance.instance = [2; 8];
+        assert!(instance.matches(&keys, 10).is_empty(), "an edited instance matched");
+    }
+
     #[test]
     fn garbage_is_not_a_beacon() {
         assert!(Beacon::decode(b"").is_none());
