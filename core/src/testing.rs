@@ -13,6 +13,8 @@ use crate::Client;
 use ed25519_dalek::SigningKey;
 use rusqlite::{params, Connection, OptionalExtension};
 
+pub mod fuzz;
+
 /// The frames and TLS configurations of the wire, for tests that act as a peer and for raw QUIC limits.
 pub mod wire {
     pub use crate::net::close;

@@ -72,8 +72,7 @@ impl Store {
         })
     }
 
-    /// A store in memory, for unit tests of what sits on it.
-    #[cfg(test)]
+    /// A store in memory, for unit tests of what sits on it and the fuzz targets.
     pub fn in_memory() -> Result<Store> {
         let mut conn = Connection::open_in_memory()?;
         schema::migrate(&mut conn)?;
