@@ -93,6 +93,13 @@ pub fn head(
     })
 }
 
+/// Every entry of `author`'s log in `space` that `client` holds, encoded, in seq order.
+pub fn log_entries(client: &Client, space: &SpaceId, author: &DeviceId) -> Result<Vec<Vec<u8>>> {
+    read(client, |c| {
+        store::entries_after(c, space, author, 0, usize::MAX >> 1)
+    })
+}
+
 /// The member `device` of `space` as `client` holds it: (person, removed after), if it is listed.
 pub fn member(
     client: &Client,

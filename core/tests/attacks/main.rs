@@ -2,6 +2,7 @@
 //! the rogue device of `rogue` against real clients over loopback QUIC with real SQLite stores.
 
 mod rogue;
+mod self_removal;
 
 use clearchat_core::testing::entries::Body;
 use clearchat_testkit::{amy_and_betty_alone, wait_until};

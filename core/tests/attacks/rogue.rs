@@ -33,6 +33,8 @@ pub struct Rogue {
     /// The spaces it holds keys of (first key first).
     pub spaces: Vec<HeldSpace>,
     heads: HashMap<SpaceId, OwnHead>,
+    /// Its own logs, encoded, per space.
+    logs: HashMap<SpaceId, Vec<Vec<u8>>>,
 }
 
 pub fn now_ms() -> u64 {
@@ -50,6 +52,7 @@ impl Rogue {
             person: PersonId(rand::random()),
             spaces: Vec::new(),
             heads: HashMap::new(),
+            logs: HashMap::new(),
         }
     }
 
@@ -66,11 +69,16 @@ impl Rogue {
                 (s.id, OwnHead { seq, hash, time })
             })
             .collect();
+        let logs = spaces
+            .iter()
+            .map(|s| (s.id, testing::log_entries(client, &s.id, &me).expect("log")))
+            .collect();
         Rogue {
             signer,
             person,
             spaces,
             heads,
+            logs,
         }
     }
 
@@ -144,7 +152,14 @@ impl Rogue {
                 time,
             },
         );
-        entry.encode()
+        let raw = entry.encode();
+        self.logs.entry(*space).or_default().push(raw.clone());
+        raw
+    }
+
+    /// The rogue's whole own log in `space`, encoded (what it took over and what it wrote since).
+    pub fn log(&self, space: &SpaceId) -> Vec<Vec<u8>> {
+        self.logs.get(space).cloned().unwrap_or_default()
     }
 
     /// Any entry of the rogue's log: any seq, prev, time and key. Does not move the head.
