@@ -19,6 +19,10 @@ impl Replica<'_> {
         body: Body,
         author_person: Option<PersonId>,
     ) -> Result<()> {
+        if !body.in_range() {
+            log::debug!("ignored a {} body out of range", body_name(&body));
+            return Ok(());
+        }
         if !matches!(
             body,
             Body::Message { .. }
@@ -52,6 +56,13 @@ impl Replica<'_> {
                         });
                     }
                 }
+            }
+            // A device's removal of itself is ignored: only another device of its person removes it, so a
+            // stolen device can neither weaken nor pre-empt its real removal.
+            Body::MemberRemoved { device, .. } | Body::DeviceRevoked { device, .. }
+                if device == author =>
+            {
+                log::debug!("ignored a removal of {} by itself", author.short());
             }
             Body::MemberRemoved { device, last_seq } => {
                 let target = store::member(c, &space.id, &device)?;
