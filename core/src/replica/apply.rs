@@ -45,7 +45,27 @@ impl Replica<'_> {
                 person,
                 name,
             } => {
-                // The root introduces itself; afterwards only members (already checked) add others.
+                let members: Vec<Member> = store::members(c, &space.id)?
+                    .into_iter()
+                    .map(|(m, _)| m)
+                    .collect();
+                let binds_joiner = space.kind == SpaceKind::Buddy;
+                if !membership::may_introduce(
+                    space.root,
+                    author,
+                    author_person,
+                    device,
+                    person,
+                    &members,
+                    binds_joiner,
+                ) {
+                    log::debug!(
+                        "ignored {} introducing {} under another person",
+                        author.short(),
+                        device.short()
+                    );
+                    return Ok(());
+                }
                 if store::member_add(c, &space.id, &device, &person, &name)? {
                     self.effects.membership.push(space.id);
                     self.effects.reconcile = true;
