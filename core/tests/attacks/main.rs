@@ -4,6 +4,7 @@
 mod foreign_person;
 mod rogue;
 mod self_removal;
+mod stale_invite;
 
 use clearchat_core::testing::entries::Body;
 use clearchat_testkit::{amy_and_betty_alone, wait_until};
