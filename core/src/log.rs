@@ -17,6 +17,10 @@ pub const ENTRY_VERSION: u8 = 1;
 /// The largest encoded entry we accept.
 pub const MAX_ENTRY_BYTES: usize = 64 * 1024;
 
+/// The largest seq, and the largest time or expiry, an entry may carry: SQLite stores them as signed
+/// 64-bit integers, so anything above this is refused at decode (headers) or has no effect (bodies).
+pub const MAX_INT: u64 = i64::MAX as u64;
+
 /// What an entry says, once opened.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Body {
@@ -69,6 +73,25 @@ pub enum Body {
     /// device added later). Like `MemberAdded` and `MemberRemoved`, always sealed under the space's first
     /// key, so every member can read it.
     KeysSealed { keys: Vec<SealedKey> },
+}
+
+impl Body {
+    /// Whether every seq, time and expiry the body names is at most [`MAX_INT`]. A body out of range is
+    /// stored with its entry but has no effect.
+    pub fn in_range(&self) -> bool {
+        match self {
+            Body::MemberRemoved { last_seq, .. } | Body::DeviceRevoked { last_seq, .. } => {
+                *last_seq <= MAX_INT
+            }
+            Body::InviteIssued { expires_at, .. } => *expires_at <= MAX_INT,
+            Body::Message {
+                reply_to: Some((_, seq)),
+                ..
+            } => *seq <= MAX_INT,
+            Body::Read { up_to } => up_to.seq <= MAX_INT && up_to.time <= MAX_INT,
+            _ => true,
+        }
+    }
 }
 
 /// An entry as it travels and as it is stored: header, sealed body and signature.
@@ -189,7 +212,12 @@ impl Entry {
             Some((&ENTRY_VERSION, rest)) => {
                 let (entry, tail): (Entry, _) =
                     postcard::take_from_bytes(rest).map_err(|_| EntryError::Malformed)?;
-                if !tail.is_empty() || entry.sig.len() != 64 || entry.seq == 0 {
+                if !tail.is_empty()
+                    || entry.sig.len() != 64
+                    || entry.seq == 0
+                    || entry.seq > MAX_INT
+                    || entry.time > MAX_INT
+                {
                     return Err(EntryError::Malformed);
                 }
                 Ok(entry)
@@ -389,7 +417,7 @@ mod tests {
             (1, 0, 0),
             (127, 128, 100),
             (300, 1 << 40, 200),
-            (u64::MAX, u64::MAX, 20_000),
+            (MAX_INT, MAX_INT, 20_000),
         ] {
             let key = SpaceKey::generate();
             let body = Body::Message {
@@ -406,6 +434,25 @@ mod tests {
             );
             assert_eq!(received.open_with(&key.entry_key()).unwrap(), body);
         }
+    }
+
+    /// Seqs and times above what SQLite stores as a signed integer are refused, never wrapped.
+    #[test]
+    fn seqs_and_times_past_i64_are_malformed() {
+        let key = SpaceKey::generate();
+        let s = signer();
+        let body = Body::Left;
+        for (seq, time) in [(MAX_INT + 1, 1), (u64::MAX, 1), (1, MAX_INT + 1)] {
+            let e =
+                Entry::create(key.space_id(), &key, &s, seq, Hash([0; 32]), time, &body).unwrap();
+            assert_eq!(Entry::decode(&e.encode()), Err(EntryError::Malformed));
+        }
+        let removal = |last_seq| Body::MemberRemoved {
+            device: DeviceId([1; 32]),
+            last_seq,
+        };
+        assert!(removal(MAX_INT).in_range());
+        assert!(!removal(MAX_INT + 1).in_range());
     }
 
     #[test]

@@ -142,6 +142,10 @@ impl Engine {
                     Ok(issued) => issued,
                     Err(refusal) => return Ok(Err(refusal)),
                 };
+            // A joiner claiming my own person would speak for me in the buddy space.
+            if issued.purpose == Purpose::Buddy && request.person == r.person {
+                return Ok(Err(Refusal::Unknown));
+            }
             let welcome = match issued.purpose {
                 Purpose::Link => welcome_device(r, joiner, &device_name, person_name.clone())?,
                 Purpose::Buddy => welcome_buddy(

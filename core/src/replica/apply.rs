@@ -19,6 +19,10 @@ impl Replica<'_> {
         body: Body,
         author_person: Option<PersonId>,
     ) -> Result<()> {
+        if !body.in_range() {
+            log::debug!("ignored a {} body out of range", body_name(&body));
+            return Ok(());
+        }
         if !matches!(
             body,
             Body::Message { .. }
@@ -41,7 +45,27 @@ impl Replica<'_> {
                 person,
                 name,
             } => {
-                // The root introduces itself; afterwards only members (already checked) add others.
+                let members: Vec<Member> = store::members(c, &space.id)?
+                    .into_iter()
+                    .map(|(m, _)| m)
+                    .collect();
+                let binds_joiner = space.kind == SpaceKind::Buddy;
+                if !membership::may_introduce(
+                    space.root,
+                    author,
+                    author_person,
+                    device,
+                    person,
+                    &members,
+                    binds_joiner,
+                ) {
+                    log::debug!(
+                        "ignored {} introducing {} under another person",
+                        author.short(),
+                        device.short()
+                    );
+                    return Ok(());
+                }
                 if store::member_add(c, &space.id, &device, &person, &name)? {
                     self.effects.membership.push(space.id);
                     self.effects.reconcile = true;
@@ -52,6 +76,13 @@ impl Replica<'_> {
                         });
                     }
                 }
+            }
+            // A device's removal of itself is ignored: only another device of its person removes it, so a
+            // stolen device can neither weaken nor pre-empt its real removal.
+            Body::MemberRemoved { device, .. } | Body::DeviceRevoked { device, .. }
+                if device == author =>
+            {
+                log::debug!("ignored a removal of {} by itself", author.short());
             }
             Body::MemberRemoved { device, last_seq } => {
                 let target = store::member(c, &space.id, &device)?;

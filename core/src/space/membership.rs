@@ -30,6 +30,26 @@ pub fn may_author(root: DeviceId, member: Option<&Member>, author: DeviceId, seq
     }
 }
 
+/// May `author`, a device of person `author_person` (None: not a member yet), introduce `device` under
+/// `person` into a space whose members (removed ones included) are `members`? A device is introduced under a person only by
+/// a device of that same person. Two exceptions bootstrap a space: its `root` introduces itself, and, in a
+/// buddy space (`binds_joiner`), the root binds the joiner's person once, while no other person is there.
+pub fn may_introduce(
+    root: DeviceId,
+    author: DeviceId,
+    author_person: Option<PersonId>,
+    device: DeviceId,
+    person: PersonId,
+    members: &[Member],
+    binds_joiner: bool,
+) -> bool {
+    match author_person {
+        Some(mine) if mine == person => true,
+        Some(mine) => binds_joiner && author == root && members.iter().all(|m| m.person == mine),
+        None => author == root && device == root,
+    }
+}
+
 /// May a device of person `remover` (None: not a member) remove `target` from a buddy space? A person
 /// removes only their own devices.
 pub fn may_remove(remover: Option<PersonId>, target: Option<&Member>) -> bool {
@@ -147,6 +167,70 @@ mod tests {
         // A root that was removed is bound by its removal like anyone else.
         let removed_root = member(1, 0, Some(2));
         assert!(!may_author(root, Some(&removed_root), root, 3));
+    }
+
+    #[test]
+    fn a_device_is_introduced_only_by_its_own_person_but_the_root_binds_the_joiner_once() {
+        let (root, joiner, other) = (device(1), device(2), device(3));
+        let (amy, betty, eve) = (PersonId([1; 16]), PersonId([2; 16]), PersonId([3; 16]));
+        assert!(
+            may_introduce(root, root, None, root, amy, &[], true),
+            "the root introduces itself"
+        );
+        assert!(
+            !may_introduce(root, other, None, other, eve, &[], true),
+            "a stranger does not"
+        );
+        let just_amy = [member(1, 1, None)];
+        assert!(may_introduce(
+            root,
+            root,
+            Some(amy),
+            joiner,
+            betty,
+            &just_amy,
+            true
+        ));
+        assert!(
+            !may_introduce(root, root, Some(amy), joiner, betty, &just_amy, false),
+            "not in a home space"
+        );
+        let both = [member(1, 1, None), member(2, 2, None)];
+        assert!(
+            !may_introduce(root, root, Some(amy), other, eve, &both, true),
+            "only once"
+        );
+        assert!(!may_introduce(
+            root,
+            root,
+            Some(amy),
+            other,
+            betty,
+            &both,
+            true
+        ));
+        assert!(
+            !may_introduce(root, joiner, Some(betty), other, amy, &both, true),
+            "Betty never adds a device of Amy"
+        );
+        assert!(may_introduce(
+            root,
+            joiner,
+            Some(betty),
+            other,
+            betty,
+            &both,
+            true
+        ));
+        assert!(may_introduce(
+            root,
+            root,
+            Some(amy),
+            other,
+            amy,
+            &both,
+            true
+        ));
     }
 
     #[test]

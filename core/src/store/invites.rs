@@ -1,7 +1,7 @@
 //! The `invites` table: invites issued by any device of my person (from `InviteIssued` entries), and who
 //! redeemed each.
 
-use super::blob;
+use super::{blob, int, uint};
 use crate::error::Result;
 use crate::ids::DeviceId;
 use crate::invite::redeem::Issued;
@@ -16,7 +16,7 @@ pub fn invite_insert(c: &Connection, invite: &Issued) -> Result<()> {
             invite.secret,
             invite.purpose,
             invite.label,
-            invite.expires_at as i64
+            int(invite.expires_at)?
         ],
     )?;
     Ok(())
@@ -32,7 +32,7 @@ pub fn invite_get(c: &Connection, id: &[u8; 16]) -> Result<Option<Issued>> {
                 secret: blob(r.get(1)?)?,
                 purpose: r.get(2)?,
                 label: r.get(3)?,
-                expires_at: r.get::<_, i64>(4)? as u64,
+                expires_at: uint(r.get(4)?)?,
                 redeemed_by: r
                     .get::<_, Option<Vec<u8>>>(5)?
                     .map(blob)

@@ -1,7 +1,7 @@
 //! The `spaces`, `space_keys` and `left_spaces` tables: the spaces this device holds, every key of each,
 //! and the spaces my person left.
 
-use super::blob;
+use super::{blob, int, uint};
 use crate::error::Result;
 use crate::ids::{DeviceId, Now, SpaceId};
 use crate::space::{SpaceKey, SpaceKind, SpaceState};
@@ -41,7 +41,7 @@ fn space_from_row(r: &rusqlite::Row) -> rusqlite::Result<SpaceRow> {
         root: DeviceId(blob(r.get(3)?)?),
         label: r.get(4)?,
         state: r.get(5)?,
-        left_seq: r.get::<_, Option<i64>>(6)?.map(|s| s as u64),
+        left_seq: r.get::<_, Option<i64>>(6)?.map(uint).transpose()?,
     })
 }
 
@@ -116,7 +116,7 @@ pub fn space_set_state(
 ) -> Result<()> {
     c.execute(
         "UPDATE spaces SET state = ?, left_seq = ? WHERE id = ?",
-        params![state, left_seq.map(|s| s as i64), id.0],
+        params![state, left_seq.map(int).transpose()?, id.0],
     )?;
     Ok(())
 }
