@@ -5,6 +5,7 @@ mod foreign_person;
 mod resources;
 mod rogue;
 mod self_removal;
+mod soak;
 mod stale_invite;
 
 use clearchat_core::testing::entries::Body;
