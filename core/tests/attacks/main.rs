@@ -2,6 +2,7 @@
 //! the rogue device of `rogue` against real clients over loopback QUIC with real SQLite stores.
 
 mod foreign_person;
+mod local;
 mod resources;
 mod rogue;
 mod self_removal;
