@@ -135,6 +135,11 @@ mod tests {
             c.execute("INSERT INTO meta (key, value) VALUES ('person', x'00')", [])
                 .unwrap();
         }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         let s = Store::open(&path).unwrap();
         let c = s.read().unwrap();
         for space in [by_client, by_replica, both] {
