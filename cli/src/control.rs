@@ -169,3 +169,37 @@ pub async fn serve(listener: UnixListener, session: Arc<Session>) {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// Issue 10 item 12: another local user who can create the control socket (a data dir it can write,
+    /// or one it made first) must not have our commands talk to it: a socket owned by another user is
+    /// not trusted, whatever it answers.
+    #[tokio::test]
+    async fn a_control_socket_owned_by_another_user_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = socket_path(dir.path());
+        let impostor = UnixListener::bind(&sock).unwrap();
+        std::os::unix::fs::chown(&sock, Some(4242), Some(4242)).unwrap();
+        std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let serving = tokio::spawn(async move {
+            while let Ok((stream, _)) = impostor.accept().await {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                while let Ok(Some(_)) = lines.next_line().await {
+                    let _ = write.write_all(b"{\"ok\":\"forged\"}\n").await;
+                }
+            }
+        });
+        let access = acquire(dir.path()).await;
+        serving.abort();
+        match access {
+            Err(e) => assert!(e.to_string().contains("owned by"), "a clear reason: {e}"),
+            Ok(Access::Remote(_)) => panic!("the command trusted another user's socket"),
+            Ok(Access::Direct(_)) => panic!("the command ignored a foreign socket in its data dir"),
+        }
+    }
+}
