@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
 /// What the frames waiting for the driver of one connection may cost, in bytes (see [`Queued::cost`]).
-const MAX_QUEUED_BYTES: usize = 16 << 20;
+const MAX_QUEUED_BYTES: usize = 8 << 20;
 /// A write that has not completed in this long means the peer stopped reading: the connection ends.
 const WRITE_STALL: Duration = Duration::from_secs(60);
 /// Frames sent in a row before incoming frames are looked at again.

@@ -125,3 +125,38 @@ async fn the_transport_allows_one_stream_and_no_datagrams() {
         "a second one is refused"
     );
 }
+
+/// Strangers that complete handshakes and then say nothing hold a place among the unproven connections
+/// until their time runs out: beyond 64 at once, new connections are refused, and a buddy connects again
+/// as soon as the crowd has gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crowd_of_silent_strangers_is_refused_beyond_the_limit_and_leaves_no_trace() {
+    let (amy, betty) = amy_and_betty_alone().await;
+    let mut crowd = Vec::new();
+    let mut refused = 0;
+    for _ in 0..96 {
+        let stranger = SigningKey::generate(&mut rand::thread_rng());
+        let me = amy.client.me().unwrap().device_id;
+        let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+        endpoint.set_default_client_config(client_config(&stranger, Some(me.0)).unwrap());
+        let addr = amy.client.listen_addrs()[0];
+        match endpoint.connect(addr, "clearchat").unwrap().await {
+            Ok(conn) => crowd.push((endpoint, conn)),
+            Err(_) => refused += 1,
+        }
+    }
+    assert!(refused > 0, "all 96 silent strangers were let in");
+    assert!(crowd.len() <= 64 + 8, "{} were let in", crowd.len());
+    // Amy closes every one of them (they proved nothing in time), and still talks to Betty.
+    for (_endpoint, conn) in &crowd {
+        conn.closed().await;
+    }
+    amy.send("Betty", "after the crowd").await.unwrap();
+    wait_until("Betty gets it", || async {
+        betty
+            .texts("Amy")
+            .await
+            .contains(&"after the crowd".to_string())
+    })
+    .await;
+}
