@@ -10,7 +10,7 @@
 //! the frames waiting for the driver are bounded in bytes: when they fill the budget the reader stops
 //! reading, and QUIC's flow control (two batches per connection, `tls`) holds the peer back.
 
-use super::frame::{read_frame, write_frame, Frame};
+use super::frame::{read_frame, read_frame_within, write_frame, Frame, MAX_OPENING_FRAME_BYTES};
 use super::{close, exporter, net_err, redeem, tls, Net, HANDSHAKE_TIMEOUT};
 use crate::engine::{Command, LogReader, Subscription};
 use crate::error::Result;
@@ -117,10 +117,13 @@ async fn accept_one(
 }
 
 async fn read_first(recv: &mut quinn::RecvStream) -> Result<Frame> {
-    tokio::time::timeout(HANDSHAKE_TIMEOUT, read_frame(recv))
-        .await
-        .map_err(net_err)?
-        .map_err(net_err)
+    tokio::time::timeout(
+        HANDSHAKE_TIMEOUT,
+        read_frame_within(recv, MAX_OPENING_FRAME_BYTES),
+    )
+    .await
+    .map_err(net_err)?
+    .map_err(net_err)
 }
 
 /// What the reader task hands the driver: frames, with sync entries of open spaces already decoded,

@@ -10,6 +10,9 @@ use serde::{Deserialize, Serialize};
 pub const FRAME_VERSION: u8 = 1;
 /// Hard limit on one frame (a sync batch is at most 1 MiB of entries).
 pub const MAX_FRAME_BYTES: usize = 4 << 20;
+/// Limit on the first frame of a connection whose peer has proven nothing yet (a `Hello` of 4096 offers
+/// or a `Redeem`): a crowd of strangers cannot each make us hold a 4 MiB frame.
+pub const MAX_OPENING_FRAME_BYTES: usize = 256 << 10;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Frame {
@@ -116,13 +119,21 @@ impl Frame {
 }
 
 pub async fn read_frame(recv: &mut quinn::RecvStream) -> Result<Frame, FrameError> {
+    read_frame_within(recv, MAX_FRAME_BYTES).await
+}
+
+/// Reads one frame of at most `max` bytes; a longer one is refused from its length, before it is read.
+pub async fn read_frame_within(
+    recv: &mut quinn::RecvStream,
+    max: usize,
+) -> Result<Frame, FrameError> {
     let mut len = [0u8; 4];
     recv.read_exact(&mut len).await.map_err(|e| match e {
         quinn::ReadExactError::FinishedEarly(_) => FrameError::Closed,
         quinn::ReadExactError::ReadError(e) => FrameError::Io(e.to_string()),
     })?;
     let len = u32::from_be_bytes(len) as usize;
-    if len > MAX_FRAME_BYTES {
+    if len > max.min(MAX_FRAME_BYTES) {
         return Err(FrameError::TooLarge(len));
     }
     let mut body = vec![0u8; len];
