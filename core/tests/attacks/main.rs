@@ -6,7 +6,6 @@ mod local;
 mod resources;
 mod rogue;
 mod self_removal;
-mod soak;
 mod stale_invite;
 
 use clearchat_core::testing::entries::Body;

@@ -2,8 +2,14 @@
 //! Amy's laptop with every malformed or abusive frame of the resource items (7 to 9), while Betty keeps
 //! chatting with Amy. Amy's process stays under 100 MB resident, Betty's messages keep arriving, and
 //! nothing Amy holds about the space she shares with Mallory changes.
+//!
+//! A test binary of its own (it shares the attacks' rogue): the memory it measures is its process's, so no
+//! other test may run beside it.
 
-use crate::rogue::Rogue;
+#[path = "attacks/rogue.rs"]
+mod rogue;
+
+use rogue::Rogue;
 use clearchat_core::testing::entries::{Body, Hash};
 use clearchat_core::testing::wire::{client_config, write_frame, Frame, SyncFrame};
 use clearchat_core::testing::{self};
@@ -147,7 +153,7 @@ async fn a_minute_of_floods_leaves_amy_small_chatting_and_her_store_untouched() 
             held.keys.last().unwrap(),
             1,
             Hash([0; 32]),
-            crate::rogue::now_ms(),
+            rogue::now_ms(),
             &Body::Message {
                 text: "forked".into(),
                 reply_to: None,
