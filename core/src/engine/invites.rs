@@ -26,7 +26,7 @@ impl Engine {
     ) -> Result<Invite> {
         let mut secret = [0u8; 16];
         rand::thread_rng().fill_bytes(&mut secret);
-        let expires_at = now.secs() + ttl_secs;
+        let expires_at = now.secs() + ttl_secs.min(redeem::max_ttl_secs(purpose));
         let body = Body::InviteIssued {
             id: invite::invite_id(&secret),
             secret,
@@ -142,6 +142,20 @@ impl Engine {
                     Ok(issued) => issued,
                     Err(refusal) => return Ok(Err(refusal)),
                 };
+            let issuer_current = match issued.issuer {
+                Some(issuer) => {
+                    store::member(r.conn, &home, &issuer)?.is_some_and(|m| m.is_current())
+                }
+                None => false,
+            };
+            let mut joiner_removed = false;
+            for space in store::spaces(r.conn)? {
+                joiner_removed |=
+                    store::member(r.conn, &space.id, &joiner)?.is_some_and(|m| !m.is_current());
+            }
+            if let Err(refusal) = redeem::standing(issuer_current, joiner_removed) {
+                return Ok(Err(refusal));
+            }
             // A joiner claiming my own person would speak for me in the buddy space.
             if issued.purpose == Purpose::Buddy && request.person == r.person {
                 return Ok(Err(Refusal::Unknown));

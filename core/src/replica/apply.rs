@@ -5,7 +5,7 @@ use super::{Replica, MAX_MESSAGE_BYTES};
 use crate::chat::Event;
 use crate::error::Result;
 use crate::ids::{MessageId, MessageKey, Now, PersonId};
-use crate::invite::redeem::Issued;
+use crate::invite::redeem::{self, Issued};
 use crate::log::{Body, Entry};
 use crate::space::{membership, Member, SpaceKey, SpaceKind, SpaceState};
 use crate::store::{self, Delivery, SpaceRow};
@@ -160,6 +160,10 @@ impl Replica<'_> {
                 label,
                 expires_at,
             } if home => {
+                // Capped whoever wrote it: a device cannot make an invite outlive its purpose's lifetime
+                // (counted from when it was written, or from now if it claims a later time).
+                let issued_at = (entry.time / 1000).min(self.now.secs());
+                let expires_at = redeem::capped_expiry(purpose, expires_at, issued_at);
                 store::invite_insert(
                     c,
                     &Issued {
@@ -168,6 +172,7 @@ impl Replica<'_> {
                         purpose,
                         label,
                         expires_at,
+                        issuer: Some(author),
                         redeemed_by: None,
                     },
                 )?;

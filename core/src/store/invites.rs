@@ -10,13 +10,15 @@ use rusqlite::{params, Connection, OptionalExtension};
 /// Records an issued invite (once).
 pub fn invite_insert(c: &Connection, invite: &Issued) -> Result<()> {
     c.execute(
-        "INSERT OR IGNORE INTO invites (id, secret, purpose, label, expires_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO invites (id, secret, purpose, label, expires_at, issuer)
+         VALUES (?, ?, ?, ?, ?, ?)",
         params![
             invite.id,
             invite.secret,
             invite.purpose,
             invite.label,
-            int(invite.expires_at)?
+            int(invite.expires_at)?,
+            invite.issuer.map(|d| d.0)
         ],
     )?;
     Ok(())
@@ -24,7 +26,7 @@ pub fn invite_insert(c: &Connection, invite: &Issued) -> Result<()> {
 
 pub fn invite_get(c: &Connection, id: &[u8; 16]) -> Result<Option<Issued>> {
     Ok(c.query_row(
-        "SELECT id, secret, purpose, label, expires_at, redeemed_by FROM invites WHERE id = ?",
+        "SELECT id, secret, purpose, label, expires_at, redeemed_by, issuer FROM invites WHERE id = ?",
         [id],
         |r| {
             Ok(Issued {
@@ -35,6 +37,11 @@ pub fn invite_get(c: &Connection, id: &[u8; 16]) -> Result<Option<Issued>> {
                 expires_at: uint(r.get(4)?)?,
                 redeemed_by: r
                     .get::<_, Option<Vec<u8>>>(5)?
+                    .map(blob)
+                    .transpose()?
+                    .map(DeviceId),
+                issuer: r
+                    .get::<_, Option<Vec<u8>>>(6)?
                     .map(blob)
                     .transpose()?
                     .map(DeviceId),

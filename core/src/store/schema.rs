@@ -53,7 +53,14 @@ const V3: &str = r#"
 CREATE INDEX messages_undelivered ON messages (space, author, seq) WHERE state != 'delivered';
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+/// Version 4: the device that issued each invite (an invite dies with it), and a second joiner of one
+/// code, when two devices of the person served it before they synced.
+const V4: &str = r#"
+ALTER TABLE invites ADD COLUMN issuer BLOB;
+ALTER TABLE invites ADD COLUMN also_redeemed_by BLOB;
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
