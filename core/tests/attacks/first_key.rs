@@ -1,0 +1,43 @@
+//! Item 4: the first key is a permanent capability. A thief who unlinked nothing but holds the space keys of
+//! Amy's stolen (and since unlinked) phone dials Betty with a brand-new device key: proving the key must
+//! not be enough to open the space; only a current member device (or one that shows the signed entry that
+//! made it a member) may open it.
+
+use crate::rogue::Rogue;
+use clearchat_core::testing;
+use clearchat_testkit::{amy_and_betty, wait_until};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_key_with_an_old_space_key_opens_nothing() {
+    let (laptop, phone, betty) = amy_and_betty().await;
+    let phone_id = phone.client.me().unwrap().device_id;
+    phone.client.stop().await.unwrap();
+    let stolen = Rogue::steal(&phone.client);
+    laptop.client.revoke_device(&phone_id).await.unwrap();
+    wait_until("Betty learns that the phone is unlinked", || async {
+        testing::lists_as_removed(&betty.client, &phone_id)
+    })
+    .await;
+
+    let mut thief = Rogue::fresh();
+    thief.spaces = stolen.spaces.clone();
+    for (who, target) in [("Betty", &betty), ("the laptop", &laptop)] {
+        let mut conn = thief.connect(&target.client).await;
+        let answer = conn.hello_all(&thief).await;
+        let opened = answer
+            .as_ref()
+            .map(|a| conn.opened(a, &thief))
+            .unwrap_or_default();
+        assert!(
+            opened.is_empty(),
+            "{who} opened {} space(s) with a device key she never heard of",
+            opened.len()
+        );
+    }
+    // And the unlinked phone itself is refused everywhere.
+    for target in [&betty, &laptop] {
+        let mut conn = stolen.connect(&target.client).await;
+        let answer = conn.hello_all(&stolen).await;
+        assert!(answer.is_none_or(|a| conn.opened(&a, &stolen).is_empty()));
+    }
+}
