@@ -66,6 +66,9 @@ impl Replica<'_> {
                     );
                     return Ok(());
                 }
+                if device == self.me && author != self.me {
+                    store::meta_set(c, store::Meta::Introduction(space.id), &entry.encode())?;
+                }
                 if store::member_add(c, &space.id, &device, &person, &name)? {
                     self.effects.membership.push(space.id);
                     self.effects.reconcile = true;

@@ -374,6 +374,47 @@ impl<'a> Replica<'a> {
     }
 }
 
+/// Whether `raw` introduces `peer` into `space`: an entry of that space, signed by a current member I know
+/// (or the root), sealed under the space's first key, whose body is `MemberAdded` of exactly `peer` under
+/// a person its author may introduce it under. What a peer I have not heard of yet shows to open a space.
+pub fn introduces(c: &Connection, space: &SpaceRow, peer: &DeviceId, raw: &[u8]) -> Result<bool> {
+    let Ok(entry) = Entry::decode(raw) else {
+        return Ok(false);
+    };
+    if entry.space != space.id || entry.author == *peer || entry.verify_signature().is_err() {
+        return Ok(false);
+    }
+    let members: Vec<crate::space::Member> = store::members(c, &space.id)?
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect();
+    let author = members.iter().find(|m| m.device == entry.author);
+    if !may_author(space.root, author, entry.author, entry.seq)
+        || author.is_some_and(|m| !m.is_current())
+    {
+        return Ok(false);
+    }
+    if members.iter().any(|m| m.device == *peer) {
+        // Listed already: the list decides (a removed device stays removed).
+        return Ok(false);
+    }
+    Ok(match entry.open(&space.key) {
+        Ok(Body::MemberAdded { device, person, .. }) => {
+            device == *peer
+                && crate::space::membership::may_introduce(
+                    space.root,
+                    entry.author,
+                    author.map(|m| m.person),
+                    device,
+                    person,
+                    &members,
+                    space.kind == crate::space::SpaceKind::Buddy,
+                )
+        }
+        _ => false,
+    })
+}
+
 /// A device's logs in the store, as the sync state machines read them (any connection: a connection
 /// task's own reader, or the writer inside a transaction).
 pub struct StoredLogs<'a>(pub &'a Connection);
