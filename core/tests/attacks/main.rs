@@ -3,6 +3,7 @@
 
 mod first_key;
 mod foreign_person;
+mod planted_key;
 mod rogue;
 mod self_removal;
 mod stale_invite;
