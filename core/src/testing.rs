@@ -21,6 +21,11 @@ pub mod wire {
     pub use crate::space::Role;
     pub use crate::sync::SyncFrame;
 
+    /// Whether the TLS verifiers accept `device` as a peer's raw public key.
+    pub fn accepts_tls_key(device: &[u8; 32]) -> Result<[u8; 32], rustls::Error> {
+        crate::net::tls::check_peer_key(device)
+    }
+
     /// The connection's TLS exporter value, which offers and redemption proofs are bound to.
     pub fn exporter(quic: &quinn::Connection) -> crate::Result<[u8; 32]> {
         crate::net::exporter(quic)

@@ -196,9 +196,14 @@ fn check_end_entity(
     let id = device_id_from_spki(end_entity.as_ref()).ok_or(RustlsError::InvalidCertificate(
         CertificateError::BadEncoding,
     ))?;
-    ed25519_dalek::VerifyingKey::from_bytes(&id)
+    check_peer_key(&id)
+}
+
+/// A peer's raw public key: a valid Ed25519 point.
+pub fn check_peer_key(id: &[u8; 32]) -> Result<[u8; 32], RustlsError> {
+    ed25519_dalek::VerifyingKey::from_bytes(id)
         .map_err(|_| RustlsError::InvalidCertificate(CertificateError::BadEncoding))?;
-    Ok(id)
+    Ok(*id)
 }
 
 /// Verifies a TLS 1.3 handshake signature made by a raw Ed25519 key.

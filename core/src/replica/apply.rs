@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::ids::{MessageId, MessageKey, Now, PersonId};
 use crate::invite::redeem::{self, Issued};
 use crate::log::{Body, Entry};
-use crate::space::{membership, Member, SpaceKey, SpaceKind, SpaceState};
+use crate::space::{membership, Member, Rotation, SealedKey, SpaceKey, SpaceKind, SpaceState};
 use crate::store::{self, Delivery, SpaceRow};
 
 impl Replica<'_> {
@@ -87,10 +87,15 @@ impl Replica<'_> {
             {
                 log::debug!("ignored a removal of {} by itself", author.short());
             }
-            Body::MemberRemoved { device, last_seq } => {
+            Body::MemberRemoved {
+                device,
+                last_seq,
+                rotation,
+            } => {
                 let target = store::member(c, &space.id, &device)?;
                 if membership::may_remove(author_person, target.as_ref()) {
                     self.remove_member(space, target, last_seq)?;
+                    self.rotate(space, author, rotation)?;
                 }
             }
             Body::Hello { person, name } => {
@@ -120,11 +125,18 @@ impl Replica<'_> {
             Body::DeviceRenamed { device, name } if home => {
                 store::member_rename(c, &space.id, &device, &name)?
             }
-            Body::DeviceRevoked { device, last_seq } if home => {
+            Body::DeviceRevoked {
+                device,
+                last_seq,
+                rotation,
+            } if home => {
                 // Every member of a home space is a device of its one person.
                 let target = store::member(c, &space.id, &device)?;
-                if self.remove_member(space, target, last_seq)? {
-                    self.events.push(Event::DeviceRevoked { device_id: device });
+                if membership::may_remove(author_person, target.as_ref()) {
+                    if self.remove_member(space, target, last_seq)? {
+                        self.events.push(Event::DeviceRevoked { device_id: device });
+                    }
+                    self.rotate(space, author, rotation)?;
                 }
             }
             Body::SpaceJoined {
@@ -237,19 +249,61 @@ impl Replica<'_> {
                     });
                 }
             }
-            Body::KeysSealed { keys } => {
-                let me = self.me;
-                for sealed in keys.iter().filter(|k| k.device == me) {
-                    let Some(key) = SpaceKey::open_sealed(sealed, self.signer, &space.id) else {
-                        continue;
-                    };
-                    if store::space_key_add(c, &space.id, &key)? {
-                        self.effects.new_keys.push(space.id);
-                        self.open_waiting(&space.id, &key)?;
-                    }
-                }
-            }
+            // Earlier keys for a device added later: held for opening, established only by a rotation.
+            Body::KeysSealed { keys } => self.hold_keys(space, &keys, None)?,
             other => log::debug!("ignored a {} body out of place", body_name(&other)),
+        }
+        Ok(())
+    }
+
+    /// The rotation of a removal that counted: records the epoch of its key (the same on every device) and
+    /// holds the key if it is sealed to me.
+    fn rotate(
+        &mut self,
+        space: &SpaceRow,
+        author: crate::ids::DeviceId,
+        rotation: Option<Rotation>,
+    ) -> Result<()> {
+        let Some(rotation) = rotation else {
+            return Ok(());
+        };
+        if rotation.epoch == 0 {
+            return Ok(());
+        }
+        store::space_epoch_add(
+            self.conn,
+            &space.id,
+            &rotation.key_id,
+            rotation.epoch,
+            &author,
+        )?;
+        self.hold_keys(space, &rotation.keys, Some(rotation.key_id))?;
+        // The current key may have changed even if no key is new here (its epoch just arrived).
+        self.effects.new_keys.push(space.id);
+        self.changes += 1;
+        Ok(())
+    }
+
+    /// Holds the keys of `sealed` that are sealed to me (only of key id `only`, if given) and opens the
+    /// entries that waited for them.
+    fn hold_keys(
+        &mut self,
+        space: &SpaceRow,
+        sealed: &[SealedKey],
+        only: Option<[u8; 8]>,
+    ) -> Result<()> {
+        let me = self.me;
+        for sealed in sealed.iter().filter(|k| k.device == me) {
+            let Some(key) = SpaceKey::open_sealed(sealed, self.signer, &space.id) else {
+                continue;
+            };
+            if only.is_some_and(|id| id != key.key_id()) {
+                continue;
+            }
+            if store::space_key_add(self.conn, &space.id, &key)? {
+                self.effects.new_keys.push(space.id);
+                self.open_waiting(&space.id, &key)?;
+            }
         }
         Ok(())
     }

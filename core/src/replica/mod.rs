@@ -94,9 +94,10 @@ impl<'a> Replica<'a> {
         // Membership and key deliveries travel under the first key, so a member that lacks later keys
         // (a device added after a rotation) can still read who belongs and receive the keys.
         let key = match body {
-            Body::KeysSealed { .. } | Body::MemberAdded { .. } | Body::MemberRemoved { .. } => {
-                &space.key
-            }
+            Body::KeysSealed { .. }
+            | Body::MemberAdded { .. }
+            | Body::MemberRemoved { .. }
+            | Body::DeviceRevoked { .. } => &space.key,
             _ => space.current_key(),
         };
         let entry = Entry::create(space.id, key, self.signer, seq + 1, prev, time, body)

@@ -197,6 +197,7 @@ fn a_removed_device_counts_only_up_to_its_last_seq() {
         Body::MemberRemoved {
             device: amy2.id,
             last_seq: 1,
+            rotation: None,
         },
     );
     log.push(removal);
@@ -322,6 +323,7 @@ fn a_revocation_counts_the_revoked_log_as_the_revoker_saw_it() {
             Body::DeviceRevoked {
                 device: phone.id,
                 last_seq: 2,
+                rotation: None,
             },
         ],
     );

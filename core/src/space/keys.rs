@@ -153,6 +153,17 @@ impl SpaceKey {
     }
 }
 
+/// A new space key that comes with a removal: its epoch (one above the highest the author knew), its key
+/// id in clear so that every member can order keys even without holding this one, and the key sealed to
+/// each remaining member. The current key of a space is the key of the highest epoch established by a
+/// current member (ties: the smallest key id), the same on every device whatever the arrival order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rotation {
+    pub epoch: u64,
+    pub key_id: [u8; 8],
+    pub keys: Vec<SealedKey>,
+}
+
 /// A space key sealed to one device; the nonce is zero because every wrap key is used once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SealedKey {

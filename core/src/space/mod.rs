@@ -5,5 +5,5 @@
 mod keys;
 pub mod membership;
 
-pub use keys::{ct_eq, mac, Role, SealedKey, SpaceKey, SpaceKind, SpaceState};
+pub use keys::{ct_eq, mac, Role, Rotation, SealedKey, SpaceKey, SpaceKind, SpaceState};
 pub use membership::Member;
