@@ -6,6 +6,7 @@ mod foreign_person;
 mod planted_key;
 mod rogue;
 mod self_removal;
+mod weak_keys;
 mod stale_invite;
 
 use clearchat_core::testing::entries::Body;
