@@ -6,7 +6,7 @@ use crate::invite::Purpose;
 use crate::space::{Rotation, SealedKey, SpaceKey, SpaceKind};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -262,12 +262,15 @@ impl Entry {
 
     pub fn verify_signature(&self) -> Result<(), EntryError> {
         let key = VerifyingKey::from_bytes(&self.author.0).map_err(|_| EntryError::BadSignature)?;
+        if key.is_weak() {
+            return Err(EntryError::BadSignature);
+        }
         let sig: [u8; 64] = self
             .sig
             .as_slice()
             .try_into()
             .map_err(|_| EntryError::Malformed)?;
-        key.verify(&self.signed_bytes(), &Signature::from_bytes(&sig))
+        key.verify_strict(&self.signed_bytes(), &Signature::from_bytes(&sig))
             .map_err(|_| EntryError::BadSignature)
     }
 
@@ -483,6 +486,29 @@ mod tests {
         };
         assert!(removal(MAX_INT).in_range());
         assert!(!removal(MAX_INT + 1).in_range());
+    }
+
+    /// An author key of small order (here the identity point) makes the signature (R = identity, s = 0)
+    /// valid for every message under a lax check: the strict check refuses it.
+    #[test]
+    fn a_weak_author_key_signs_nothing() {
+        let key = SpaceKey::generate();
+        let mut weak = [0u8; 32];
+        weak[0] = 1;
+        let mut sig = [0u8; 64];
+        sig[0] = 1;
+        let e = Entry::create_with(
+            key.space_id(),
+            &key,
+            DeviceId(weak),
+            1,
+            Hash([0; 32]),
+            1,
+            &Body::Left,
+            |_| sig,
+        )
+        .unwrap();
+        assert_eq!(e.verify_signature(), Err(EntryError::BadSignature));
     }
 
     #[test]

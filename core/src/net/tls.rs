@@ -199,11 +199,14 @@ fn check_end_entity(
     check_peer_key(&id)
 }
 
-/// A peer's raw public key: a valid Ed25519 point.
+/// A peer's raw public key: a valid Ed25519 point, not of small order.
 pub fn check_peer_key(id: &[u8; 32]) -> Result<[u8; 32], RustlsError> {
-    ed25519_dalek::VerifyingKey::from_bytes(id)
-        .map_err(|_| RustlsError::InvalidCertificate(CertificateError::BadEncoding))?;
-    Ok(*id)
+    match crate::space::strong_key(&crate::ids::DeviceId(*id)) {
+        true => Ok(*id),
+        false => Err(RustlsError::InvalidCertificate(
+            CertificateError::BadEncoding,
+        )),
+    }
 }
 
 /// Verifies a TLS 1.3 handshake signature made by a raw Ed25519 key.

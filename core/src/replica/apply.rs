@@ -50,6 +50,10 @@ impl Replica<'_> {
                     .map(|(m, _)| m)
                     .collect();
                 let binds_joiner = space.kind == SpaceKind::Buddy;
+                if !crate::space::strong_key(&device) {
+                    log::debug!("ignored a MemberAdded of a weak key");
+                    return Ok(());
+                }
                 if !membership::may_introduce(
                     space.root,
                     author,

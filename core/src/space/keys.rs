@@ -181,6 +181,12 @@ fn wrap_key(shared: &[u8; 32], ephemeral: &[u8; 32], device: &DeviceId) -> [u8; 
     out
 }
 
+/// Whether `device` is a usable Ed25519 public key: a valid point, not of small order (a weak key would let
+/// a lax verifier accept one signature for every message).
+pub fn strong_key(device: &DeviceId) -> bool {
+    ed25519_dalek::VerifyingKey::from_bytes(&device.0).is_ok_and(|k| !k.is_weak())
+}
+
 /// HMAC-SHA256 over the concatenation of `parts`.
 pub fn mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes keys of any length");

@@ -6,8 +6,8 @@ mod foreign_person;
 mod planted_key;
 mod rogue;
 mod self_removal;
-mod weak_keys;
 mod stale_invite;
+mod weak_keys;
 
 use clearchat_core::testing::entries::Body;
 use clearchat_testkit::{amy_and_betty_alone, wait_until};
