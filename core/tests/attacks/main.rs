@@ -3,6 +3,7 @@
 
 mod first_key;
 mod foreign_person;
+mod invite_reuse;
 mod planted_key;
 mod rogue;
 mod self_removal;
