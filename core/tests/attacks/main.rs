@@ -6,6 +6,7 @@ mod foreign_person;
 mod invite_reuse;
 mod planted_key;
 mod rogue;
+mod secrets;
 mod self_removal;
 mod stale_invite;
 mod weak_keys;
