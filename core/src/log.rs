@@ -2,7 +2,7 @@
 //! key, header as associated data), signing (Ed25519 by the author), hashing and chain checks.
 
 use crate::ids::{DeviceId, Hash, MessageKey, PersonId, SpaceId};
-use crate::invite::Purpose;
+use crate::invite::{InviteSecret, Purpose};
 use crate::space::{Rotation, SealedKey, SpaceKey, SpaceKind};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -62,7 +62,7 @@ pub enum Body {
     /// Home: an invite that any device of the person may serve once.
     InviteIssued {
         id: [u8; 16],
-        secret: [u8; 16],
+        secret: InviteSecret,
         purpose: Purpose,
         label: String,
         expires_at: u64,

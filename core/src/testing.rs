@@ -35,7 +35,7 @@ pub mod wire {
 /// The entry codec, for a rogue device that writes arbitrary signed entries.
 pub mod entries {
     pub use crate::ids::{Hash, MessageKey};
-    pub use crate::invite::{invite_id, redeem_proof, Purpose};
+    pub use crate::invite::{invite_id, redeem_proof, InviteSecret, Purpose};
     pub use crate::log::{Body, Entry, EntryError};
     pub use crate::space::{SealedKey, SpaceKey, SpaceKind};
 }

@@ -29,7 +29,7 @@ impl Engine {
         let expires_at = now.secs() + ttl_secs.min(redeem::max_ttl_secs(purpose));
         let body = Body::InviteIssued {
             id: invite::invite_id(&secret),
-            secret,
+            secret: invite::InviteSecret(secret),
             purpose,
             label: label.to_string(),
             expires_at,

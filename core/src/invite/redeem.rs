@@ -59,7 +59,7 @@ impl From<Refusal> for Error {
 }
 
 /// An invite as a device of the inviter's person holds it (from the `InviteIssued` entry).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Issued {
     pub id: [u8; 16],
     pub secret: [u8; 16],
@@ -70,6 +70,19 @@ pub struct Issued {
     /// The device that issued it (None in stores older than this rule: such an invite is served by no one).
     pub issuer: Option<DeviceId>,
     pub redeemed_by: Option<DeviceId>,
+}
+
+impl std::fmt::Debug for Issued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issued")
+            .field("id", &self.id)
+            .field("secret", &"..")
+            .field("purpose", &self.purpose)
+            .field("expires_at", &self.expires_at)
+            .field("issuer", &self.issuer)
+            .field("redeemed_by", &self.redeemed_by)
+            .finish()
+    }
 }
 
 /// The longest an invite may live: a link code 10 minutes, a buddy code 7 days.

@@ -187,7 +187,7 @@ impl Replica<'_> {
                     c,
                     &Issued {
                         id,
-                        secret,
+                        secret: secret.0,
                         purpose,
                         label,
                         expires_at,

@@ -5,7 +5,7 @@
 
 use clearchat_core::testing::{
     self,
-    entries::{invite_id, Body, Purpose},
+    entries::{invite_id, Body, InviteSecret, Purpose},
 };
 use clearchat_core::InviteCode;
 use clearchat_testkit::{add_buddy, link_new_device, wait_lists, wait_until, Device};
@@ -85,7 +85,7 @@ async fn no_secret_reaches_a_log_or_a_debug_output() {
             "{:?}",
             Body::InviteIssued {
                 id: invite_id(&code.secret),
-                secret: code.secret,
+                secret: InviteSecret(code.secret),
                 purpose: Purpose::Buddy,
                 label: "x".into(),
                 expires_at: 1,
@@ -114,4 +114,42 @@ async fn no_secret_reaches_a_log_or_a_debug_output() {
             }
         }
     }
+}
+
+/// The checksum is unkeyed, so anyone who handles a code can edit it and fix the checksum. An edited code
+/// fails safely: the joiner pins the inviter's device id, so a code pointing at another device's address,
+/// or naming other devices at other addresses, reaches nobody that can serve it, with a typed error, and
+/// the original code still works afterwards.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_code_edited_on_the_way_fails_safely() {
+    let laptop = Device::new("Amy laptop", "Amy").await;
+    laptop.client.start().await.unwrap();
+    let eve = Device::new("Eve", "Eve").await;
+    eve.client.start().await.unwrap();
+    let betty = Device::new("Betty phone", "Betty").await;
+    let invite = laptop.client.create_buddy_invite("Betty").await.unwrap();
+    let original = InviteCode::parse(&invite.code).unwrap();
+
+    let mut elsewhere = original.clone();
+    elsewhere.addrs = eve.client.listen_addrs();
+    let mut others = original.clone();
+    others.addrs = eve.client.listen_addrs();
+    others.others = vec![(
+        eve.client.me().unwrap().device_id.0,
+        eve.client.listen_addrs()[0],
+    )];
+    for edited in [elsewhere, others] {
+        let redeemed = betty.client.redeem(&edited.to_text()).await;
+        assert!(
+            redeemed.is_err(),
+            "an edited code was redeemed: {redeemed:?}"
+        );
+        assert!(betty.client.buddies().await.unwrap().is_empty());
+        assert!(eve.client.buddies().await.unwrap().is_empty());
+    }
+    betty
+        .client
+        .redeem(&invite.code)
+        .await
+        .expect("the original code still works");
 }

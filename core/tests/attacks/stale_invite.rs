@@ -6,7 +6,7 @@
 use crate::rogue::{now_ms, Rogue};
 use clearchat_core::testing::{
     self,
-    entries::{invite_id, redeem_proof, Body, Purpose},
+    entries::{invite_id, redeem_proof, Body, InviteSecret, Purpose},
     wire::Frame,
 };
 use clearchat_core::{Error, InviteCode};
@@ -36,7 +36,7 @@ async fn an_invite_of_an_unlinked_device_is_void() {
         &home,
         &Body::InviteIssued {
             id: invite_id(&secret),
-            secret,
+            secret: InviteSecret(secret),
             purpose: Purpose::Link,
             label: String::new(),
             expires_at: ten_years,
