@@ -1,6 +1,7 @@
 //! Attacks on a live client, one module per item of the security review (issue 10), each performed by
 //! the rogue device of `rogue` against real clients over loopback QUIC with real SQLite stores.
 
+mod entry_time;
 mod first_key;
 mod foreign_person;
 mod invite_reuse;
