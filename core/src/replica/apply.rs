@@ -1,7 +1,7 @@
 //! What each accepted entry does to the views: members, persons, addresses, spaces joined and left,
 //! invites, messages, read markers, keys.
 
-use super::{Replica, MAX_MESSAGE_BYTES};
+use super::{Replica, MAX_CLOCK_SKEW_MS, MAX_MESSAGE_BYTES};
 use crate::chat::Event;
 use crate::error::Result;
 use crate::ids::{MessageId, MessageKey, Now, PersonId};
@@ -210,8 +210,9 @@ impl Replica<'_> {
                 if text.is_empty() || text.len() > MAX_MESSAGE_BYTES {
                     return Ok(());
                 }
+                // Shown no later than a little ahead of my clock, whatever time the author claims.
                 let key = MessageKey {
-                    time: entry.time,
+                    time: entry.time.min(self.now.ms() + MAX_CLOCK_SKEW_MS),
                     author,
                     seq: entry.seq,
                 };

@@ -20,6 +20,9 @@ use std::collections::{BTreeMap, HashMap};
 /// Longest message text, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 
+/// How far ahead of this device's clock a message may show its time: a later time shows as this.
+pub const MAX_CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
+
 /// What a batch changed beyond the events, for the client to act on.
 #[derive(Debug, Default, Clone)]
 pub struct Effects {
@@ -239,6 +242,15 @@ impl<'a> Replica<'a> {
             );
             return Ok(consumed);
         }
+        // Times increase within a log (an honest author writes max(now, last + 1)): the run stops at the
+        // first entry that does not.
+        let mut last_time = match head_seq {
+            0 => None,
+            _ => store::entries_after(self.conn, &space.id, author, head_seq - 1, 1)?
+                .first()
+                .and_then(|raw| Entry::decode(raw).ok())
+                .map(|e| e.time),
+        };
         // Membership or the space's state may change inside the run; re-read them only when they did.
         let mut member = store::member(self.conn, &space.id, author)?;
         let mut space_now = space.clone();
@@ -246,6 +258,15 @@ impl<'a> Replica<'a> {
         let mut entry_keys = entry_keys_of(&space_now);
         for received in run.iter_mut() {
             let entry = &received.entry;
+            if last_time.is_some_and(|t| entry.time <= t) {
+                log::debug!(
+                    "refused entry {} of {}: its time goes back",
+                    entry.seq,
+                    author.short()
+                );
+                return Ok(consumed);
+            }
+            last_time = Some(entry.time);
             if self.changes != seen_changes {
                 member = store::member(self.conn, &space.id, author)?;
                 space_now = store::space_get(self.conn, &space.id)?.unwrap_or(space_now);

@@ -31,7 +31,8 @@ fn entry(key: &SpaceKey, d: &Dev, seq: u64, prev: Hash, body: Body) -> Entry {
         &d.signer,
         seq,
         prev,
-        Now::read().ms(),
+        // Increasing within a log, as an author writes them.
+        1_700_000_000_000 + seq,
         &body,
     )
     .unwrap()
