@@ -149,6 +149,13 @@ pub fn invite_redeemed_by(client: &Client, code: &InviteCode) -> Option<DeviceId
         .and_then(|i| i.redeemed_by)
 }
 
+/// The devices that redeemed the invite of `code`, as `client` knows them: one, or two when devices of
+/// the inviter served it to different joiners before they synced.
+pub fn invite_joiners(client: &Client, code: &InviteCode) -> Vec<DeviceId> {
+    let id = invite::invite_id(&code.secret);
+    read(client, |c| store::invite_joiners(c, &id)).unwrap_or_default()
+}
+
 /// Whether `client` knows an address of `device`.
 pub fn knows_address_of(client: &Client, device: &DeviceId) -> bool {
     read(client, |c| store::peer_addrs(c, device)).is_ok_and(|a| !a.is_empty())

@@ -59,3 +59,22 @@ pub fn invite_redeemed(c: &Connection, id: &[u8; 16], by: &DeviceId) -> Result<(
     )?;
     Ok(())
 }
+
+/// Who redeemed an invite: the first joiner, and a second one if two devices served it before they synced.
+pub fn invite_joiners(c: &Connection, id: &[u8; 16]) -> Result<Vec<DeviceId>> {
+    let row: Option<(Option<Vec<u8>>, Option<Vec<u8>>)> = c
+        .query_row(
+            "SELECT redeemed_by, also_redeemed_by FROM invites WHERE id = ?",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    let Some((first, second)) = row else {
+        return Ok(Vec::new());
+    };
+    [first, second]
+        .into_iter()
+        .flatten()
+        .map(|b| Ok(DeviceId(blob(b)?)))
+        .collect()
+}
