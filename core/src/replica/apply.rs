@@ -197,7 +197,12 @@ impl Replica<'_> {
                 )?;
             }
             Body::InviteRedeemed { id, by } if home => {
-                store::invite_redeemed(c, &id, &by)?;
+                if store::invite_redeemed(c, &id, &by)? {
+                    log::warn!(
+                        "an invite was redeemed twice, by {} too, before my devices synced",
+                        by.short()
+                    );
+                }
                 let label = store::invite_get(c, &id)?
                     .map(|i| i.label)
                     .unwrap_or_default();
