@@ -102,6 +102,7 @@ mod tests {
             id: id(prefix),
             name: name.into(),
             online: false,
+            reach: clearchat_core::Reach::Unknown,
             unread: 0,
             last_message: None,
         })
@@ -123,6 +124,7 @@ mod tests {
             person: "Amy".into(),
             me: false,
             online: false,
+            reach: clearchat_core::Reach::Unknown,
             revoked,
             last_seen: None,
         }

@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use clearchat_core::{
     Buddy, BuddyId, Device, DeviceId, Event, Invite, Me, Message, MessageId, MessageState,
-    PersonId, Redeemed, SpaceId,
+    PersonId, Reach, Redeemed, SpaceId,
 };
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -193,6 +193,8 @@ pub struct BuddyView {
     pub id: BuddyId,
     pub name: String,
     pub online: bool,
+    #[serde(default = "unknown_reach")]
+    pub reach: ReachView,
     pub unread: u64,
     pub last_message: Option<MessageView>,
 }
@@ -203,8 +205,30 @@ impl From<Buddy> for BuddyView {
             id: b.id,
             name: b.name,
             online: b.online,
+            reach: b.reach.into(),
             unread: b.unread,
             last_message: b.last_message.map(MessageView::from),
+        }
+    }
+}
+
+/// How a device is reached (see `clearchat_core::Reach`); in JSON `"direct"`, `{"via": "<device hex>"}`, ...
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReachView {
+    Unknown,
+    Direct,
+    Via(DeviceId),
+    Unreachable,
+}
+
+impl From<Reach> for ReachView {
+    fn from(r: Reach) -> ReachView {
+        match r {
+            Reach::Unknown => ReachView::Unknown,
+            Reach::Direct => ReachView::Direct,
+            Reach::Via(d) => ReachView::Via(d),
+            Reach::Unreachable => ReachView::Unreachable,
         }
     }
 }
@@ -274,8 +298,14 @@ pub struct DeviceView {
     pub person: String,
     pub me: bool,
     pub online: bool,
+    #[serde(default = "unknown_reach")]
+    pub reach: ReachView,
     /// Seconds since the Unix epoch.
     pub last_seen: Option<u64>,
+}
+
+fn unknown_reach() -> ReachView {
+    ReachView::Unknown
 }
 
 impl From<Device> for DeviceView {
@@ -286,6 +316,7 @@ impl From<Device> for DeviceView {
             person: d.person,
             me: d.me,
             online: d.online,
+            reach: d.reach.into(),
             last_seen: d.last_seen,
         }
     }

@@ -9,7 +9,7 @@ use crate::wire::{
 };
 use clearchat_core::{
     Buddy, Device, Event, Invite, Me, Message, MessageId, MessageState, PersonId, Purpose,
-    QrMatrix, Redeemed,
+    QrMatrix, Reach, Redeemed,
 };
 use serde::Serialize;
 
@@ -205,12 +205,13 @@ fn buddies_messages_devices() {
         id: id("ab12"),
         name: "Betty".into(),
         online: true,
+        reach: Reach::Direct,
         unread: 2,
         last_message: Some(message()),
     };
     pinned(
         &BuddyView::from(buddy.clone()),
-        r#"{"id":"<ab12>","last_message":{"device":"<ab12>","from":"Betty","id":"<ab12>-3","sent_at":1700000000123,"state":"delivered","text":"hi \"Amy\""},"name":"Betty","online":true,"unread":2}"#,
+        r#"{"id":"<ab12>","last_message":{"device":"<ab12>","from":"Betty","id":"<ab12>-3","sent_at":1700000000123,"state":"delivered","text":"hi \"Amy\""},"name":"Betty","online":true,"reach":"direct","unread":2}"#,
     );
     reads_back(
         &Request::Buddies,
@@ -219,7 +220,7 @@ fn buddies_messages_devices() {
     buddy.last_message = None;
     pinned(
         &BuddyView::from(buddy),
-        r#"{"id":"<ab12>","last_message":null,"name":"Betty","online":true,"unread":2}"#,
+        r#"{"id":"<ab12>","last_message":null,"name":"Betty","online":true,"reach":"direct","unread":2}"#,
     );
     let device = Device {
         id: id("cd34"),
@@ -227,13 +228,14 @@ fn buddies_messages_devices() {
         person: "Amy".into(),
         me: false,
         online: false,
+        reach: Reach::Via(id("ab12")),
         revoked: false,
         last_seen: Some(1_700_000_000),
     };
     let view = DeviceView::from(device);
     pinned(
         &view,
-        r#"{"id":"<cd34>","last_seen":1700000000,"me":false,"name":"Amy phone","online":false,"person":"Amy"}"#,
+        r#"{"id":"<cd34>","last_seen":1700000000,"me":false,"name":"Amy phone","online":false,"person":"Amy","reach":{"via":"<ab12>"}}"#,
     );
     reads_back(&Request::Devices, Response::Devices(vec![view]));
 }
@@ -263,7 +265,7 @@ fn envelopes() {
     let err = Response::read(&Request::Buddies, r#"{"ok":{"device_id":"x"}}"#).unwrap_err();
     assert!(matches!(err, crate::error::Error::BadReply { .. }), "{err}");
     // A record whose id is not a whole id is no answer either.
-    let devices = r#"{"ok":[{"id":"ID","last_seen":null,"me":false,"name":"Amy phone","online":false,"person":"Amy"}]}"#;
+    let devices = r#"{"ok":[{"id":"ID","last_seen":null,"me":false,"name":"Amy phone","online":false,"person":"Amy","reach":{"via":"<ab12>"}}]}"#;
     let whole = ids_in(&devices.replace("ID", "<cd34>"));
     assert!(Response::read(&Request::Devices, &whole).is_ok(), "{whole}");
     let err = Response::read(&Request::Devices, &devices.replace("ID", "cd34")).unwrap_err();

@@ -58,6 +58,31 @@ pub struct Message {
     pub reply_to: Option<MessageId>,
 }
 
+/// How this device reaches another device right now: what a person reads next to a buddy or one of their own
+/// devices. The net layer knows it; the lists and the screens show it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Reach {
+    /// Nothing known yet: we have not tried, or are still trying, since going online.
+    Unknown,
+    /// A live connection straight to the device.
+    Direct,
+    /// No direct connection; its logs reach us through this member device, which is connected to both.
+    Via(DeviceId),
+    /// Neither directly nor through any device we are connected to.
+    Unreachable,
+}
+
+impl Reach {
+    /// What we know from the set of devices connected to us: direct if it is in it, else unknown.
+    pub fn from_online(online: bool) -> Reach {
+        if online {
+            Reach::Direct
+        } else {
+            Reach::Unknown
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Buddy {
     /// Named by the buddy space we share.
@@ -65,6 +90,8 @@ pub struct Buddy {
     pub name: String,
     /// A device of the buddy is connected now.
     pub online: bool,
+    /// How the buddy's best-connected device is reached.
+    pub reach: Reach,
     pub unread: u64,
     pub last_message: Option<Message>,
 }
@@ -76,6 +103,8 @@ pub struct Device {
     pub person: String,
     pub me: bool,
     pub online: bool,
+    /// How this device is reached (`Direct` for this device itself).
+    pub reach: Reach,
     pub revoked: bool,
     /// When this device was last connected to us, in seconds since the epoch (now, if online).
     pub last_seen: Option<u64>,
@@ -251,6 +280,7 @@ pub fn buddies(c: &Connection, me: &PersonId, online: &HashSet<DeviceId>) -> Res
             id: space.id.into(),
             name,
             online: is_online,
+            reach: Reach::from_online(is_online),
             unread: store::unread_count(c, &space.id, me)?,
             last_message,
         });
@@ -279,6 +309,7 @@ pub fn devices(
                 .unwrap_or_default(),
             me: m.device == *me,
             online: m.device == *me || online.contains(&m.device),
+            reach: Reach::from_online(m.device == *me || online.contains(&m.device)),
             revoked: m.removed_after.is_some(),
             last_seen: if m.device == *me || online.contains(&m.device) {
                 Some(now.secs())

@@ -24,7 +24,7 @@ mod sync;
 #[doc(hidden)]
 pub mod testing;
 
-pub use chat::{Buddy, Device, Event, Me, Message, MessageState};
+pub use chat::{Buddy, Device, Event, Me, Message, MessageState, Reach};
 pub use client::{runtime, Client, Subscription};
 pub use error::{Error, Result};
 pub use ids::{BuddyId, DeviceId, MessageId, ParseIdError, PersonId, SpaceId};

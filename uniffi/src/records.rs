@@ -49,11 +49,34 @@ impl From<core::Message> for Message {
     }
 }
 
+/// How a device is reached; `Via` names the member device (hex id) that carries its logs.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum Reach {
+    Unknown,
+    Direct,
+    Via { device_id: String },
+    Unreachable,
+}
+
+impl From<core::Reach> for Reach {
+    fn from(r: core::Reach) -> Self {
+        match r {
+            core::Reach::Unknown => Self::Unknown,
+            core::Reach::Direct => Self::Direct,
+            core::Reach::Via(d) => Self::Via {
+                device_id: d.to_string(),
+            },
+            core::Reach::Unreachable => Self::Unreachable,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct Buddy {
     pub id: String,
     pub name: String,
     pub online: bool,
+    pub reach: Reach,
     pub unread: u64,
     pub last_message: Option<Message>,
 }
@@ -64,6 +87,7 @@ impl From<core::Buddy> for Buddy {
             id: b.id.to_string(),
             name: b.name,
             online: b.online,
+            reach: b.reach.into(),
             unread: b.unread,
             last_message: b.last_message.map(Into::into),
         }
@@ -77,6 +101,7 @@ pub struct Device {
     pub person: String,
     pub me: bool,
     pub online: bool,
+    pub reach: Reach,
     pub revoked: bool,
     pub last_seen_secs: Option<u64>,
 }
@@ -89,6 +114,7 @@ impl From<core::Device> for Device {
             person: d.person,
             me: d.me,
             online: d.online,
+            reach: d.reach.into(),
             revoked: d.revoked,
             last_seen_secs: d.last_seen,
         }

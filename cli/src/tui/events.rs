@@ -76,6 +76,7 @@ pub(super) fn on_event(state: &mut State, event: Event, effects: &mut Vec<Effect
                     id: buddy_id,
                     name,
                     online: false,
+                    reach: clearchat_core::Reach::Unknown,
                     unread: 0,
                     last_message: None,
                 });
@@ -121,6 +122,7 @@ fn peer(state: &mut State, device: DeviceId, online: bool, effects: &mut Vec<Eff
     if let Some(Overlay::Devices { list, .. }) = &mut state.overlay {
         if let Some(d) = list.iter_mut().find(|d| d.id == device) {
             d.online = online;
+            d.reach = clearchat_core::Reach::from_online(online);
             // One of mine: the buddy list is unchanged.
             return;
         }

@@ -362,6 +362,7 @@ mod tests {
             id: crate::test_ids::buddy("b1"),
             name: "Betty".into(),
             online: true,
+            reach: clearchat_core::Reach::Direct,
             unread: 0,
             last_message: None,
         };

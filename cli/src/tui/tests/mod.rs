@@ -30,6 +30,7 @@ fn buddy(short: &str, name: &str, unread: u64) -> Buddy {
         id: id::buddy(short),
         name: name.into(),
         online: false,
+        reach: clearchat_core::Reach::Unknown,
         unread,
         last_message: None,
     }
@@ -398,6 +399,7 @@ fn devices_overlay_unlinks_after_confirmation_and_tracks_online_marks() {
         person: "Amy".into(),
         me,
         online: false,
+        reach: clearchat_core::Reach::Unknown,
         revoked,
         last_seen: None,
     };
