@@ -2,11 +2,11 @@
 //! key, header as associated data), signing (Ed25519 by the author), hashing and chain checks.
 
 use crate::ids::{DeviceId, Hash, MessageKey, PersonId, SpaceId};
-use crate::invite::Purpose;
-use crate::space::{SealedKey, SpaceKey, SpaceKind};
+use crate::invite::{InviteSecret, Purpose};
+use crate::space::{Rotation, SealedKey, SpaceKey, SpaceKind};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -30,8 +30,13 @@ pub enum Body {
         person: PersonId,
         name: String,
     },
-    /// Any space: `device` is no longer a member; its entries count up to `last_seq`.
-    MemberRemoved { device: DeviceId, last_seq: u64 },
+    /// Any space: `device` is no longer a member; its entries count up to `last_seq`. The rotation is
+    /// the space's new key, for the remaining members.
+    MemberRemoved {
+        device: DeviceId,
+        last_seq: u64,
+        rotation: Option<Rotation>,
+    },
     /// Any space: a person's display name.
     Hello { person: PersonId, name: String },
     /// Any space: where the author can be reached.
@@ -40,7 +45,11 @@ pub enum Body {
     DeviceRenamed { device: DeviceId, name: String },
     /// Home: the device is unlinked; its home log counts up to `last_seq` (its head as the revoking
     /// device held it), on every device whatever it already received of that log.
-    DeviceRevoked { device: DeviceId, last_seq: u64 },
+    DeviceRevoked {
+        device: DeviceId,
+        last_seq: u64,
+        rotation: Option<Rotation>,
+    },
     /// Home: this person is in another space; every device of the person joins it.
     SpaceJoined {
         kind: SpaceKind,
@@ -53,7 +62,7 @@ pub enum Body {
     /// Home: an invite that any device of the person may serve once.
     InviteIssued {
         id: [u8; 16],
-        secret: [u8; 16],
+        secret: InviteSecret,
         purpose: Purpose,
         label: String,
         expires_at: u64,
@@ -69,8 +78,8 @@ pub enum Body {
     Read { up_to: MessageKey },
     /// Buddy: the author's person removed the buddy; the space ends.
     Left,
-    /// Any space: space keys sealed to member devices (a new key after a removal, or earlier keys for a
-    /// device added later). Like `MemberAdded` and `MemberRemoved`, always sealed under the space's first
+    /// Any space: earlier keys sealed to a device added later. It establishes no key: only the rotation
+    /// of a removal does. Like `MemberAdded` and `MemberRemoved`, always sealed under the space's first
     /// key, so every member can read it.
     KeysSealed { keys: Vec<SealedKey> },
 }
@@ -80,9 +89,12 @@ impl Body {
     /// stored with its entry but has no effect.
     pub fn in_range(&self) -> bool {
         match self {
-            Body::MemberRemoved { last_seq, .. } | Body::DeviceRevoked { last_seq, .. } => {
-                *last_seq <= MAX_INT
+            Body::MemberRemoved {
+                last_seq, rotation, ..
             }
+            | Body::DeviceRevoked {
+                last_seq, rotation, ..
+            } => *last_seq <= MAX_INT && rotation.as_ref().is_none_or(|r| r.epoch <= MAX_INT),
             Body::InviteIssued { expires_at, .. } => *expires_at <= MAX_INT,
             Body::Message {
                 reply_to: Some((_, seq)),
@@ -148,6 +160,23 @@ impl Entry {
         body: &Body,
     ) -> Result<Entry, EntryError> {
         let author = DeviceId(signer.verifying_key().to_bytes());
+        Entry::create_with(space, key, author, seq, prev, time, body, |bytes| {
+            signer.sign(bytes).to_bytes()
+        })
+    }
+
+    /// Seals `body` with `key` as an entry of `author`'s log, signed by `sign` (given the signed bytes).
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_with(
+        space: SpaceId,
+        key: &SpaceKey,
+        author: DeviceId,
+        seq: u64,
+        prev: Hash,
+        time: u64,
+        body: &Body,
+        sign: impl FnOnce(&[u8]) -> [u8; 64],
+    ) -> Result<Entry, EntryError> {
         let key_id = key.key_id();
         let mut nonce = [0u8; 24];
         rand::thread_rng().fill_bytes(&mut nonce);
@@ -174,7 +203,7 @@ impl Entry {
             sealed,
             sig: Vec::new(),
         };
-        entry.sig = signer.sign(&entry.signed_bytes()).to_bytes().to_vec();
+        entry.sig = sign(&entry.signed_bytes()).to_vec();
         Ok(entry)
     }
 
@@ -233,12 +262,15 @@ impl Entry {
 
     pub fn verify_signature(&self) -> Result<(), EntryError> {
         let key = VerifyingKey::from_bytes(&self.author.0).map_err(|_| EntryError::BadSignature)?;
+        if key.is_weak() {
+            return Err(EntryError::BadSignature);
+        }
         let sig: [u8; 64] = self
             .sig
             .as_slice()
             .try_into()
             .map_err(|_| EntryError::Malformed)?;
-        key.verify(&self.signed_bytes(), &Signature::from_bytes(&sig))
+        key.verify_strict(&self.signed_bytes(), &Signature::from_bytes(&sig))
             .map_err(|_| EntryError::BadSignature)
     }
 
@@ -450,9 +482,33 @@ mod tests {
         let removal = |last_seq| Body::MemberRemoved {
             device: DeviceId([1; 32]),
             last_seq,
+            rotation: None,
         };
         assert!(removal(MAX_INT).in_range());
         assert!(!removal(MAX_INT + 1).in_range());
+    }
+
+    /// An author key of small order (here the identity point) makes the signature (R = identity, s = 0)
+    /// valid for every message under a lax check: the strict check refuses it.
+    #[test]
+    fn a_weak_author_key_signs_nothing() {
+        let key = SpaceKey::generate();
+        let mut weak = [0u8; 32];
+        weak[0] = 1;
+        let mut sig = [0u8; 64];
+        sig[0] = 1;
+        let e = Entry::create_with(
+            key.space_id(),
+            &key,
+            DeviceId(weak),
+            1,
+            Hash([0; 32]),
+            1,
+            &Body::Left,
+            |_| sig,
+        )
+        .unwrap();
+        assert_eq!(e.verify_signature(), Err(EntryError::BadSignature));
     }
 
     #[test]

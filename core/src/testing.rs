@@ -23,6 +23,11 @@ pub mod wire {
     pub use crate::space::Role;
     pub use crate::sync::SyncFrame;
 
+    /// Whether the TLS verifiers accept `device` as a peer's raw public key.
+    pub fn accepts_tls_key(device: &[u8; 32]) -> Result<[u8; 32], rustls::Error> {
+        crate::net::tls::check_peer_key(device)
+    }
+
     /// The connection's TLS exporter value, which offers and redemption proofs are bound to.
     pub fn exporter(quic: &quinn::Connection) -> crate::Result<[u8; 32]> {
         crate::net::exporter(quic)
@@ -32,7 +37,7 @@ pub mod wire {
 /// The entry codec, for a rogue device that writes arbitrary signed entries.
 pub mod entries {
     pub use crate::ids::{Hash, MessageKey};
-    pub use crate::invite::{invite_id, redeem_proof, Purpose};
+    pub use crate::invite::{invite_id, redeem_proof, InviteSecret, Purpose};
     pub use crate::log::{Body, Entry, EntryError};
     pub use crate::space::{SealedKey, SpaceKey, SpaceKind};
 }
@@ -178,6 +183,13 @@ pub fn invite_redeemed_by(client: &Client, code: &InviteCode) -> Option<DeviceId
         .ok()
         .flatten()
         .and_then(|i| i.redeemed_by)
+}
+
+/// The devices that redeemed the invite of `code`, as `client` knows them: one, or two when devices of
+/// the inviter served it to different joiners before they synced.
+pub fn invite_joiners(client: &Client, code: &InviteCode) -> Vec<DeviceId> {
+    let id = invite::invite_id(&code.secret);
+    read(client, |c| store::invite_joiners(c, &id)).unwrap_or_default()
 }
 
 /// Whether `client` knows an address of `device`.

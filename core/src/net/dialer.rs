@@ -220,6 +220,7 @@ fn dial_due(net: &Arc<Net>) -> Option<Instant> {
                             recv,
                             first: None,
                             admission: None,
+                            vouched: None,
                         };
                         driver::drive(net2.clone(), opened).await
                     }

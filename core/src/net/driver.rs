@@ -17,7 +17,7 @@ use crate::error::Result;
 use crate::ids::{DeviceId, Now, SpaceId};
 use crate::lock;
 use crate::log::EntryKeys;
-use crate::space::Role;
+use crate::space::{Role, SpaceKey};
 use crate::sync::{decode_entries, Ended, Hello, Incoming, Offers, Session, SyncError, SyncFrame};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -48,6 +48,9 @@ pub(super) struct Opened {
     pub first: Option<Frame>,
     /// An accepted connection's place among the unproven ones, given back once it proved a space.
     pub admission: Option<OwnedSemaphorePermit>,
+    /// The space of the invite this device redeemed from the peer on this connection: the peer served
+    /// it, so it is a member there even if this device does not know it yet.
+    pub vouched: Option<SpaceId>,
 }
 
 /// Incoming connections that have not yet proven a space (handshaking, or before their first Hello was
@@ -112,6 +115,7 @@ async fn accept_one(
         recv,
         first: Some(first),
         admission: Some(admission),
+        vouched: None,
     };
     drive(net, opened).await
 }
@@ -233,6 +237,9 @@ struct Conn {
     keys: OpeningKeys,
     /// Entries received from the peer on this connection, per space.
     received: HashMap<SpaceId, u64>,
+    /// The introductions of the peer's last Hello, and the space the peer vouched for (see `Opened`).
+    peer_introductions: Vec<Vec<u8>>,
+    vouched: Option<SpaceId>,
 }
 
 /// Runs one established connection until it closes.
@@ -245,6 +252,7 @@ pub(super) async fn drive(net: Arc<Net>, opened: Opened) -> Result<()> {
         recv,
         first,
         admission,
+        vouched,
     } = opened;
     let reader = net.engine.log_reader()?;
     let (frames_tx, frames) = mpsc::unbounded_channel();
@@ -261,6 +269,8 @@ pub(super) async fn drive(net: Arc<Net>, opened: Opened) -> Result<()> {
         frames,
         keys: keys.clone(),
         received: HashMap::new(),
+        peer_introductions: Vec::new(),
+        vouched,
     };
     conn.open(role, first, &mut recv).await?;
     drop(admission);
@@ -301,6 +311,19 @@ impl Conn {
         }
     }
 
+    /// The spaces I would open with the peer, given what it showed (see `Engine::offerable`).
+    fn mine(&self) -> Result<Vec<(SpaceId, SpaceKey)>> {
+        self.net
+            .engine
+            .offerable(&self.peer, &self.peer_introductions, self.vouched)
+    }
+
+    /// Sends a Hello with the entries that made me a member of the spaces it offers.
+    async fn write_hello(&mut self, mut hello: Hello, mine: &[(SpaceId, SpaceKey)]) -> Result<()> {
+        hello.introductions = self.net.engine.introductions(mine)?;
+        self.write(&Frame::hello(hello)).await
+    }
+
     /// Ends the connection for a failed frame: the peer's fault or ours.
     fn fault(&self, e: SyncError) -> crate::Error {
         if e.is_peer_fault() {
@@ -332,26 +355,45 @@ impl Conn {
         first: Option<Frame>,
         recv: &mut quinn::RecvStream,
     ) -> Result<()> {
-        let mine = self.net.engine.offerable(&self.peer)?;
         let theirs = match role {
             Role::Dialer => {
+                let mine = self.mine()?;
                 let hello = self.offers.hello(&mine, true);
-                self.write(&Frame::hello(hello)).await?;
+                self.write_hello(hello, &mine).await?;
                 match read_first(recv).await? {
-                    Frame::Hello { offers, reply } => Hello { offers, reply },
+                    Frame::Hello {
+                        offers,
+                        reply,
+                        introductions,
+                    } => Hello {
+                        offers,
+                        reply,
+                        introductions,
+                    },
                     _ => return Err(net_err("peer did not answer our offers")),
                 }
             }
             Role::Acceptor => match first {
-                Some(Frame::Hello { offers, reply }) => Hello { offers, reply },
+                Some(Frame::Hello {
+                    offers,
+                    reply,
+                    introductions,
+                }) => Hello {
+                    offers,
+                    reply,
+                    introductions,
+                },
                 _ => {
                     self.quic.close(close::NOT_SHARED, b"");
                     return Err(net_err("peer opened with an unexpected frame"));
                 }
             },
         };
+        // What the peer showed decides which of my spaces it may open (not only what it proved).
+        self.peer_introductions = theirs.introductions.clone();
+        let mine = self.mine()?;
         match self.offers.handle_hello(&theirs, &mine) {
-            Ok(Some(answer)) => self.write(&Frame::hello(answer)).await,
+            Ok(Some(answer)) => self.write_hello(answer, &mine).await,
             Ok(None) => Ok(()),
             Err(ended) => Err(self.ended(ended)),
         }
@@ -408,12 +450,22 @@ impl Conn {
     /// Handles one incoming frame; false when the connection is to end quietly.
     async fn handle(&mut self, inbound: Inbound) -> Result<bool> {
         match inbound {
-            Inbound::Frame(Frame::Hello { offers, reply }) => {
-                let mine = self.net.engine.offerable(&self.peer)?;
-                match self.offers.handle_hello(&Hello { offers, reply }, &mine) {
+            Inbound::Frame(Frame::Hello {
+                offers,
+                reply,
+                introductions,
+            }) => {
+                self.peer_introductions = introductions;
+                let mine = self.mine()?;
+                let theirs = Hello {
+                    offers,
+                    reply,
+                    introductions: Vec::new(),
+                };
+                match self.offers.handle_hello(&theirs, &mine) {
                     Ok(answer) => {
                         if let Some(answer) = answer {
-                            self.write(&Frame::hello(answer)).await?;
+                            self.write_hello(answer, &mine).await?;
                         }
                         self.open_spaces()?;
                     }
@@ -495,9 +547,9 @@ impl Conn {
                 .resend_have(&space, &mut self.reader.logs())
                 .map_err(|e| self.fault(e))?,
             Command::Reoffer => {
-                let mine = self.net.engine.offerable(&self.peer)?;
+                let mine = self.mine()?;
                 let hello = self.offers.hello(&mine, true);
-                self.write(&Frame::hello(hello)).await?;
+                self.write_hello(hello, &mine).await?;
                 self.open_spaces()?;
             }
             Command::Dial => {}

@@ -11,8 +11,9 @@ pub const FRAME_VERSION: u8 = 1;
 /// Hard limit on one frame (a sync batch is at most 1 MiB of entries).
 pub const MAX_FRAME_BYTES: usize = 4 << 20;
 /// Limit on the first frame of a connection whose peer has proven nothing yet (a `Hello` of 4096 offers
-/// or a `Redeem`): a crowd of strangers cannot each make us hold a 4 MiB frame.
-pub const MAX_OPENING_FRAME_BYTES: usize = 256 << 10;
+/// and 256 introductions, about 230 KiB at most, or a `Redeem`): a crowd of strangers cannot each make us
+/// hold a 4 MiB frame.
+pub const MAX_OPENING_FRAME_BYTES: usize = 512 << 10;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Frame {
@@ -22,6 +23,9 @@ pub enum Frame {
         #[serde(deserialize_with = "crate::ids::bounded::<_, _, MAX_OFFERS>")]
         offers: Vec<[u8; 32]>,
         reply: bool,
+        /// Encoded entries that made the sender a member of spaces the receiver may not know it in yet.
+        #[serde(with = "crate::sync::byte_strings")]
+        introductions: Vec<Vec<u8>>,
     },
     /// A joiner redeeming an invite: proof of the invite secret over the exporter value.
     Redeem {
@@ -73,6 +77,7 @@ impl Frame {
         Frame::Hello {
             offers: hello.offers,
             reply: hello.reply,
+            introductions: hello.introductions,
         }
     }
 
@@ -158,6 +163,7 @@ mod tests {
         let f = Frame::Hello {
             offers: vec![[3; 32]],
             reply: true,
+            introductions: vec![vec![1, 2, 3]],
         };
         let bytes = f.encode().unwrap();
         assert_eq!(Frame::decode(&bytes[4..]).unwrap(), f);

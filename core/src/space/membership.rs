@@ -85,12 +85,17 @@ impl Roster<'_> {
     }
 }
 
-/// Whether I offer a space (and so may open it) on a connection with `peer`: it is live here and neither
-/// of us is a removed member. Holding the key is proved by the offer exchange; a peer not yet listed as a
-/// member (a device whose `MemberAdded` has not reached me) may still open it, and learns nothing it could
-/// not read with the key it proved.
-pub fn open_with(me: &DeviceId, peer: &DeviceId, space: &Roster) -> bool {
-    !space.closed && !space.removed(peer) && !space.removed(me)
+/// Whether I offer a space (and so may open it) on a connection with `peer`: it is live here, neither of
+/// us is a removed member, and the peer is a current member device I know (or the root), or is `vouched`
+/// for: it showed the signed entry that made it a member (a device linked a moment ago that I have not
+/// heard of yet), or it served the invite I redeemed for this space. Proving the key is necessary (the
+/// offer exchange), never sufficient: a removed device dialing with a new key opens nothing.
+pub fn open_with(me: &DeviceId, peer: &DeviceId, space: &Roster, vouched: bool) -> bool {
+    let known = match space.member(peer) {
+        Some(m) => m.is_current(),
+        None => *peer == space.root,
+    };
+    !space.closed && !space.removed(me) && !space.removed(peer) && (known || vouched)
 }
 
 /// The devices to keep a connection with: current members of my live spaces and their roots, except me.
@@ -268,10 +273,14 @@ mod tests {
             closed: false,
             members: &members,
         };
-        assert!(open_with(&me, &peer, &live));
+        assert!(open_with(&me, &peer, &live, false));
         assert!(
-            open_with(&me, &device(9), &live),
-            "a peer not yet listed: its key proof decides"
+            !open_with(&me, &device(9), &live, false),
+            "a peer not listed: its key proof alone is not enough"
+        );
+        assert!(
+            open_with(&me, &device(9), &live, true),
+            "a peer not listed yet that showed its introduction"
         );
         assert!(!open_with(
             &me,
@@ -279,7 +288,8 @@ mod tests {
             &Roster {
                 closed: true,
                 ..live
-            }
+            },
+            false
         ));
         let peer_removed = [member(1, 1, None), member(2, 2, Some(4))];
         assert!(!open_with(
@@ -288,7 +298,8 @@ mod tests {
             &Roster {
                 members: &peer_removed,
                 ..live
-            }
+            },
+            true
         ));
         let me_removed = [member(1, 1, Some(4)), member(2, 2, None)];
         assert!(!open_with(
@@ -297,7 +308,8 @@ mod tests {
             &Roster {
                 members: &me_removed,
                 ..live
-            }
+            },
+            true
         ));
     }
 

@@ -53,13 +53,24 @@ const V3: &str = r#"
 CREATE INDEX messages_undelivered ON messages (space, author, seq) WHERE state != 'delivered';
 "#;
 
-/// Version 4: one fork record per (space, author, seq): a peer resending a fork adds nothing.
+/// Version 4: the device that issued each invite (an invite dies with it), a second joiner of one code
+/// (when two devices of the person served it before they synced), and the epoch of each key a rotation
+/// established, with its author (keys of older stores keep their arrival order, with no author).
 const V4: &str = r#"
+ALTER TABLE invites ADD COLUMN issuer BLOB;
+ALTER TABLE invites ADD COLUMN also_redeemed_by BLOB;
+CREATE TABLE space_epochs (space BLOB NOT NULL, key_id BLOB NOT NULL, epoch INTEGER NOT NULL,
+    author BLOB, PRIMARY KEY (space, key_id)) WITHOUT ROWID;
+INSERT INTO space_epochs (space, key_id, epoch, author) SELECT space, key_id, rowid, NULL FROM space_keys;
+"#;
+
+/// Version 5: one fork record per (space, author, seq): a peer resending a fork adds nothing.
+const V5: &str = r#"
 DELETE FROM forks WHERE rowid NOT IN (SELECT min(rowid) FROM forks GROUP BY space, author, seq);
 CREATE UNIQUE INDEX forks_once ON forks (space, author, seq);
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;

@@ -7,7 +7,7 @@
 mod offers;
 mod session;
 
-pub use offers::{Ended, Hello, Offers, MAX_OFFERS};
+pub use offers::{Ended, Hello, Offers, MAX_INTRODUCTIONS, MAX_OFFERS};
 pub use session::{PeerHas, Session};
 
 use crate::ids::{DeviceId, Hash, SpaceId};
@@ -55,7 +55,7 @@ impl SyncFrame {
 
 /// A list of byte strings, each encoded as one byte string: the same bytes on the wire as a list of
 /// `u8` lists, without serde visiting every byte.
-mod byte_strings {
+pub(crate) mod byte_strings {
     use serde::{Deserializer, Serializer};
     use serde_bytes::{ByteBuf, Bytes};
 

@@ -201,7 +201,12 @@ pub fn offers(data: &[u8]) {
     } else {
         Role::Dialer
     };
-    let Ok(Frame::Hello { offers, reply }) = Frame::decode(rest) else {
+    let Ok(Frame::Hello {
+        offers,
+        reply,
+        introductions,
+    }) = Frame::decode(rest)
+    else {
         return;
     };
     let mine: Vec<(SpaceId, SpaceKey)> = [SpaceKey([3; 32]), SpaceKey([6; 32])]
@@ -212,7 +217,11 @@ pub fn offers(data: &[u8]) {
     if role == Role::Dialer {
         state.hello(&mine, true);
     }
-    let hello = Hello { offers, reply };
+    let hello = Hello {
+        offers,
+        reply,
+        introductions,
+    };
     if state.handle_hello(&hello, &mine).is_ok() {
         assert!(!state.shared().is_empty());
         let _ = state.handle_hello(&hello, &mine[..1]);
@@ -241,6 +250,7 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         Body::MemberRemoved {
             device: me,
             last_seq: 3,
+            rotation: None,
         },
         Body::Hello {
             person: PersonId([4; 16]),
@@ -253,6 +263,7 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         Frame::Hello {
             offers: vec![key.offer(&[7; 32], Role::Dialer)],
             reply: true,
+            introductions: vec![raw.clone()],
         },
         Frame::Sync(SyncFrame::Have {
             space: key.space_id(),
@@ -294,6 +305,7 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
         let hello = Frame::Hello {
             offers: vec![key.offer(&[7; 32], offer_role), [0; 32]],
             reply: role == 0,
+            introductions: Vec::new(),
         };
         let bytes = hello.encode().expect("a frame")[4..].to_vec();
         out.push(("offers", [&[role][..], &bytes].concat()));

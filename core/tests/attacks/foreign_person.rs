@@ -46,6 +46,7 @@ async fn a_buddy_cannot_add_a_device_under_my_person() {
         &Body::MemberRemoved {
             device: amy.device_id,
             last_seq: 0,
+            rotation: None,
         },
     );
     let mut conn = rogue.connect(&laptop.client).await;

@@ -1,12 +1,18 @@
 //! Attacks on a live client, one module per item of the security review (issue 10), each performed by
 //! the rogue device of `rogue` against real clients over loopback QUIC with real SQLite stores.
 
+mod entry_time;
+mod first_key;
 mod foreign_person;
+mod invite_reuse;
 mod local;
+mod planted_key;
 mod resources;
 mod rogue;
+mod secrets;
 mod self_removal;
 mod stale_invite;
+mod weak_keys;
 
 use clearchat_core::testing::entries::Body;
 use clearchat_testkit::{amy_and_betty_alone, wait_until};

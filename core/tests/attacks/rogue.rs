@@ -253,6 +253,7 @@ impl RogueConn {
         self.send(&Frame::Hello {
             offers,
             reply: true,
+            introductions: Vec::new(),
         })
         .await;
         self.recv().await.ok()

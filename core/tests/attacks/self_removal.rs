@@ -25,6 +25,7 @@ async fn a_stolen_phone_cannot_defuse_its_own_removal() {
         &Body::MemberRemoved {
             device: phone_id,
             last_seq: u64::MAX,
+            rotation: None,
         },
     );
     let _ = removed;
@@ -36,6 +37,7 @@ async fn a_stolen_phone_cannot_defuse_its_own_removal() {
         &Body::DeviceRevoked {
             device: phone_id,
             last_seq: u64::MAX,
+            rotation: None,
         },
     );
     let _ = revoked;
