@@ -1,0 +1,122 @@
+//! Reach end to end: `clearchat run` processes in the lab's namespaces (tests/src/netlab.rs), with nothing
+//! in common but a Mainline DHT testnet to bootstrap from, chat across NATs. Needs root; without it each
+//! test says SKIPPED. Timings are printed (run with --nocapture), never asserted.
+
+use clearchat_scenarios::cli::{bin, clearchat, ok, RunGuard};
+use clearchat_scenarios::netlab::{Host, Lab, Nat, RouterPlan};
+use clearchat_scenarios::testnet::dht_testnet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// How long one step may take on a loaded machine before it counts as failed.
+const STEP: Duration = Duration::from_secs(40);
+
+/// `clearchat --data-dir DIR run --listen LISTEN --json` inside `host`'s namespace, meeting others through
+/// the DHT testnet `bootstrap`.
+fn run_in(host: &Host, dir: &Path, listen: &str, bootstrap: &[String]) -> RunGuard {
+    let mut command = host.ns.command(bin());
+    command
+        .env("CLEARCHAT_DHT", bootstrap.join(","))
+        .env("RUST_LOG", "clearchat_core=info")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["run", "--listen", listen, "--json"]);
+    RunGuard::spawn(command)
+}
+
+/// Polls `condition` (which runs `clearchat` commands) until it holds or `STEP` passes; returns how long
+/// it took.
+fn wait(what: &str, mut condition: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !condition() {
+        assert!(start.elapsed() < STEP, "timed out after {STEP:?}: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    start.elapsed()
+}
+
+/// Whether `dir`'s conversation with `buddy` shows `text` (false while `buddy` is not known yet).
+fn shows(dir: &Path, buddy: &str, text: &str) -> bool {
+    let out = clearchat(dir, &["messages", buddy, "--json"]);
+    out.status.success() && String::from_utf8_lossy(&out.stdout).contains(text)
+}
+
+/// How `dir` reaches `buddy`, as `buddies --json` says.
+fn reach_of(dir: &Path, buddy: &str) -> String {
+    let out = ok(dir, &["buddies", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&out).expect("buddies JSON");
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .find(|b| b["name"] == buddy)
+        .map(|b| b["reach"].to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_phone_behind_a_carrier_nat_reaches_a_public_laptop_and_finds_it_again_through_the_dht() {
+    let Some(lab) = Lab::new() else { return };
+    let internet = lab.internet();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    let laptop_host = internet.host("laptop");
+    let carrier = internet.carrier("cgn");
+    let phone_home = carrier.home("home", RouterPlan::nat(Nat::Masquerade));
+    let phone_host = phone_home.host("phone");
+
+    let root = tempfile::tempdir().expect("tempdir");
+    let (laptop, phone) = (root.path().join("laptop"), root.path().join("phone"));
+    ok(
+        &laptop,
+        &["init", "--name", "Amy laptop", "--person", "Amy"],
+    );
+    ok(
+        &phone,
+        &["init", "--name", "Betty phone", "--person", "Betty"],
+    );
+
+    let laptop_run = run_in(&laptop_host, &laptop, "[::]:4100", &bootstrap);
+    let code = ok(&laptop, &["invite", "--name", "Betty", "--code-only"]);
+    let started = Instant::now();
+    let phone_run = run_in(&phone_host, &phone, "[::]:4100", &bootstrap);
+    ok(&phone, &["join", code.trim()]);
+    ok(&phone, &["send", "Amy", "hello from the phone"]);
+    wait("the laptop gets the phone's message", || {
+        shows(&laptop, "Betty", "hello from the phone")
+    });
+    let first = started.elapsed();
+    ok(&laptop, &["send", "Betty", "hello from the laptop"]);
+    wait("the phone gets the laptop's message", || {
+        shows(&phone, "Amy", "hello from the laptop")
+    });
+    wait("the phone says the laptop is direct", || {
+        reach_of(&phone, "Amy") == "\"direct\""
+    });
+    eprintln!("first message delivered {first:?} after the phone started");
+
+    // The laptop comes back on another port: its invite, its `Addresses` entries and the phone's cache
+    // all name the old one, the phone's carrier NAT lets nothing in from the laptop, and there is no LAN
+    // in common. Only the laptop's DHT record can tell the phone where it is now.
+    laptop_run.terminate_cleanly(&laptop);
+    let moved = Instant::now();
+    let laptop_run = run_in(&laptop_host, &laptop, "[::]:4200", &bootstrap);
+    ok(&laptop, &["send", "Betty", "I moved"]);
+    let found = wait(
+        "the phone finds the laptop again and gets its message",
+        || shows(&phone, "Amy", "I moved"),
+    );
+    eprintln!(
+        "after the laptop moved: its message reached the phone {:?} after its restart",
+        moved.elapsed().max(found)
+    );
+    ok(&phone, &["send", "Amy", "found you"]);
+    wait("the laptop gets the phone's answer", || {
+        shows(&laptop, "Betty", "found you")
+    });
+    assert_eq!(reach_of(&phone, "Amy"), "\"direct\"");
+    drop((laptop_run, phone_run));
+    drop(testnet);
+}
