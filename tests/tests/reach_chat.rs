@@ -120,3 +120,59 @@ fn a_phone_behind_a_carrier_nat_reaches_a_public_laptop_and_finds_it_again_throu
     drop((laptop_run, phone_run));
     drop(testnet);
 }
+
+/// Two devices made buddies on this machine's loopback (so every address they know of each other is a
+/// loopback one, useless in the lab), then started behind two home NATs.
+fn paired_on_loopback(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (amy, betty) = (root.join("amy"), root.join("betty"));
+    ok(&amy, &["init", "--name", "Amy laptop", "--person", "Amy"]);
+    ok(
+        &betty,
+        &["init", "--name", "Betty laptop", "--person", "Betty"],
+    );
+    let (amy_run, betty_run) = (RunGuard::start(&amy), RunGuard::start(&betty));
+    let code = ok(&amy, &["invite", "--name", "Betty", "--code-only"]);
+    ok(&betty, &["join", code.trim()]);
+    ok(&betty, &["send", "Amy", "paired"]);
+    wait("Amy gets Betty's first message", || {
+        shows(&amy, "Betty", "paired")
+    });
+    amy_run.terminate_cleanly(&amy);
+    betty_run.terminate_cleanly(&betty);
+    (amy, betty)
+}
+
+#[test]
+fn two_devices_behind_port_keeping_nats_meet_through_the_dht_and_connect_directly() {
+    let Some(lab) = Lab::new() else { return };
+    let internet = lab.internet();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    let amy_home = internet.home("amyhome", RouterPlan::nat(Nat::Masquerade));
+    let betty_home = internet.home("bettyhome", RouterPlan::nat(Nat::Masquerade));
+    let (amy_host, betty_host) = (amy_home.host("amy"), betty_home.host("betty"));
+    let root = tempfile::tempdir().expect("tempdir");
+    let (amy, betty) = paired_on_loopback(root.path());
+
+    let started = Instant::now();
+    let amy_run = run_in(&amy_host, &amy, "[::]:0", &bootstrap);
+    let betty_run = run_in(&betty_host, &betty, "[::]:0", &bootstrap);
+    ok(&betty, &["send", "Amy", "across two NATs"]);
+    let took = wait("Amy gets Betty's message across both NATs", || {
+        shows(&amy, "Betty", "across two NATs")
+    });
+    eprintln!("first message across two port-keeping NATs: {took:?} after both started");
+    // Nobody else exists to carry it: the path is the two devices' own connection.
+    assert_eq!(reach_of(&betty, "Amy"), "\"direct\"");
+    assert_eq!(reach_of(&amy, "Betty"), "\"direct\"");
+    ok(&amy, &["send", "Betty", "and back"]);
+    wait("Betty gets Amy's answer", || {
+        shows(&betty, "Amy", "and back")
+    });
+    eprintln!("both ways: {:?}", started.elapsed());
+    drop((amy_run, betty_run));
+    drop(testnet);
+}

@@ -13,7 +13,7 @@ use crate::lock;
 use futures_lite::StreamExt;
 use mainline::{Dht, MutableItem, SigningKey};
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -136,17 +136,16 @@ pub(super) async fn run(
                 Job::Publish => publish(&net, &dht, &node, &mut published).await,
                 Job::Resolve(device) => resolve(&net, &dht, &node, device).await,
             }
+            // What the DHT's nodes saw of us: my public IP (a NAT's), once they agree on one.
+            if let Some(public) = node.info().await.public_address() {
+                net.dht_saw_public_ip(IpAddr::V4(*public.ip()));
+            }
             drop(net);
             job = match tokio::time::timeout(LINGER, jobs.recv()).await {
                 Ok(Some(job)) => Some(job),
                 Ok(None) => return,
                 Err(_) => None,
             };
-        }
-        if let Some(net) = net.upgrade() {
-            if let Some(public) = node.info().await.public_address() {
-                net.dht_saw_public_ip(public.ip().to_owned().into());
-            }
         }
         log::debug!("DHT node stopped: no more jobs");
     }

@@ -20,6 +20,9 @@ use tokio::task::JoinSet;
 
 const BACKOFF_MIN: Duration = Duration::from_millis(500);
 const BACKOFF_MAX: Duration = Duration::from_secs(60);
+/// A dial not done after this long makes the device count as unreachable for discovery (the DHT looks
+/// it up while the dial goes on).
+const SLOW_DIAL: Duration = Duration::from_millis(1500);
 /// The delay between dialing one address of a device and the next.
 const STAGGER: Duration = Duration::from_millis(250);
 /// How long the inviting device has to answer a redemption before the other devices the code names are
@@ -266,13 +269,25 @@ fn dial_due(net: &Arc<Net>) -> Option<Instant> {
         };
         let net2 = net.clone();
         net.spawn(async move {
-            let connected = tokio::select! {
-                connected = connect(&net2, peer, &addrs) => connected,
-                _ = found.notified() => {
-                    // Found elsewhere meanwhile: start over with the new addresses, at once.
-                    net2.dialer.release(&peer);
-                    net2.dialer.wake();
-                    return;
+            let connecting = connect(&net2, peer, &addrs);
+            tokio::pin!(connecting);
+            let slow = tokio::time::sleep(SLOW_DIAL);
+            tokio::pin!(slow);
+            let mut asked = false;
+            let connected = loop {
+                tokio::select! {
+                    connected = &mut connecting => break connected,
+                    _ = &mut slow, if !asked => {
+                        // Not answering yet: as good as unreachable for the discoveries that must ask.
+                        asked = true;
+                        let _ = net2.dialer.resolve(&peer, true);
+                    }
+                    _ = found.notified() => {
+                        // Found elsewhere meanwhile: start over with the new addresses, at once.
+                        net2.dialer.release(&peer);
+                        net2.dialer.wake();
+                        return;
+                    }
                 }
             };
             let result = match connected {
