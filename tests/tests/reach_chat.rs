@@ -176,3 +176,89 @@ fn two_devices_behind_port_keeping_nats_meet_through_the_dht_and_connect_directl
     drop((amy_run, betty_run));
     drop(testnet);
 }
+
+#[test]
+fn behind_symmetric_nats_messages_wait_until_an_always_on_member_carries_them() {
+    let Some(lab) = Lab::new() else { return };
+    let internet = lab.internet();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    let amy_home = internet.home("amyhome", RouterPlan::nat(Nat::Random));
+    let betty_home = internet.home("bettyhome", RouterPlan::nat(Nat::Random));
+    let (amy_host, betty_host) = (amy_home.host("amy"), betty_home.host("betty"));
+    let server_host = internet.host("server");
+
+    // On loopback: Amy links an always-on server of hers, then Betty becomes her buddy.
+    let root = tempfile::tempdir().expect("tempdir");
+    let (amy, betty, server) = (
+        root.path().join("amy"),
+        root.path().join("betty"),
+        root.path().join("server"),
+    );
+    ok(&amy, &["init", "--name", "Amy laptop", "--person", "Amy"]);
+    ok(&server, &["init", "--name", "Amy server"]);
+    ok(
+        &betty,
+        &["init", "--name", "Betty laptop", "--person", "Betty"],
+    );
+    {
+        let runs = [&amy, &server, &betty].map(|d| RunGuard::start(d));
+        let code = ok(&amy, &["link", "--code-only"]);
+        ok(&server, &["join", code.trim()]);
+        let code = ok(&amy, &["invite", "--name", "Betty", "--code-only"]);
+        ok(&betty, &["join", code.trim()]);
+        ok(&betty, &["send", "Amy", "paired"]);
+        wait("the server holds the buddy space", || {
+            shows(&server, "Betty", "paired")
+        });
+        for (run, dir) in runs.into_iter().zip([&amy, &server, &betty]) {
+            run.terminate_cleanly(dir);
+        }
+    }
+
+    // Behind two symmetric NATs, with the server off: no path at all.
+    let amy_run = run_in(&amy_host, &amy, "[::]:0", &bootstrap);
+    let betty_run = run_in(&betty_host, &betty, "[::]:0", &bootstrap);
+    ok(&betty, &["send", "Amy", "while nothing reaches you"]);
+    let unreachable = wait("Betty's status says Amy is not reachable", || {
+        reach_of(&betty, "Amy") == "\"unreachable\""
+    });
+    eprintln!("Betty shows Amy unreachable {unreachable:?} after sending");
+    let out = ok(&betty, &["buddies"]);
+    assert!(
+        out.contains("not reachable") && out.contains("always-on device"),
+        "the status says so, and what helps: {out}"
+    );
+    assert!(!shows(&amy, "Betty", "while nothing reaches you"));
+
+    // The server comes up on a public address: both find it through the DHT; it carries the logs.
+    let appeared = Instant::now();
+    let server_run = run_in(&server_host, &server, "[::]:0", &bootstrap);
+    let took = wait(
+        "Betty's waiting message reaches Amy through the server",
+        || shows(&amy, "Betty", "while nothing reaches you"),
+    );
+    eprintln!("delivered through the server {took:?} after it started");
+    ok(&amy, &["send", "Betty", "got it"]);
+    wait("Amy's answer reaches Betty through the server", || {
+        shows(&betty, "Amy", "got it")
+    });
+    let server_id = ok(&server, &["devices", "--json"]);
+    let server_id: serde_json::Value = serde_json::from_str(&server_id).expect("devices JSON");
+    let server_id = server_id
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|d| d["me"] == true)
+        .map(|d| d["id"].as_str().unwrap_or_default().to_string())
+        .expect("the server lists itself");
+    wait("Amy sees Betty reached through her server", || {
+        reach_of(&amy, "Betty") == format!("{{\"via\":\"{server_id}\"}}")
+    });
+    eprintln!("both ways through the server: {:?}", appeared.elapsed());
+    drop((amy_run, betty_run, server_run));
+    drop(testnet);
+}

@@ -283,7 +283,11 @@ fn dial_due(net: &Arc<Net>) -> Option<Instant> {
                         let _ = net2.dialer.resolve(&peer, true);
                     }
                     _ = found.notified() => {
-                        // Found elsewhere meanwhile: start over with the new addresses, at once.
+                        // Found elsewhere meanwhile: start over with the new addresses, at once. What
+                        // was tried so far did not answer in time: not reachable, as far as we know.
+                        if asked && !net2.connected().contains(&peer) {
+                            net2.engine.unreachable(&peer);
+                        }
                         net2.dialer.release(&peer);
                         net2.dialer.wake();
                         return;
