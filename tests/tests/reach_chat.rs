@@ -26,10 +26,18 @@ fn run_in(host: &Host, dir: &Path, listen: &str, bootstrap: &[String]) -> RunGua
 
 /// Polls `condition` (which runs `clearchat` commands) until it holds or `STEP` passes; returns how long
 /// it took.
-fn wait(what: &str, mut condition: impl FnMut() -> bool) -> Duration {
+fn wait(what: &str, condition: impl FnMut() -> bool) -> Duration {
+    wait_up_to(STEP, what, condition)
+}
+
+/// [`wait`] with another deadline.
+fn wait_up_to(deadline: Duration, what: &str, mut condition: impl FnMut() -> bool) -> Duration {
     let start = Instant::now();
     while !condition() {
-        assert!(start.elapsed() < STEP, "timed out after {STEP:?}: {what}");
+        assert!(
+            start.elapsed() < deadline,
+            "timed out after {deadline:?}: {what}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     start.elapsed()
@@ -142,17 +150,31 @@ fn paired_on_loopback(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     (amy, betty)
 }
 
-#[test]
-fn two_devices_behind_port_keeping_nats_meet_through_the_dht_and_connect_directly() {
-    let Some(lab) = Lab::new() else { return };
+/// The threads of process `pid` named like the mainline crate's DHT thread.
+fn dht_threads(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm"))
+                .is_ok_and(|c| c.trim_end().starts_with("Mainline Dht"))
+        })
+        .count()
+}
+
+/// Two buddies, paired on loopback, started behind two home routers of `plan`: they must meet through
+/// the DHT and connect directly. Returns the lab's pieces for more steps.
+fn meet_behind(plan: RouterPlan, what: &str) -> Option<MetBehind> {
+    let lab = Lab::new()?;
     let internet = lab.internet();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
     let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
-    let amy_home = internet.home("amyhome", RouterPlan::nat(Nat::Masquerade));
-    let betty_home = internet.home("bettyhome", RouterPlan::nat(Nat::Masquerade));
+    let amy_home = internet.home("amyhome", plan);
+    let betty_home = internet.home("bettyhome", plan);
     let (amy_host, betty_host) = (amy_home.host("amy"), betty_home.host("betty"));
     let root = tempfile::tempdir().expect("tempdir");
     let (amy, betty) = paired_on_loopback(root.path());
@@ -164,7 +186,7 @@ fn two_devices_behind_port_keeping_nats_meet_through_the_dht_and_connect_directl
     let took = wait("Amy gets Betty's message across both NATs", || {
         shows(&amy, "Betty", "across two NATs")
     });
-    eprintln!("first message across two port-keeping NATs: {took:?} after both started");
+    eprintln!("{what}: first message {took:?} after both started");
     // Nobody else exists to carry it: the path is the two devices' own connection.
     assert_eq!(reach_of(&betty, "Amy"), "\"direct\"");
     assert_eq!(reach_of(&amy, "Betty"), "\"direct\"");
@@ -172,9 +194,79 @@ fn two_devices_behind_port_keeping_nats_meet_through_the_dht_and_connect_directl
     wait("Betty gets Amy's answer", || {
         shows(&betty, "Amy", "and back")
     });
-    eprintln!("both ways: {:?}", started.elapsed());
-    drop((amy_run, betty_run));
-    drop(testnet);
+    eprintln!("{what}: both ways {:?}", started.elapsed());
+    Some(MetBehind {
+        amy_home,
+        amy,
+        betty,
+        amy_run,
+        betty_run,
+        _testnet: testnet,
+        _root: root,
+        _lab: lab,
+    })
+}
+
+struct MetBehind {
+    amy_home: clearchat_scenarios::netlab::Router,
+    amy: std::path::PathBuf,
+    betty: std::path::PathBuf,
+    amy_run: RunGuard,
+    betty_run: RunGuard,
+    // Dropped last, in this order: processes before the testnet, the lab after both.
+    _testnet: Vec<mainline::Dht>,
+    _root: tempfile::TempDir,
+    _lab: Lab,
+}
+
+#[test]
+fn two_devices_behind_port_keeping_nats_meet_through_the_dht_and_connect_directly() {
+    let Some(met) = meet_behind(RouterPlan::nat(Nat::Masquerade), "two port-keeping NATs") else {
+        return;
+    };
+    // Idle: the DHT node is gone once its jobs are done (nothing wakes for the DHT between jobs).
+    let idle = wait("no DHT thread left in either process once idle", || {
+        dht_threads(met.amy_run.pid()) == 0 && dht_threads(met.betty_run.pid()) == 0
+    });
+    eprintln!("DHT threads gone {idle:?} after both ways");
+    drop(met);
+}
+
+#[test]
+fn after_amy_s_router_is_renumbered_betty_finds_her_again_through_the_dht() {
+    let Some(met) = meet_behind(RouterPlan::nat(Nat::Masquerade), "before renumbering") else {
+        return;
+    };
+    let renumbered = Instant::now();
+    let new = met.amy_home.renumber();
+    ok(&met.amy, &["send", "Betty", "from my new address"]);
+    // The old connection goes silent (Betty's NAT drops what comes from Amy's new address) and is given
+    // up at the idle timeout (30 s); then both look each other up and punch again.
+    let took = wait_up_to(
+        STEP * 2,
+        "Betty gets Amy's message after the renumbering",
+        || shows(&met.betty, "Amy", "from my new address"),
+    );
+    eprintln!("renumbered to {new}: Amy's message reached Betty {took:?} later");
+    ok(&met.betty, &["send", "Amy", "found you"]);
+    wait("Amy gets the answer", || {
+        shows(&met.amy, "Betty", "found you")
+    });
+    eprintln!("renumbered: both ways {:?}", renumbered.elapsed());
+    assert_eq!(reach_of(&met.betty, "Amy"), "\"direct\"");
+    drop(met);
+}
+
+#[test]
+fn behind_ipv6_firewalls_and_symmetric_ipv4_nats_two_devices_punch_through_over_ipv6() {
+    let plan = RouterPlan {
+        ipv4: Some(Nat::Random),
+        ipv6: true,
+    };
+    let Some(met) = meet_behind(plan, "IPv6 firewalls (IPv4 symmetric NATs)") else {
+        return;
+    };
+    drop(met);
 }
 
 #[test]

@@ -72,7 +72,10 @@ impl DhtDiscovery {
         let dht = self.clone();
         net.spawn(async move {
             tokio::time::sleep_until(due.into()).await;
-            let _ = dht.resolve(&device, true);
+            // Reached meanwhile (which forgets the device here): nothing more to look for.
+            if lock(&dht.looked_up).contains_key(&device) {
+                let _ = dht.resolve(&device, true);
+            }
         });
     }
 }
@@ -253,6 +256,11 @@ async fn resolve(
     node: &mainline::async_dht::AsyncDht,
     device: DeviceId,
 ) {
+    if net.connected().contains(&device) {
+        // Reached since the job was queued: nothing to look for.
+        dht.reached(&device);
+        return;
+    }
     let engine = net.engine.clone();
     let keys = match crate::blocking(|| engine.rendezvous_keys_of(&device)) {
         Ok(keys) => keys,

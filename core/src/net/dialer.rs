@@ -280,7 +280,9 @@ fn dial_due(net: &Arc<Net>) -> Option<Instant> {
                     _ = &mut slow, if !asked => {
                         // Not answering yet: as good as unreachable for the discoveries that must ask.
                         asked = true;
-                        let _ = net2.dialer.resolve(&peer, true);
+                        if !net2.connected().contains(&peer) {
+                            let _ = net2.dialer.resolve(&peer, true);
+                        }
                     }
                     _ = found.notified() => {
                         // Found elsewhere meanwhile: start over with the new addresses, at once. What

@@ -282,8 +282,9 @@ impl Net {
         self.publish();
     }
 
-    /// The DHT reported my public IP: with my QUIC port, my public address if no peer observed one (right
-    /// behind a NAT that keeps ports).
+    /// The DHT reported my public IP: with my QUIC port, my public address (right behind a NAT that keeps
+    /// ports) unless a peer observed one with the same IP; a different IP means my router was renumbered
+    /// since that observation, and the DHT's session is the fresher report.
     fn dht_saw_public_ip(&self, ip: IpAddr) {
         let Some(port) = self.addrs.first().map(|a| a.port()) else {
             return;
@@ -294,7 +295,7 @@ impl Net {
         }
         {
             let mut public = lock(&self.public);
-            if public.is_some() {
+            if public.is_some_and(|(known, _)| known.ip() == ip) {
                 return;
             }
             *public = Some((addr, false));
