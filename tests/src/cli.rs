@@ -166,6 +166,11 @@ impl RunGuard {
         wait_until_blocking("run says it stopped", || self.has_event("stopped"));
     }
 
+    /// The stdout lines so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
     /// The process id (of `clearchat` itself: `ip netns exec` execs it).
     pub fn pid(&self) -> u32 {
         self.child.id()

@@ -166,8 +166,32 @@ fn dht_threads(pid: u32) -> usize {
 /// Two buddies, paired on loopback, started behind two home routers of `plan`: they must meet through
 /// the DHT and connect directly. Returns the lab's pieces for more steps.
 fn meet_behind(plan: RouterPlan, what: &str) -> Option<MetBehind> {
+    meet_behind_capturing(plan, what, None)
+}
+
+/// [`meet_behind`], capturing every DHT packet that crosses the internet (the testnet listens on 6881)
+/// into `capture` with tcpdump, from before the testnet starts.
+fn meet_behind_capturing(
+    plan: RouterPlan,
+    what: &str,
+    capture: Option<&Path>,
+) -> Option<MetBehind> {
     let lab = Lab::new()?;
     let internet = lab.internet();
+    let tcpdump = capture.map(|path| {
+        let mut command = internet.ns().command("tcpdump");
+        command
+            .args(["-i", "any", "-U", "-s", "0", "-w"])
+            .arg(path)
+            .arg("udp port 6881")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let pid = lab.spawn(&mut command);
+        wait("tcpdump is capturing", || {
+            std::fs::metadata(path).is_ok_and(|m| m.len() >= 24)
+        });
+        pid
+    });
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -196,7 +220,9 @@ fn meet_behind(plan: RouterPlan, what: &str) -> Option<MetBehind> {
     });
     eprintln!("{what}: both ways {:?}", started.elapsed());
     Some(MetBehind {
+        tcpdump,
         amy_home,
+        betty_home,
         amy,
         betty,
         amy_run,
@@ -208,7 +234,9 @@ fn meet_behind(plan: RouterPlan, what: &str) -> Option<MetBehind> {
 }
 
 struct MetBehind {
+    tcpdump: Option<u32>,
     amy_home: clearchat_scenarios::netlab::Router,
+    betty_home: clearchat_scenarios::netlab::Router,
     amy: std::path::PathBuf,
     betty: std::path::PathBuf,
     amy_run: RunGuard,
@@ -219,9 +247,42 @@ struct MetBehind {
     _lab: Lab,
 }
 
+/// The bytes of a hex id, as `--json` prints ids.
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len() / 2)
+        .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+        .collect()
+}
+
+/// What must never appear in the DHT's traffic: each device's id, the buddy space's id (in binary and
+/// hex), and each of the device's published ip:port (binary and text).
+fn secrets_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let devices: serde_json::Value =
+        serde_json::from_str(&ok(dir, &["devices", "--json"])).expect("devices JSON");
+    let buddies: serde_json::Value =
+        serde_json::from_str(&ok(dir, &["buddies", "--json"])).expect("buddies JSON");
+    for id in devices
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(buddies.as_array().into_iter().flatten())
+        .filter_map(|v| v["id"].as_str())
+    {
+        out.push((format!("id {id}"), hex_bytes(id)));
+        out.push((format!("id {id} as text"), id.as_bytes().to_vec()));
+    }
+    out
+}
+
 #[test]
 fn two_devices_behind_port_keeping_nats_meet_through_the_dht_and_connect_directly() {
-    let Some(met) = meet_behind(RouterPlan::nat(Nat::Masquerade), "two port-keeping NATs") else {
+    let capture = tempfile::NamedTempFile::new().expect("capture file");
+    let Some(met) = meet_behind_capturing(
+        RouterPlan::nat(Nat::Masquerade),
+        "two port-keeping NATs",
+        Some(capture.path()),
+    ) else {
         return;
     };
     // Idle: the DHT node is gone once its jobs are done (nothing wakes for the DHT between jobs).
@@ -229,6 +290,54 @@ fn two_devices_behind_port_keeping_nats_meet_through_the_dht_and_connect_directl
         dht_threads(met.amy_run.pid()) == 0 && dht_threads(met.betty_run.pid()) == 0
     });
     eprintln!("DHT threads gone {idle:?} after both ways");
+
+    // Privacy: nothing of ours in the DHT's traffic, neither ids nor addresses, in binary or as text.
+    let mut secrets = secrets_of(&met.amy);
+    secrets.extend(secrets_of(&met.betty));
+    for (run, home) in [
+        (&met.amy_run, &met.amy_home),
+        (&met.betty_run, &met.betty_home),
+    ] {
+        let started = run.lines().first().cloned().unwrap_or_default();
+        let started: serde_json::Value = serde_json::from_str(&started).expect("started JSON");
+        let mut addrs: Vec<std::net::SocketAddr> = started["listen"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.as_str()?.parse().ok())
+            .filter(|a: &std::net::SocketAddr| !a.ip().is_loopback())
+            .collect();
+        let port = addrs.first().map(|a| a.port()).expect("a listen address");
+        addrs.push((home.wan_ipv4().expect("public IP"), port).into());
+        for addr in addrs {
+            secrets.push((format!("{addr} as text"), addr.to_string().into_bytes()));
+            if let std::net::IpAddr::V4(ip) = addr.ip() {
+                let mut binary = ip.octets().to_vec();
+                binary.extend(addr.port().to_be_bytes());
+                secrets.push((format!("{addr} in binary"), binary));
+            }
+        }
+    }
+    let lab = met._lab.clone();
+    lab.kill(met.tcpdump.expect("capturing"));
+    let captured = std::fs::read(capture.path()).expect("capture");
+    eprintln!("captured {} bytes of DHT traffic", captured.len());
+    assert!(
+        captured.len() > 10_000,
+        "the capture holds the session's DHT packets"
+    );
+    let router = met.amy_home.wan_ipv4().expect("public IP").octets();
+    assert!(
+        captured.windows(4).any(|w| w == router),
+        "the scan finds what is there: Amy's router's address, in the packets' headers"
+    );
+    for (what, bytes) in &secrets {
+        assert!(
+            !captured.windows(bytes.len()).any(|w| w == &bytes[..]),
+            "{what} appears in the DHT's traffic"
+        );
+    }
+    eprintln!("none of {} ids and addresses appears in it", secrets.len());
     drop(met);
 }
 
