@@ -244,6 +244,44 @@ pub fn event_human(e: &Event) -> String {
 mod tests {
     use super::*;
 
+    fn buddy(name: &str, reach: ReachView) -> BuddyView {
+        BuddyView {
+            id: crate::test_ids::buddy(name),
+            name: name.into(),
+            online: reach == ReachView::Direct,
+            reach,
+            unread: 0,
+            last_message: None,
+        }
+    }
+
+    #[test]
+    fn how_each_buddy_is_reached_and_what_helps_when_none_is() {
+        let relay = crate::test_ids::device("srv");
+        let out = buddies_human(&[
+            buddy("Betty", ReachView::Direct),
+            buddy("Cleo", ReachView::Via(relay)),
+            buddy("Dan", ReachView::Unreachable),
+            buddy("Eve", ReachView::Unknown),
+        ]);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[0].contains("[direct]"), "{out}");
+        assert!(
+            lines[1].contains(&format!("[via device {}]", short(relay))),
+            "{out}"
+        );
+        assert!(lines[2].contains("[not reachable]"), "{out}");
+        assert!(!lines[3].contains('['), "nothing said while unknown: {out}");
+        assert!(!out.contains("always-on"), "someone is reachable: {out}");
+
+        let out = buddies_human(&[
+            buddy("Dan", ReachView::Unreachable),
+            buddy("Fay", ReachView::Unreachable),
+        ]);
+        assert!(out.contains("nothing is reachable right now"), "{out}");
+        assert!(out.contains("link an always-on device"), "{out}");
+    }
+
     #[test]
     fn qr_has_quiet_zone_and_half_blocks() {
         let rows = vec![vec![true, false], vec![false, true]];
