@@ -305,7 +305,11 @@ impl Net {
     }
 
     fn spawn(&self, fut: impl std::future::Future<Output = ()> + Send + 'static) {
-        lock(&self.tasks).spawn(fut);
+        let mut tasks = lock(&self.tasks);
+        // A finished task's entry stays in the set until joined: reap them, so dials and DHT retries of
+        // a long-running device do not pile up.
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(fut);
     }
 
     /// Closes the endpoint and every connection, and stops every task.
