@@ -8,11 +8,11 @@ use crate::error::Result;
 use crate::ids::{DeviceId, Now, SpaceId};
 use crate::lock;
 use crate::log::EntryKeys;
-use crate::replica::{entry_keys_of, StoredLogs};
+use crate::replica::{entry_keys_of, introduces, StoredLogs};
 use crate::space::membership::{self, Roster};
 use crate::space::{Member, SpaceKey, SpaceKind, SpaceState};
 use crate::store::{self, Delivery, Meta, SpaceRow};
-use crate::sync::{Applied, PeerHas, StoreBatch};
+use crate::sync::{Applied, PeerHas, StoreBatch, MAX_INTRODUCTIONS};
 use rusqlite::Connection;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -70,15 +70,39 @@ impl Engine {
 
     /// The spaces I offer on a connection with `peer`, each with its first key (which every member holds,
     /// so a member that lacks a later key can still sync and receive it).
-    pub fn offerable(&self, peer: &DeviceId) -> Result<Vec<(SpaceId, SpaceKey)>> {
+    /// `introductions` are those the peer showed (see `replica::introduces`); `vouched` is the space of
+    /// the invite this device redeemed from the peer on this connection, if it did.
+    pub fn offerable(
+        &self,
+        peer: &DeviceId,
+        introductions: &[Vec<u8>],
+        vouched: Option<SpaceId>,
+    ) -> Result<Vec<(SpaceId, SpaceKey)>> {
         let c = self.store.read()?;
-        Ok(rosters(&c)?
-            .into_iter()
-            .filter(|(space, members)| {
-                membership::open_with(&self.me, peer, &roster(space, members))
-            })
-            .map(|(space, _)| (space.id, space.key))
-            .collect())
+        let mut out = Vec::new();
+        for (space, members) in rosters(&c)? {
+            let mut shown = vouched == Some(space.id);
+            for raw in introductions.iter().take(MAX_INTRODUCTIONS) {
+                if shown {
+                    break;
+                }
+                shown = introduces(&c, &space, peer, raw)?;
+            }
+            if membership::open_with(&self.me, peer, &roster(&space, &members), shown) {
+                out.push((space.id, space.key));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The entries that made me a member of `spaces`, for a peer that may not know me yet.
+    pub fn introductions(&self, spaces: &[(SpaceId, SpaceKey)]) -> Result<Vec<Vec<u8>>> {
+        let c = self.store.read()?;
+        let mut out = Vec::new();
+        for (space, _) in spaces {
+            out.extend(store::meta_get(&c, Meta::Introduction(*space))?);
+        }
+        Ok(out)
     }
 
     /// The devices to keep a connection with.

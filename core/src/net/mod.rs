@@ -168,7 +168,7 @@ fn endpoint(
 }
 
 /// The connection's exporter value: what offers and redemption proofs are bound to.
-fn exporter(quic: &quinn::Connection) -> Result<[u8; 32]> {
+pub(crate) fn exporter(quic: &quinn::Connection) -> Result<[u8; 32]> {
     let mut out = [0u8; 32];
     quic.export_keying_material(&mut out, EXPORTER_LABEL, b"")
         .map_err(|_| net_err("no keying material"))?;
