@@ -29,6 +29,8 @@ pub async fn dht_testnet(internet: &Router, count: usize) -> (Vec<Dht>, Vec<Stri
                     .bind_address(*ip)
                     .public_ip(*ip)
                     .port(6881)
+                    // The crate's 2 s default is short for a loaded 2-core machine running several labs.
+                    .request_timeout(std::time::Duration::from_secs(5))
                     .build()
                     .expect("testnet node");
                 nodes.push(node);
