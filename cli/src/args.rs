@@ -31,7 +31,7 @@ pub enum Command {
     },
     /// Stay online: sync, relay, serve invites; print one line per event.
     Run {
-        /// Where to listen (default 0.0.0.0:0; the chosen port is kept across restarts).
+        /// Where to listen (default [::]:0, IPv6 and IPv4; the chosen port is kept across restarts).
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
         /// One compact JSON object per line.

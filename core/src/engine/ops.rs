@@ -86,13 +86,17 @@ impl Engine {
     }
 
     pub fn buddies(&self) -> Result<Vec<Buddy>> {
-        let online = self.online();
-        chat::buddies(&*self.store.read()?, &self.person(), &online)
+        chat::buddies(&*self.store.read()?, &self.person(), &self.reach())
     }
 
     pub fn devices(&self, now: Now) -> Result<Vec<Device>> {
-        let online = self.online();
-        chat::devices(&*self.store.read()?, &self.home(), &self.me, &online, now)
+        chat::devices(
+            &*self.store.read()?,
+            &self.home(),
+            &self.me,
+            &self.reach(),
+            now,
+        )
     }
 
     /// Up to `limit` messages with `buddy`, oldest first, strictly before message `before` if given.

@@ -284,14 +284,20 @@ pub(super) async fn drive(net: Arc<Net>, opened: Opened) -> Result<()> {
         return Ok(());
     };
     let engine = conn.net.engine.clone();
-    let remote = conn.quic.remote_address();
+    let remote = super::rendezvous::canonical(conn.quic.remote_address());
     crate::blocking(|| engine.peer_connected(&peer, &remote, Now::read()))?;
+    conn.net.dialer.reached(&peer);
     log::info!(
         "{} connected to {} ({role:?})",
         engine.me.short(),
         peer.short()
     );
-    let result = conn.run(&mut commands).await;
+    // Where we see the peer come from: it learns its public address from this.
+    let observed = Frame::Observed { addr: remote };
+    let result = match conn.write(&observed).await {
+        Ok(()) => conn.run(&mut commands).await,
+        Err(e) => Err(e),
+    };
     let last = conn.net.unregister(&peer, conn_id);
     if let Err(e) = crate::blocking(|| engine.peer_disconnected(&peer, last, Now::read())) {
         log::warn!("recording that {} left: {e}", peer.short());
@@ -499,6 +505,7 @@ impl Conn {
                 let keys = lock(&self.keys).get(&space).cloned().unwrap_or_default();
                 self.store(space, decode_entries(entries, &keys))?;
             }
+            Inbound::Frame(Frame::Observed { addr }) => self.net.observed(&self.peer, addr),
             Inbound::Frame(Frame::Sync(_)) | Inbound::Entries(..) => {
                 log::debug!("ignored a frame for a space not open on this connection");
             }
@@ -530,6 +537,10 @@ impl Conn {
             .map_err(|e| self.fault(e))?;
         if applied.new_keys {
             self.refresh_keys(&space)?;
+            self.net.spaces_changed();
+        }
+        for (author, ..) in &applied.heads {
+            engine.relayed(author, &self.peer);
         }
         if applied.stored > 0 {
             let total = self.received.entry(space).or_insert(0);

@@ -42,6 +42,11 @@ pub enum Frame {
         reason: Refusal,
     },
     Sync(SyncFrame),
+    /// The address the sender sees this connection come from, sent once right after the opening exchange:
+    /// how a device behind a NAT learns its public address.
+    Observed {
+        addr: std::net::SocketAddr,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
