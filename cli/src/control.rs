@@ -1,6 +1,8 @@
 //! Who holds a data dir: the holder (`run` or the UI) takes `DIR/control.lock` and serves `DIR/control.sock`
 //! (owner-only), one JSON request line in, one JSON reply line out (see `wire`); every other command either talks to
 //! that socket or, when nothing holds the dir, takes the lock itself for its short life and opens the store.
+//! Only our own user is trusted on either side: a command talks to a socket only if this user owns it, and
+//! the holder answers only peers whose `SO_PEERCRED` uid is this user's.
 
 use crate::error::{Error, Result};
 use crate::session::Session;
@@ -14,6 +16,30 @@ use tokio::net::{UnixListener, UnixStream};
 
 /// How long a command waits for a holder that is starting, or for a direct command to finish.
 const ACQUIRE_DEADLINE: Duration = Duration::from_secs(15);
+
+/// This process's effective user id.
+fn my_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
+/// The socket at `sock` may be talked to: it is a socket, and this user owns it.
+fn check_owner(sock: &Path) -> Result<()> {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt};
+    let meta = std::fs::symlink_metadata(sock).map_err(Error::io("look at the control socket"))?;
+    if meta.uid() != my_uid() || !meta.file_type().is_socket() {
+        return Err(Error::ForeignSocket {
+            path: sock.display().to_string(),
+            owner: meta.uid(),
+        });
+    }
+    Ok(())
+}
+
+/// The peer of a control connection is this user.
+fn trusted_peer(stream: &UnixStream) -> bool {
+    stream.peer_cred().is_ok_and(|cred| cred.uid() == my_uid())
+}
 
 pub fn socket_path(dir: &Path) -> PathBuf {
     dir.join("control.sock")
@@ -56,8 +82,11 @@ pub async fn acquire(dir: &Path) -> Result<Access> {
     let sock = socket_path(dir);
     let start = Instant::now();
     loop {
-        if sock.exists() && UnixStream::connect(&sock).await.is_ok() {
-            return Ok(Access::Remote(sock));
+        if sock.symlink_metadata().is_ok() {
+            check_owner(&sock)?;
+            if UnixStream::connect(&sock).await.is_ok() {
+                return Ok(Access::Remote(sock));
+            }
         }
         if lock.try_lock().is_ok() {
             return Ok(Access::Direct(lock));
@@ -73,6 +102,7 @@ pub async fn acquire(dir: &Path) -> Result<Access> {
 
 /// Sends one request to the holder's socket and returns its response.
 pub async fn request(sock: &Path, req: &Request) -> Result<Response> {
+    check_owner(sock)?;
     let stream = UnixStream::connect(sock)
         .await
         .map_err(Error::io("reach the running clearchat"))?;
@@ -141,6 +171,9 @@ pub async fn serve(listener: UnixListener, session: Arc<Session>) {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        if !trusted_peer(&stream) {
+            continue; // another user: dropped unanswered
+        }
         let session = session.clone();
         tokio::spawn(async move {
             let (read, mut write) = stream.into_split();
@@ -167,5 +200,76 @@ pub async fn serve(listener: UnixListener, session: Arc<Session>) {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// The holder's side: a connection from this user is trusted, one from another user (a child process
+    /// switched to uid 4242, when this test runs as root) is not.
+    #[tokio::test]
+    async fn the_holder_trusts_only_peers_of_its_own_user() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        let sock = socket_path(dir.path());
+        let listener = UnixListener::bind(&sock).unwrap();
+        std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let _mine = UnixStream::connect(&sock).await.unwrap();
+        let (stream, _) = listener.accept().await.unwrap();
+        assert!(trusted_peer(&stream));
+        if my_uid() != 0 {
+            return; // switching to another user needs root
+        }
+        use std::os::unix::process::CommandExt;
+        let script = format!(
+            "import socket; s = socket.socket(socket.AF_UNIX); s.connect({:?}); s.recv(1)",
+            sock.display().to_string()
+        );
+        let mut other = std::process::Command::new("/usr/bin/python3");
+        other.args(["-c", &script]).uid(4242).gid(4242);
+        let Ok(mut child) = other.spawn() else {
+            return; // no python3 here to play the other user
+        };
+        let (stream, _) = tokio::time::timeout(Duration::from_secs(20), listener.accept())
+            .await
+            .expect("the other user connects")
+            .unwrap();
+        assert!(
+            !trusted_peer(&stream),
+            "another user's connection was trusted"
+        );
+        drop(stream);
+        let _ = child.wait();
+    }
+
+    /// Issue 10 item 12: another local user who can create the control socket (a data dir it can write,
+    /// or one it made first) must not have our commands talk to it: a socket owned by another user is
+    /// not trusted, whatever it answers.
+    #[tokio::test]
+    async fn a_control_socket_owned_by_another_user_is_not_trusted() {
+        let dir = tempfile::tempdir().unwrap();
+        let sock = socket_path(dir.path());
+        let impostor = UnixListener::bind(&sock).unwrap();
+        std::os::unix::fs::chown(&sock, Some(4242), Some(4242)).unwrap();
+        std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let serving = tokio::spawn(async move {
+            while let Ok((stream, _)) = impostor.accept().await {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                while let Ok(Some(_)) = lines.next_line().await {
+                    let _ = write.write_all(b"{\"ok\":\"forged\"}\n").await;
+                }
+            }
+        });
+        let access = acquire(dir.path()).await;
+        serving.abort();
+        match access {
+            Err(e) => assert!(e.to_string().contains("owned by"), "a clear reason: {e}"),
+            Ok(Access::Remote(_)) => panic!("the command trusted another user's socket"),
+            Ok(Access::Direct(_)) => panic!("the command ignored a foreign socket in its data dir"),
+        }
     }
 }

@@ -53,6 +53,8 @@ pub enum Error {
         what: String,
         source: std::io::Error,
     },
+    #[error("{path} is owned by another user (uid {owner}), not you: not talking to it; remove it if nothing of yours holds this data dir")]
+    ForeignSocket { path: String, owner: u32 },
     #[error("the running clearchat closed the connection")]
     HolderClosed,
     #[error("the running clearchat answered something this one does not understand ({reason}); are they the same version?")]

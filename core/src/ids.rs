@@ -242,6 +242,43 @@ pub fn unhex(text: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// Lists decoded from a peer's bytes, bounded before anything is allocated: a list that claims more than
+/// `N` elements is malformed, whatever the frame's size (a one-byte element would otherwise cost a heap
+/// object each). For `#[serde(deserialize_with = "crate::ids::bounded::<_, _, N>")]`.
+pub(crate) fn bounded<'de, D, T, const N: usize>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    d.deserialize_seq(BoundedSeq::<T, N>(std::marker::PhantomData))
+}
+
+/// The visitor of [`bounded`]; with `T` = `serde_bytes::ByteBuf`, lists of byte strings.
+pub(crate) struct BoundedSeq<T, const N: usize>(pub std::marker::PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>, const N: usize> serde::de::Visitor<'de> for BoundedSeq<T, N> {
+    type Value = Vec<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a list of at most {N} elements")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+        let claimed = seq.size_hint().unwrap_or(0);
+        if claimed > N {
+            return Err(serde::de::Error::invalid_length(claimed, &self));
+        }
+        let mut out = Vec::with_capacity(claimed);
+        while let Some(item) = seq.next_element()? {
+            if out.len() == N {
+                return Err(serde::de::Error::invalid_length(N + 1, &self));
+            }
+            out.push(item);
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

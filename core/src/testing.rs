@@ -13,6 +13,8 @@ use crate::Client;
 use ed25519_dalek::SigningKey;
 use rusqlite::{params, Connection, OptionalExtension};
 
+pub mod fuzz;
+
 /// The frames and TLS configurations of the wire, for tests that act as a peer and for raw QUIC limits.
 pub mod wire {
     pub use crate::net::close;
@@ -102,6 +104,40 @@ pub fn head(
 pub fn log_entries(client: &Client, space: &SpaceId, author: &DeviceId) -> Result<Vec<Vec<u8>>> {
     read(client, |c| {
         store::entries_after(c, space, author, 0, usize::MAX >> 1)
+    })
+}
+
+/// A digest of everything `client` holds about `space` that a peer could change: the space's row and keys,
+/// its entries, forks, unopened entries, members, persons, messages and read markers.
+pub fn space_digest(client: &Client, space: &SpaceId) -> Result<[u8; 32]> {
+    use sha2::{Digest, Sha256};
+    read(client, |c| {
+        let mut digest = Sha256::new();
+        for (table, key) in [
+            ("spaces", "id"),
+            ("space_keys", "space"),
+            ("entries", "space"),
+            ("forks", "space"),
+            ("unopened", "space"),
+            ("members", "space"),
+            ("persons", "space"),
+            ("messages", "space"),
+            ("reads", "space"),
+        ] {
+            let mut stmt = c.prepare(&format!(
+                "SELECT * FROM {table} WHERE {key} = ? ORDER BY 1, 2, 3"
+            ))?;
+            let columns = stmt.column_count();
+            let mut rows = stmt.query(params![space.0])?;
+            digest.update(table.as_bytes());
+            while let Some(row) = rows.next()? {
+                for i in 0..columns {
+                    let value: rusqlite::types::Value = row.get(i)?;
+                    digest.update(format!("{value:?}|").as_bytes());
+                }
+            }
+        }
+        Ok(digest.finalize().into())
     })
 }
 

@@ -439,7 +439,8 @@ fn device_key() -> DeviceKey {
 }
 
 /// An address observer on the internet side: a QUIC endpoint that tells every device that connects the
-/// address it sees it come from (as a peer's observed-address frame will), on a uni stream.
+/// address it sees it come from (as a peer's observed-address frame will), on the one bidirectional stream
+/// the dialer opens (the transport allows no other: `net::tls`).
 fn quic_observer(internet: &Router) -> (SocketAddr, [u8; 32], NsTask<()>) {
     let addr = SocketAddr::new(internet.add_ipv4().into(), 4433);
     quic_observer_at(internet.ns(), addr)
@@ -458,7 +459,7 @@ fn quic_observer_at(ns: &Ns, addr: SocketAddr) -> (SocketAddr, [u8; 32], NsTask<
         while let Some(incoming) = endpoint.accept().await {
             tokio::spawn(async move {
                 let Ok(conn) = incoming.await else { return };
-                if let Ok(mut send) = conn.open_uni().await {
+                if let Ok((mut send, _recv)) = conn.accept_bi().await {
                     let _ = send
                         .write_all(conn.remote_address().to_string().as_bytes())
                         .await;
@@ -483,7 +484,8 @@ async fn observed_quic(
         .unwrap()
         .await
         .expect("observer reachable");
-    let mut recv = conn.accept_uni().await.expect("observation");
+    let (mut send, mut recv) = conn.open_bi().await.expect("observation");
+    send.write_all(b"?").await.expect("ask for the observation");
     let text = recv.read_to_end(64).await.expect("observation text");
     conn.close(0u32.into(), b"thanks");
     std::str::from_utf8(&text).unwrap().parse().unwrap()

@@ -81,16 +81,41 @@ pub struct Engine {
     pub commands: Bus<Command>,
 }
 
+/// Makes the data dir the owner's alone (0700; failing to is an error). A store file that earlier versions
+/// created 0644 inside a dir that was already private was never readable by others: it is made 0600 here.
+/// One in a dir others could enter is left as it is, and [`Store::open`] refuses it.
+fn make_private(dir: &Path, store: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777);
+        let dir_was_private = mode(dir).is_ok_and(|m| m & 0o077 == 0);
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
+            Error::Storage(format!("make the data dir {} private: {e}", dir.display()))
+        })?;
+        if dir_was_private && mode(store).is_ok_and(|m| m & 0o077 != 0) {
+            for suffix in ["", "-wal", "-shm"] {
+                let file = PathBuf::from(format!("{}{suffix}", store.display()));
+                if file.exists() {
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                        .map_err(|e| {
+                            Error::Storage(format!("make {} private: {e}", file.display()))
+                        })?;
+                }
+            }
+            log::info!("made the store file private (0600)");
+        }
+    }
+    Ok(())
+}
+
 impl Engine {
     /// Opens (or creates) the device in `dir`; `device_name` names a new device.
     pub fn open(dir: &Path, device_name: &str, now: Now) -> Result<Engine> {
         std::fs::create_dir_all(dir)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
-        }
-        let store = Store::open(&dir.join("clearchat.db"))?;
+        let path = dir.join("clearchat.db");
+        make_private(dir, &path)?;
+        let store = Store::open(&path)?;
         let (signer, identity) = match Self::stored_identity(&store)? {
             Some(found) => found,
             None => Self::create(&store, &validate_name(device_name)?, now)?,

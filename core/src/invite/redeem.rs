@@ -20,12 +20,16 @@ pub struct Redeem {
     pub person_name: String,
 }
 
+/// Most later keys a `Welcome` may carry (one per removal the space saw).
+pub const MAX_LATER_KEYS: usize = 4096;
+
 /// The serving device's answer to a valid redemption: the space to join.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Welcome {
     pub kind: SpaceKind,
     pub key: SpaceKey,
     /// Later keys of the space, oldest first.
+    #[serde(deserialize_with = "crate::ids::bounded::<_, _, MAX_LATER_KEYS>")]
     pub later_keys: Vec<SpaceKey>,
     pub root: DeviceId,
     pub label: String,

@@ -7,7 +7,7 @@ use quinn::VarInt;
 pub const NORMAL: VarInt = VarInt::from_u32(0);
 /// The peer proved no space we offer it, or did not open with a Hello: it learns nothing more.
 pub const NOT_SHARED: VarInt = VarInt::from_u32(1);
-/// The peer sent frames faster than we could handle them.
+/// Reserved: earlier builds sent it for a peer whose frames piled up; now the reader stops reading instead.
 pub const FLOODED: VarInt = VarInt::from_u32(2);
 /// The peer broke the protocol: a malformed or unexpected frame, a batch out of bounds.
 pub const PROTOCOL: VarInt = VarInt::from_u32(3);

@@ -308,6 +308,7 @@ fn dial_due(net: &Arc<Net>) -> Option<Instant> {
                             send,
                             recv,
                             first: None,
+                            admission: None,
                             vouched: None,
                         };
                         driver::drive(net2.clone(), opened).await

@@ -3,8 +3,14 @@
 //! The driver owns everything of its connection: the session, the offers, a read-only view of the store
 //! (reads take no lock), and a reader task that decodes and opens incoming entries while the previous
 //! batch is being stored. Writes go to the engine.
+//!
+//! What a peer can make us hold is bounded: frames are read one at a time and their lists are bounded
+//! before they are built (`frame`), the reader task starts only once the peer proved a space (a stranger
+//! gets one frame read, then the door), entries are decoded only for spaces open on the connection, and
+//! the frames waiting for the driver are bounded in bytes: when they fill the budget the reader stops
+//! reading, and QUIC's flow control (two batches per connection, `tls`) holds the peer back.
 
-use super::frame::{read_frame, write_frame, Frame};
+use super::frame::{read_frame, read_frame_within, write_frame, Frame, MAX_OPENING_FRAME_BYTES};
 use super::{close, exporter, net_err, redeem, tls, Net, HANDSHAKE_TIMEOUT};
 use crate::engine::{Command, LogReader, Subscription};
 use crate::error::Result;
@@ -16,10 +22,12 @@ use crate::sync::{decode_entries, Ended, Hello, Incoming, Offers, Session, SyncE
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
 
-/// Incoming frames a connection may queue before we judge the peer abusive.
-const MAX_QUEUED_FRAMES: usize = 4096;
+/// What the frames waiting for the driver of one connection may cost, in bytes (see [`Queued::cost`]).
+const MAX_QUEUED_BYTES: usize = 8 << 20;
+/// A write that has not completed in this long means the peer stopped reading: the connection ends.
+const WRITE_STALL: Duration = Duration::from_secs(60);
 /// Frames sent in a row before incoming frames are looked at again.
 const SEND_BURST: usize = 8;
 /// The least delay of relay announcements, and the spread added to it per connection.
@@ -38,23 +46,49 @@ pub(super) struct Opened {
     pub recv: quinn::RecvStream,
     /// The acceptor's first frame, already read.
     pub first: Option<Frame>,
+    /// An accepted connection's place among the unproven ones, given back once it proved a space.
+    pub admission: Option<OwnedSemaphorePermit>,
     /// The space of the invite this device redeemed from the peer on this connection: the peer served
     /// it, so it is a member there even if this device does not know it yet.
     pub vouched: Option<SpaceId>,
 }
 
+/// Incoming connections that have not yet proven a space (handshaking, or before their first Hello was
+/// judged): more are refused.
+const MAX_UNPROVEN: usize = 64;
+/// Above this many unproven connections, a new one must first prove its address with a QUIC Retry, so
+/// that spoofed sources cannot make us run handshakes.
+const RETRY_ABOVE: usize = 8;
+
 pub(super) async fn accept_loop(net: Arc<Net>) {
+    let unproven = Arc::new(Semaphore::new(MAX_UNPROVEN));
     while let Some(incoming) = net.endpoint.accept().await {
+        let busy = MAX_UNPROVEN - unproven.available_permits();
+        if busy >= RETRY_ABOVE && !incoming.remote_address_validated() {
+            if let Err(e) = incoming.retry() {
+                e.into_incoming().ignore();
+            }
+            continue;
+        }
+        let Ok(admission) = unproven.clone().try_acquire_owned() else {
+            log::debug!("refused a connection: {MAX_UNPROVEN} are still unproven");
+            incoming.refuse();
+            continue;
+        };
         let net2 = net.clone();
         net.spawn(async move {
-            if let Err(e) = accept_one(net2, incoming).await {
+            if let Err(e) = accept_one(net2, incoming, admission).await {
                 log::debug!("incoming connection ended: {e}");
             }
         });
     }
 }
 
-async fn accept_one(net: Arc<Net>, incoming: quinn::Incoming) -> Result<()> {
+async fn accept_one(
+    net: Arc<Net>,
+    incoming: quinn::Incoming,
+    admission: OwnedSemaphorePermit,
+) -> Result<()> {
     let quic = tokio::time::timeout(HANDSHAKE_TIMEOUT, incoming)
         .await
         .map_err(net_err)?
@@ -80,23 +114,51 @@ async fn accept_one(net: Arc<Net>, incoming: quinn::Incoming) -> Result<()> {
         send,
         recv,
         first: Some(first),
+        admission: Some(admission),
         vouched: None,
     };
     drive(net, opened).await
 }
 
 async fn read_first(recv: &mut quinn::RecvStream) -> Result<Frame> {
-    tokio::time::timeout(HANDSHAKE_TIMEOUT, read_frame(recv))
-        .await
-        .map_err(net_err)?
-        .map_err(net_err)
+    tokio::time::timeout(
+        HANDSHAKE_TIMEOUT,
+        read_frame_within(recv, MAX_OPENING_FRAME_BYTES),
+    )
+    .await
+    .map_err(net_err)?
+    .map_err(net_err)
 }
 
-/// What the reader task hands the driver: frames, with sync entries already decoded, hashed and opened,
-/// so that this work overlaps with storing the previous batch.
+/// What the reader task hands the driver: frames, with sync entries of open spaces already decoded,
+/// hashed and opened, so that this work overlaps with storing the previous batch.
 enum Inbound {
     Frame(Frame),
     Entries(SpaceId, Vec<Incoming>),
+}
+
+/// A frame waiting for the driver, holding its share of the connection's byte budget until handled.
+struct Queued {
+    inbound: Inbound,
+    _budget: OwnedSemaphorePermit,
+}
+
+impl Queued {
+    /// What a frame costs while it waits: its entries' bytes twice (raw, and decoded or opened) and a
+    /// decode result each, or the size of the frame for the rest.
+    fn cost(frame: &Frame) -> usize {
+        const OVERHEAD: usize = std::mem::size_of::<Incoming>() + 64;
+        match frame {
+            Frame::Sync(SyncFrame::Entries { entries, .. }) => entries
+                .iter()
+                .map(|e| 2 * e.len() + OVERHEAD)
+                .sum::<usize>(),
+            Frame::Sync(SyncFrame::Have { heads, .. }) => 64 + heads.len() * 80,
+            Frame::Hello { offers, .. } => 64 + offers.len() * 32,
+            _ => 1024,
+        }
+        .min(MAX_QUEUED_BYTES)
+    }
 }
 
 /// This device's entry keys of each space open on the connection, shared with its reader task so that it
@@ -106,20 +168,36 @@ type OpeningKeys = Arc<Mutex<HashMap<SpaceId, Arc<EntryKeys>>>>;
 
 async fn read_loop(
     mut recv: quinn::RecvStream,
-    frames: mpsc::UnboundedSender<Inbound>,
+    frames: mpsc::UnboundedSender<Queued>,
     keys: OpeningKeys,
+    budget: Arc<Semaphore>,
 ) {
     loop {
         match read_frame(&mut recv).await {
             Ok(frame) => {
+                // Waits while the frames already queued fill the budget: the peer is held back by flow
+                // control meanwhile.
+                let cost = Queued::cost(&frame) as u32;
+                let Ok(permit) = budget.clone().acquire_many_owned(cost).await else {
+                    return;
+                };
                 let inbound = match frame {
                     Frame::Sync(SyncFrame::Entries { space, entries }) => {
-                        let keys = lock(&keys).get(&space).cloned().unwrap_or_default();
-                        Inbound::Entries(space, decode_entries(entries, &keys))
+                        // Only spaces open on the connection are decoded; the driver drops the rest.
+                        match lock(&keys).get(&space).cloned() {
+                            Some(keys) => Inbound::Entries(space, decode_entries(entries, &keys)),
+                            None => {
+                                Inbound::Frame(Frame::Sync(SyncFrame::Entries { space, entries }))
+                            }
+                        }
                     }
                     frame => Inbound::Frame(frame),
                 };
-                if frames.send(inbound).is_err() {
+                let queued = Queued {
+                    inbound,
+                    _budget: permit,
+                };
+                if frames.send(queued).is_err() {
                     return;
                 }
             }
@@ -155,7 +233,7 @@ struct Conn {
     offers: Offers,
     session: Session,
     reader: LogReader,
-    frames: mpsc::UnboundedReceiver<Inbound>,
+    frames: mpsc::UnboundedReceiver<Queued>,
     keys: OpeningKeys,
     /// Entries received from the peer on this connection, per space.
     received: HashMap<SpaceId, u64>,
@@ -173,12 +251,13 @@ pub(super) async fn drive(net: Arc<Net>, opened: Opened) -> Result<()> {
         send,
         recv,
         first,
+        admission,
         vouched,
     } = opened;
     let reader = net.engine.log_reader()?;
     let (frames_tx, frames) = mpsc::unbounded_channel();
     let keys = OpeningKeys::default();
-    let _reader_task = AbortOnDrop(tokio::spawn(read_loop(recv, frames_tx, keys.clone())));
+    let mut recv = recv;
     let mut conn = Conn {
         offers: Offers::new(role, exporter(&quic)?),
         session: Session::new(net.engine.me).with_relay_delay(relay_delay()),
@@ -188,12 +267,16 @@ pub(super) async fn drive(net: Arc<Net>, opened: Opened) -> Result<()> {
         send,
         reader,
         frames,
-        keys,
+        keys: keys.clone(),
         received: HashMap::new(),
         peer_introductions: Vec::new(),
         vouched,
     };
-    conn.open(role, first).await?;
+    conn.open(role, first, &mut recv).await?;
+    drop(admission);
+    // The peer proved a space: only now are its frames read ahead.
+    let budget = Arc::new(Semaphore::new(MAX_QUEUED_BYTES));
+    let _reader_task = AbortOnDrop(tokio::spawn(read_loop(recv, frames_tx, keys, budget)));
     // Subscribed before the spaces' heads are read, so that no log grows unseen in between.
     let mut commands = conn.net.engine.subscribe_commands();
     let Some(conn_id) = conn.net.register(peer, &conn.quic, role == Role::Dialer) else {
@@ -225,7 +308,13 @@ pub(super) async fn drive(net: Arc<Net>, opened: Opened) -> Result<()> {
 
 impl Conn {
     async fn write(&mut self, frame: &Frame) -> Result<()> {
-        write_frame(&mut self.send, frame).await.map_err(net_err)
+        match tokio::time::timeout(WRITE_STALL, write_frame(&mut self.send, frame)).await {
+            Ok(written) => written.map_err(net_err),
+            Err(_) => {
+                self.quic.close(close::NORMAL, b"stalled");
+                Err(net_err("the peer stopped reading"))
+            }
+        }
     }
 
     /// The spaces I would open with the peer, given what it showed (see `Engine::offerable`).
@@ -266,21 +355,23 @@ impl Conn {
     }
 
     /// The opening exchange: the dialer offers first; the acceptor answers only a peer that proved a space.
-    async fn open(&mut self, role: Role, first: Option<Frame>) -> Result<()> {
+    async fn open(
+        &mut self,
+        role: Role,
+        first: Option<Frame>,
+        recv: &mut quinn::RecvStream,
+    ) -> Result<()> {
         let theirs = match role {
             Role::Dialer => {
                 let mine = self.mine()?;
                 let hello = self.offers.hello(&mine, true);
                 self.write_hello(hello, &mine).await?;
-                let reply = tokio::time::timeout(HANDSHAKE_TIMEOUT, self.frames.recv())
-                    .await
-                    .map_err(net_err)?;
-                match reply {
-                    Some(Inbound::Frame(Frame::Hello {
+                match read_first(recv).await? {
+                    Frame::Hello {
                         offers,
                         reply,
                         introductions,
-                    })) => Hello {
+                    } => Hello {
                         offers,
                         reply,
                         introductions,
@@ -335,10 +426,6 @@ impl Conn {
                     break;
                 }
             }
-            if self.frames.len() > MAX_QUEUED_FRAMES {
-                self.quic.close(close::FLOODED, b"flood");
-                return Err(net_err("peer flooded us"));
-            }
             let timeout = self.session.poll_timeout();
             let due = async {
                 match timeout {
@@ -348,9 +435,9 @@ impl Conn {
             };
             tokio::select! {
                 biased;
-                inbound = self.frames.recv() => match inbound {
-                    Some(inbound) => {
-                        if !self.handle(inbound).await? {
+                queued = self.frames.recv() => match queued {
+                    Some(queued) => {
+                        if !self.handle(queued.inbound).await? {
                             return Ok(());
                         }
                     }
@@ -399,7 +486,7 @@ impl Conn {
             {
                 let has = self
                     .session
-                    .handle_have(space, heads, full, &mut self.reader.logs())
+                    .handle_have(space, heads, full, &mut self.reader.logs(), Instant::now())
                     .map_err(|e| self.fault(e))?;
                 // Only what the peer holds of my own logs beyond what is delivered changes anything here
                 // (message states): the store is not reached, nor a thread handed off, for the rest.
@@ -410,6 +497,13 @@ impl Conn {
             }
             Inbound::Entries(space, entries) if self.session.has_space(&space) => {
                 self.store(space, entries)?;
+            }
+            // Entries the reader left undecoded: their space was not open when they arrived.
+            Inbound::Frame(Frame::Sync(SyncFrame::Entries { space, entries }))
+                if self.session.has_space(&space) =>
+            {
+                let keys = lock(&self.keys).get(&space).cloned().unwrap_or_default();
+                self.store(space, decode_entries(entries, &keys))?;
             }
             Inbound::Frame(Frame::Observed { addr }) => self.net.observed(&self.peer, addr),
             Inbound::Frame(Frame::Sync(_)) | Inbound::Entries(..) => {

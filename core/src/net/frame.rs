@@ -4,18 +4,23 @@
 
 use crate::ids::PersonId;
 use crate::invite::redeem::{Redeem, Refusal, Welcome};
-use crate::sync::{Hello, SyncFrame};
+use crate::sync::{Hello, SyncFrame, MAX_OFFERS};
 use serde::{Deserialize, Serialize};
 
 pub const FRAME_VERSION: u8 = 1;
 /// Hard limit on one frame (a sync batch is at most 1 MiB of entries).
 pub const MAX_FRAME_BYTES: usize = 4 << 20;
+/// Limit on the first frame of a connection whose peer has proven nothing yet (a `Hello` of 4096 offers
+/// and 256 introductions, about 230 KiB at most, or a `Redeem`): a crowd of strangers cannot each make us
+/// hold a 4 MiB frame.
+pub const MAX_OPENING_FRAME_BYTES: usize = 512 << 10;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Frame {
     /// The spaces the sender holds, each as a MAC over this connection's exporter value
     /// (see `sync::Offers`). `reply` asks the peer to answer with its own offers.
     Hello {
+        #[serde(deserialize_with = "crate::ids::bounded::<_, _, MAX_OFFERS>")]
         offers: Vec<[u8; 32]>,
         reply: bool,
         /// Encoded entries that made the sender a member of spaces the receiver may not know it in yet.
@@ -124,13 +129,21 @@ impl Frame {
 }
 
 pub async fn read_frame(recv: &mut quinn::RecvStream) -> Result<Frame, FrameError> {
+    read_frame_within(recv, MAX_FRAME_BYTES).await
+}
+
+/// Reads one frame of at most `max` bytes; a longer one is refused from its length, before it is read.
+pub async fn read_frame_within(
+    recv: &mut quinn::RecvStream,
+    max: usize,
+) -> Result<Frame, FrameError> {
     let mut len = [0u8; 4];
     recv.read_exact(&mut len).await.map_err(|e| match e {
         quinn::ReadExactError::FinishedEarly(_) => FrameError::Closed,
         quinn::ReadExactError::ReadError(e) => FrameError::Io(e.to_string()),
     })?;
     let len = u32::from_be_bytes(len) as usize;
-    if len > MAX_FRAME_BYTES {
+    if len > max.min(MAX_FRAME_BYTES) {
         return Err(FrameError::TooLarge(len));
     }
     let mut body = vec![0u8; len];

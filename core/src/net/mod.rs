@@ -8,7 +8,7 @@
 //! redemption rules `invite::redeem`'s, the membership answers `space::membership`'s through the engine.
 //! One connection per pair of devices; of two, both sides keep the one the smaller device id dialed.
 
-mod beacon;
+pub(crate) mod beacon;
 pub mod close;
 mod dht;
 mod dialer;

@@ -79,6 +79,7 @@ impl Net {
                 send,
                 recv,
                 first: None,
+                admission: None,
                 vouched: Some(welcome.key.space_id()),
             };
             if let Err(e) = driver::drive(net.clone(), opened).await {

@@ -5,7 +5,7 @@
 //! encoding of device keys, the rustls signing key built from the device seed,
 //! the custom certificate verifiers (both sides must present a raw Ed25519 key;
 //! the client may pin the server's key), the ALPN value, the QUIC transport
-//! parameters (keep-alive, idle timeout), and reading the authenticated peer
+//! parameters (keep-alive, idle timeout, streams, windows, no datagrams), and reading the authenticated peer
 //! device id back out of an established connection.
 //!
 //! TLS only proves that the peer holds the private key for the device id it
@@ -107,12 +107,30 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
+/// Bytes of one stream (and so of the connection: it has one) the peer may send ahead of what we read:
+/// two sync batches.
+const RECEIVE_WINDOW: u32 = 2 << 20;
+/// Bytes we buffer for sending ahead of the peer's acknowledgements.
+const SEND_WINDOW: u64 = 4 << 20;
+
+/// The transport parameters: what the protocol uses and nothing more. The dialer opens one
+/// bidirectional stream and the acceptor none, so the acceptor allows one and the dialer zero; no
+/// unidirectional streams, no datagrams; receive windows of two batches, not quinn's unlimited
+/// connection window.
+///
 /// Only the dialer sends keep-alives: its pings keep both ends' idle timers and any NAT binding fresh,
 /// so a second ping stream from the acceptor would only double the wake-ups of an idle connection.
 fn transport_config(dialer: bool) -> Arc<quinn::TransportConfig> {
     let mut transport = quinn::TransportConfig::default();
     transport.keep_alive_interval(dialer.then_some(KEEP_ALIVE_INTERVAL));
     transport.max_idle_timeout(Some(quinn::VarInt::from_u32(MAX_IDLE_TIMEOUT_MS).into()));
+    transport.max_concurrent_bidi_streams(quinn::VarInt::from_u32(if dialer { 0 } else { 1 }));
+    transport.max_concurrent_uni_streams(quinn::VarInt::from_u32(0));
+    transport.stream_receive_window(quinn::VarInt::from_u32(RECEIVE_WINDOW));
+    transport.receive_window(quinn::VarInt::from_u32(RECEIVE_WINDOW));
+    transport.send_window(SEND_WINDOW);
+    transport.datagram_receive_buffer_size(None);
+    transport.datagram_send_buffer_size(0);
     Arc::new(transport)
 }
 

@@ -192,23 +192,27 @@ impl<'a> Replica<'a> {
     ) -> Result<usize> {
         let (head_seq, head_hash) = store::head(self.conn, &space.id, author)?;
         let mut consumed = 0;
-        // Entries we already hold: identical ones are dropped, different ones are a fork.
+        // Entries we already hold: identical ones are dropped, different ones are a fork, kept once per
+        // (space, author, seq) and only for a seq its author may write (the fork of a member).
+        let member = store::member(self.conn, &space.id, author)?;
         while let Some(r) = log.get(consumed).filter(|r| r.entry.seq <= head_seq) {
             let e = &r.entry;
-            if let Some(held) = store::entry_hash(self.conn, &space.id, author, e.seq)? {
-                if held != r.hash && e.verify_signature().is_ok() {
-                    log::warn!(
-                        "fork in log {} of space {}: seq {}",
-                        author.short(),
-                        space.id.short(),
-                        e.seq
-                    );
-                    store::fork_insert(self.conn, &space.id, author, e.seq, &r.raw)?;
-                    self.events.push(Event::ForkDetected {
-                        device_id: *author,
-                        seq: e.seq,
-                    });
-                }
+            let held = store::entry_hash(self.conn, &space.id, author, e.seq)?;
+            if held.is_some_and(|held| held != r.hash)
+                && may_author(space.root, member.as_ref(), *author, e.seq)
+                && e.verify_signature().is_ok()
+                && store::fork_insert(self.conn, &space.id, author, e.seq, &r.raw)?
+            {
+                log::warn!(
+                    "fork in log {} of space {}: seq {}",
+                    author.short(),
+                    space.id.short(),
+                    e.seq
+                );
+                self.events.push(Event::ForkDetected {
+                    device_id: *author,
+                    seq: e.seq,
+                });
             }
             consumed += 1;
         }
@@ -224,12 +228,10 @@ impl<'a> Replica<'a> {
         }
         let run = &mut rest[..run];
         // Stop at the first entry the membership rule refuses.
-        let allowed = {
-            let member = store::member(self.conn, &space.id, author)?;
-            run.iter()
-                .take_while(|r| may_author(space.root, member.as_ref(), *author, r.entry.seq))
-                .count()
-        };
+        let allowed = run
+            .iter()
+            .take_while(|r| may_author(space.root, member.as_ref(), *author, r.entry.seq))
+            .count();
         if allowed == 0 {
             return Ok(consumed);
         }
@@ -461,6 +463,11 @@ impl Logs for StoredLogs<'_> {
         limit: usize,
     ) -> Result<Vec<Vec<u8>>> {
         store::entries_after(self.0, space, author, after, limit)
+    }
+
+    fn is_author(&mut self, space: &SpaceId, author: &DeviceId) -> Result<bool> {
+        Ok(store::member(self.0, space, author)?.is_some()
+            || store::space_get(self.0, space)?.is_some_and(|s| s.root == *author))
     }
 }
 

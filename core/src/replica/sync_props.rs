@@ -171,7 +171,7 @@ fn deliver(peers: &[Peer], links: &mut [Link], key: &SpaceKey, i: usize) -> bool
     let (grown, membership) = match frame {
         SyncFrame::Have { space, heads, full } => {
             receiver
-                .logs(|logs| session.handle_have(space, heads, full, logs))
+                .logs(|logs| session.handle_have(space, heads, full, logs, Instant::now()))
                 .unwrap();
             (Vec::new(), false)
         }

@@ -184,6 +184,36 @@ fn a_fork_is_kept_as_evidence_not_merged() {
     assert_eq!(held, Some(one.hash()), "the first entry stays");
 }
 
+/// Issue 10 item 8: a peer resending one fork, alone or many times in one batch, must not grow the forks
+/// table or the events: one record per (space, author, seq), one event.
+#[test]
+fn a_fork_resent_is_recorded_and_reported_once() {
+    let (root, betty) = (dev(1, 1), dev(2, 2));
+    let (store, key, log) = setup(&root, &[&betty]);
+    receive(&store, &key, &betty, &log);
+    let one = entry(&key, &root, 3, log[1].hash(), msg("one"));
+    receive(&store, &key, &betty, std::slice::from_ref(&one));
+    let mut events = 0;
+    for n in [1, 1, 3] {
+        let others: Vec<Entry> = (0..n)
+            .map(|i| entry(&key, &root, 3, log[1].hash(), msg(&format!("other {i}"))))
+            .collect();
+        let repeated: Vec<Entry> = (0..4).flat_map(|_| others.clone()).collect();
+        let c = store.read().unwrap();
+        let mut r = Replica::new(&c, &betty.signer, betty.person, Now::read());
+        let raws = repeated.iter().map(Entry::encode).collect();
+        r.receive(&key.space_id(), decode_entries(raws, &Vec::new()))
+            .unwrap();
+        events += r
+            .events
+            .iter()
+            .filter(|e| matches!(e, crate::chat::Event::ForkDetected { .. }))
+            .count();
+    }
+    assert_eq!(store::fork_count(&store.read().unwrap()).unwrap(), 1);
+    assert_eq!(events, 1, "the fork is reported once");
+}
+
 #[test]
 fn a_removed_device_counts_only_up_to_its_last_seq() {
     // Amy has two devices; the first removes the second after its first entry.

@@ -144,9 +144,17 @@ impl SpaceKey {
         mac(&self.proof_key(), &[b"offer", &[role as u8], exporter])
     }
 
-    /// The tag a LAN beacon carries for this space in time bucket `bucket`.
-    pub fn beacon_tag(&self, bucket: u64) -> [u8; 16] {
-        let full = mac(&self.beacon_key(), &[b"beacon", &bucket.to_be_bytes()]);
+    /// The tag of this space in a LAN beacon: it authenticates the sender's instance, port and time.
+    pub fn beacon_tag(&self, instance: &[u8; 8], port: u16, time: u64) -> [u8; 16] {
+        let full = mac(
+            &self.beacon_key(),
+            &[
+                b"beacon",
+                instance,
+                &port.to_be_bytes(),
+                &time.to_be_bytes(),
+            ],
+        );
         let mut tag = [0u8; 16];
         tag.copy_from_slice(&full[..16]);
         tag
@@ -230,7 +238,7 @@ mod tests {
         assert_ne!(a, key.offer(&[2; 32], Role::Dialer));
         assert_ne!(a, key.offer(&[1; 32], Role::Acceptor));
         assert_ne!(a, SpaceKey::generate().offer(&[1; 32], Role::Dialer));
-        assert_ne!(key.beacon_tag(1), key.beacon_tag(2));
+        assert_ne!(key.beacon_tag(&[1; 8], 1, 1), key.beacon_tag(&[1; 8], 1, 2));
     }
 
     #[test]

@@ -123,18 +123,20 @@ pub fn unopened_take(
     Ok(out)
 }
 
+/// Keeps `raw` as the evidence of a fork at (space, author, seq), unless one is kept already: true if
+/// this is the first.
 pub fn fork_insert(
     c: &Connection,
     space: &SpaceId,
     author: &DeviceId,
     seq: u64,
     raw: &[u8],
-) -> Result<()> {
-    c.execute(
-        "INSERT INTO forks (space, author, seq, raw) VALUES (?, ?, ?, ?)",
+) -> Result<bool> {
+    let n = c.execute(
+        "INSERT OR IGNORE INTO forks (space, author, seq, raw) VALUES (?, ?, ?, ?)",
         params![space.0, author.0, int(seq)?, raw],
     )?;
-    Ok(())
+    Ok(n > 0)
 }
 
 pub fn fork_count(c: &Connection) -> Result<u64> {

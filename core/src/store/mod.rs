@@ -55,7 +55,10 @@ pub struct Store {
 }
 
 impl Store {
+    /// Opens the store file at `path`, creating it owner-only (0600) if there is none. A store file that
+    /// group or others can read is refused: it holds the device's secret key and every message.
     pub fn open(path: &Path) -> Result<Store> {
+        private_file(path)?;
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
@@ -72,8 +75,7 @@ impl Store {
         })
     }
 
-    /// A store in memory, for unit tests of what sits on it.
-    #[cfg(test)]
+    /// A store in memory, for unit tests of what sits on it and the fuzz targets.
     pub fn in_memory() -> Result<Store> {
         let mut conn = Connection::open_in_memory()?;
         schema::migrate(&mut conn)?;
@@ -201,6 +203,44 @@ impl Drop for Read<'_> {
 /// A transaction that nests: inside an open transaction it joins it, otherwise it begins one. For code
 /// that may run inside [`Store::write`] or on its own (the replica, in unit tests).
 pub struct Tx<'a>(Option<rusqlite::Transaction<'a>>);
+
+/// Makes sure the store file at `path` is the owner's alone: created 0600 when missing, refused when
+/// group or others may read or write it (the mode is the owner's choice to fix, not ours to change).
+fn private_file(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        match std::fs::metadata(path) {
+            Ok(meta) => {
+                let mode = meta.permissions().mode() & 0o777;
+                if mode & 0o077 != 0 {
+                    return Err(Error::Storage(format!(
+                        "the store file {} is readable by other users (mode {mode:03o}); \
+                         make it private with `chmod 600` and open it again",
+                        path.display()
+                    )));
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(path)
+                    .map_err(|e| {
+                        Error::Storage(format!("create the store file {}: {e}", path.display()))
+                    })?;
+            }
+            Err(e) => {
+                return Err(Error::Storage(format!(
+                    "read the store file {}: {e}",
+                    path.display()
+                )))
+            }
+        }
+    }
+    Ok(())
+}
 
 pub fn begin(c: &Connection) -> Result<Tx<'_>> {
     Ok(Tx(if c.is_autocommit() {

@@ -64,7 +64,13 @@ CREATE TABLE space_epochs (space BLOB NOT NULL, key_id BLOB NOT NULL, epoch INTE
 INSERT INTO space_epochs (space, key_id, epoch, author) SELECT space, key_id, rowid, NULL FROM space_keys;
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+/// Version 5: one fork record per (space, author, seq): a peer resending a fork adds nothing.
+const V5: &str = r#"
+DELETE FROM forks WHERE rowid NOT IN (SELECT min(rowid) FROM forks GROUP BY space, author, seq);
+CREATE UNIQUE INDEX forks_once ON forks (space, author, seq);
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -139,6 +145,11 @@ mod tests {
             }
             c.execute("INSERT INTO meta (key, value) VALUES ('person', x'00')", [])
                 .unwrap();
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         }
         let s = Store::open(&path).unwrap();
         let c = s.read().unwrap();

@@ -7,7 +7,7 @@
 mod offers;
 mod session;
 
-pub use offers::{Ended, Hello, Offers, MAX_INTRODUCTIONS};
+pub use offers::{Ended, Hello, Offers, MAX_INTRODUCTIONS, MAX_OFFERS};
 pub use session::{PeerHas, Session};
 
 use crate::ids::{DeviceId, Hash, SpaceId};
@@ -18,6 +18,11 @@ use serde::{Deserialize, Serialize};
 pub const BATCH_ENTRIES: usize = 512;
 /// Most bytes of entries in one `Entries` frame.
 pub const BATCH_BYTES: usize = 1 << 20;
+/// Most entries a received `Entries` frame may hold (more is malformed: the frame is refused before
+/// its list is built).
+pub const MAX_BATCH_ENTRIES: usize = 1024;
+/// Most heads a received `Have` may list (logs of one space).
+pub const MAX_HEADS: usize = 4096;
 
 /// (author, seq, hash) of a log's newest entry.
 pub type Head = (DeviceId, u64, Hash);
@@ -27,6 +32,7 @@ pub enum SyncFrame {
     /// The sender's log heads in `space`; `full` lists them all, otherwise only those that moved.
     Have {
         space: SpaceId,
+        #[serde(deserialize_with = "crate::ids::bounded::<_, _, MAX_HEADS>")]
         heads: Vec<Head>,
         full: bool,
     },
@@ -50,15 +56,16 @@ impl SyncFrame {
 /// A list of byte strings, each encoded as one byte string: the same bytes on the wire as a list of
 /// `u8` lists, without serde visiting every byte.
 pub(crate) mod byte_strings {
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serializer};
     use serde_bytes::{ByteBuf, Bytes};
 
     pub fn serialize<S: Serializer>(list: &[Vec<u8>], s: S) -> Result<S::Ok, S::Error> {
         s.collect_seq(list.iter().map(|b| Bytes::new(b)))
     }
 
+    /// At most [`super::MAX_BATCH_ENTRIES`]: the count is checked before the list is built.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u8>>, D::Error> {
-        let list = Vec::<ByteBuf>::deserialize(d)?;
+        let list = crate::ids::bounded::<_, ByteBuf, { super::MAX_BATCH_ENTRIES }>(d)?;
         Ok(list.into_iter().map(ByteBuf::into_vec).collect())
     }
 }
@@ -109,6 +116,9 @@ pub trait Logs {
     fn heads(&mut self, space: &SpaceId) -> crate::Result<Vec<Head>>;
     /// The newest entry of one log, if we hold any.
     fn head(&mut self, space: &SpaceId, author: &DeviceId) -> crate::Result<Option<Head>>;
+    /// Whether `author` may write in `space` (its root, or a member, current or removed): the only logs a
+    /// session keeps state for.
+    fn is_author(&mut self, space: &SpaceId, author: &DeviceId) -> crate::Result<bool>;
     fn entries_after(
         &mut self,
         space: &SpaceId,

@@ -9,8 +9,14 @@
 
 use super::{
     Applied, Head, Incoming, Logs, StoreBatch, SyncError, SyncFrame, BATCH_BYTES, BATCH_ENTRIES,
+    MAX_BATCH_ENTRIES,
 };
 use crate::ids::{DeviceId, Hash, SpaceId};
+
+/// Full `Have`s a peer may send per space in a burst, and how often one more is honoured after that.
+/// Each makes us stream whatever it says the peer lacks; beyond the rate, the newest waits its turn.
+const FULL_HAVE_BURST: u32 = 3;
+const FULL_HAVE_EVERY: Duration = Duration::from_secs(10);
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::time::{Duration, Instant};
 
@@ -40,6 +46,55 @@ struct SpaceSync {
     peer_ready: bool,
     /// The peer sent entries we refused since our last full Have: a membership change may admit them.
     refused: bool,
+    /// The rate of the peer's full Haves.
+    full_haves: FullHaves,
+}
+
+/// A token bucket of the peer's full `Have`s in one space, and the newest one waiting for a token.
+struct FullHaves {
+    tokens: u32,
+    /// When the bucket was last refilled (None: never used).
+    since: Option<Instant>,
+    waiting: Option<Vec<Head>>,
+}
+
+impl Default for FullHaves {
+    fn default() -> Self {
+        FullHaves {
+            tokens: FULL_HAVE_BURST,
+            since: None,
+            waiting: None,
+        }
+    }
+}
+
+impl FullHaves {
+    fn refill(&mut self, now: Instant) {
+        let since = *self.since.get_or_insert(now);
+        let earned =
+            (now.saturating_duration_since(since).as_millis() / FULL_HAVE_EVERY.as_millis()) as u32;
+        if earned > 0 {
+            self.tokens = (self.tokens + earned).min(FULL_HAVE_BURST);
+            self.since = Some(since + FULL_HAVE_EVERY * earned);
+        }
+    }
+
+    /// Takes a token at `now`, if one is left.
+    fn take(&mut self, now: Instant) -> bool {
+        self.refill(now);
+        let took = self.tokens > 0;
+        self.tokens -= took as u32;
+        took
+    }
+
+    /// When the waiting full Have may be honoured.
+    fn due(&self) -> Option<Instant> {
+        self.waiting.as_ref()?;
+        match (self.tokens, self.since) {
+            (0, Some(since)) => Some(since + FULL_HAVE_EVERY),
+            (_, since) => since,
+        }
+    }
 }
 
 impl SpaceSync {
@@ -150,11 +205,13 @@ impl Session {
     /// When the driver should call [`Session::poll_transmit`] again although nothing else happened (an
     /// announcement falls due), if ever.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.spaces
+        let relays = self
+            .spaces
             .values()
             .filter(|s| s.peer_ready && s.to_announce().next().is_some())
-            .filter_map(|s| s.relay_due)
-            .min()
+            .filter_map(|s| s.relay_due);
+        let full_haves = self.spaces.values().filter_map(|s| s.full_haves.due());
+        relays.chain(full_haves).min()
     }
 
     /// Our membership view of `space` changed: if this peer sent entries we refused, ask it with a full
@@ -173,8 +230,60 @@ impl Session {
         Ok(())
     }
 
-    /// The peer's `Have`: what it holds. Returns, per log it lists, how far the peer holds it.
+    /// The peer's `Have` at `now`: what it holds. Returns, per log it lists, how far the peer holds it.
+    /// Logs that are no log of the space (an author that may not write in it) are ignored. A full `Have`
+    /// beyond the rate of [`FULL_HAVE_BURST`] and [`FULL_HAVE_EVERY`] waits (the newest replacing an older
+    /// one) and is honoured by [`Session::poll_transmit`] when its turn comes.
     pub fn handle_have(
+        &mut self,
+        space: SpaceId,
+        heads: Vec<Head>,
+        full: bool,
+        logs: &mut impl Logs,
+        now: Instant,
+    ) -> Result<Vec<PeerHas>, SyncError> {
+        let state = self.spaces.get_mut(&space).ok_or(SyncError::UnknownSpace)?;
+        let mut heads = heads;
+        let mut i = 0;
+        while i < heads.len() {
+            let author = heads[i].0;
+            if state.local.contains_key(&author) || logs.is_author(&space, &author)? {
+                i += 1;
+            } else {
+                heads.swap_remove(i);
+            }
+        }
+        if full && !state.full_haves.take(now) {
+            state.peer_ready = true;
+            state.full_haves.waiting = Some(heads);
+            return Ok(Vec::new());
+        }
+        self.apply_have(space, heads, full, logs)
+    }
+
+    /// A full Have that waited for its turn, if its turn has come at `now`.
+    fn honour_waiting_have(&mut self, logs: &mut impl Logs, now: Instant) -> Result<(), SyncError> {
+        let due: Vec<SpaceId> = self
+            .spaces
+            .iter()
+            .filter(|(_, s)| s.full_haves.due().is_some_and(|at| at <= now))
+            .map(|(space, _)| *space)
+            .collect();
+        for space in due {
+            let Some(state) = self.spaces.get_mut(&space) else {
+                continue;
+            };
+            if !state.full_haves.take(now) {
+                continue;
+            }
+            if let Some(heads) = state.full_haves.waiting.take() {
+                self.apply_have(space, heads, true, logs)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_have(
         &mut self,
         space: SpaceId,
         heads: Vec<Head>,
@@ -184,6 +293,7 @@ impl Session {
         let state = self.spaces.get_mut(&space).ok_or(SyncError::UnknownSpace)?;
         state.peer_ready = true;
         if full {
+            state.full_haves.waiting = None;
             state.sent.clear();
             state.announced.clear();
         }
@@ -233,7 +343,7 @@ impl Session {
         if !self.spaces.contains_key(&space) {
             return Err(SyncError::UnknownSpace);
         }
-        if entries.is_empty() || entries.len() > BATCH_ENTRIES * 2 {
+        if entries.is_empty() || entries.len() > MAX_BATCH_ENTRIES {
             return Err(SyncError::BadBatch);
         }
         Ok(StoreBatch { space, entries })
@@ -276,6 +386,10 @@ impl Session {
     /// skip reaching for the store when it has not.
     pub fn wants_to_send(&self, now: Instant) -> bool {
         !self.outbox.is_empty()
+            || self
+                .spaces
+                .values()
+                .any(|s| s.full_haves.due().is_some_and(|at| at <= now))
             || self.spaces.values().filter(|s| s.peer_ready).any(|state| {
                 state.ahead().any(|(author, head)| {
                     author == self.me
@@ -292,6 +406,7 @@ impl Session {
         logs: &mut impl Logs,
         now: Instant,
     ) -> Result<Option<SyncFrame>, SyncError> {
+        self.honour_waiting_have(logs, now)?;
         if let Some(frame) = self.outbox.pop_front() {
             return Ok(Some(frame));
         }
@@ -381,15 +496,92 @@ mod tests {
         fn head(&mut self, _: &SpaceId, author: &DeviceId) -> crate::Result<Option<Head>> {
             Ok(self.0.get(author).map(|s| (*author, *s, Hash([0; 32]))))
         }
+        fn is_author(&mut self, _: &SpaceId, author: &DeviceId) -> crate::Result<bool> {
+            Ok(self.0.contains_key(author))
+        }
         fn entries_after(
             &mut self,
             _: &SpaceId,
-            _: &DeviceId,
-            _: u64,
-            _: usize,
+            author: &DeviceId,
+            after: u64,
+            limit: usize,
         ) -> crate::Result<Vec<Vec<u8>>> {
-            Ok(Vec::new())
+            let head = self.0.get(author).copied().unwrap_or(0);
+            Ok((after + 1..=head)
+                .take(limit)
+                .map(|s| vec![s as u8])
+                .collect())
         }
+    }
+
+    /// The entries frames `s` sends at `now` until it has nothing more to send.
+    fn entries_sent(s: &mut Session, logs: &mut Heads, now: Instant) -> usize {
+        let mut n = 0;
+        while let Some(frame) = s.poll_transmit(logs, now).unwrap() {
+            n += matches!(frame, SyncFrame::Entries { .. }) as usize;
+        }
+        n
+    }
+
+    /// Issue 10 item 9: `Have { full: true, heads: [] }` says "I hold nothing": resent in a loop it must
+    /// not make us stream the whole space again each time.
+    #[test]
+    fn full_haves_in_a_loop_do_not_restream_the_space_each_time() {
+        let (mut s, mut logs, space, _) = session(Duration::ZERO);
+        let me = DeviceId([1; 32]);
+        logs.0.insert(me, 100);
+        s.local_head(&space, (me, 100, Hash([1; 32])), Instant::now());
+        let now = Instant::now();
+        assert_eq!(
+            entries_sent(&mut s, &mut logs, now),
+            1,
+            "the peer lacked my log"
+        );
+        let mut restreamed = 0;
+        for _ in 0..50 {
+            s.handle_have(space, vec![], true, &mut logs, now).unwrap();
+            restreamed += entries_sent(&mut s, &mut logs, now);
+        }
+        // Two logs (mine and Betty's) per re-stream; a burst of them, then one per interval.
+        assert!(
+            restreamed <= 2 * FULL_HAVE_BURST as usize,
+            "the space was streamed {} more times",
+            restreamed / 2
+        );
+        assert!(s.wants_to_send(now + FULL_HAVE_EVERY));
+        assert!(s
+            .poll_timeout()
+            .is_some_and(|at| at <= now + FULL_HAVE_EVERY));
+        let later = entries_sent(&mut s, &mut logs, now + FULL_HAVE_EVERY);
+        assert_eq!(
+            later, 2,
+            "the newest waiting full Have is honoured in its turn"
+        );
+        assert_eq!(entries_sent(&mut s, &mut logs, now + FULL_HAVE_EVERY), 0);
+    }
+
+    /// Issue 10 item 9: authors that are no log of the space (invented by the peer) leave no trace in the
+    /// session and get no answer.
+    #[test]
+    fn invented_authors_in_a_have_are_ignored() {
+        let (mut s, mut logs, space, _) = session(Duration::ZERO);
+        let now = Instant::now();
+        let fake: Vec<Head> = (0..1000u32)
+            .map(|i| {
+                let mut id = [0xee; 32];
+                id[..4].copy_from_slice(&i.to_be_bytes());
+                (DeviceId(id), 5, Hash([0; 32]))
+            })
+            .collect();
+        let has = s.handle_have(space, fake, false, &mut logs, now).unwrap();
+        assert!(has.is_empty(), "{} invented authors reported", has.len());
+        let mut answered = 0;
+        while let Some(frame) = s.poll_transmit(&mut logs, now).unwrap() {
+            if let SyncFrame::Have { heads, .. } = frame {
+                answered += heads.len();
+            }
+        }
+        assert_eq!(answered, 0, "we asked for {answered} invented logs");
     }
 
     /// A session of `me` over one space where the peer holds everything but what grows next.
@@ -398,8 +590,14 @@ mod tests {
         let mut logs = Heads([(betty, 1)].into_iter().collect());
         let mut s = Session::new(me).with_relay_delay(delay);
         s.open_space(space, &mut logs).unwrap();
-        s.handle_have(space, vec![(betty, 1, Hash([0; 32]))], true, &mut logs)
-            .unwrap();
+        s.handle_have(
+            space,
+            vec![(betty, 1, Hash([0; 32]))],
+            true,
+            &mut logs,
+            Instant::now(),
+        )
+        .unwrap();
         let now = Instant::now();
         while s.poll_transmit(&mut logs, now).unwrap().is_some() {}
         (s, logs, space, betty)
@@ -441,7 +639,7 @@ mod tests {
         s.local_head(&space, (betty, 2, Hash([7; 32])), t0);
         // The peer got it from Betty too, and announced it first.
         let has = s
-            .handle_have(space, vec![(betty, 2, Hash([7; 32]))], false, &mut logs)
+            .handle_have(space, vec![(betty, 2, Hash([7; 32]))], false, &mut logs, t0)
             .unwrap();
         assert_eq!(has.len(), 1);
         assert_eq!(s.poll_transmit(&mut logs, t0 + delay).unwrap(), None);

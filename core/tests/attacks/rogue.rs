@@ -211,6 +211,19 @@ pub struct RogueConn {
 }
 
 impl RogueConn {
+    /// The connection in parts (endpoint, connection, send and receive halves), for an attack that reads
+    /// and writes on tasks of its own.
+    pub fn into_parts(
+        self,
+    ) -> (
+        quinn::Endpoint,
+        quinn::Connection,
+        quinn::SendStream,
+        quinn::RecvStream,
+    ) {
+        (self._endpoint, self.quic, self.send, self.recv)
+    }
+
     pub async fn send(&mut self, frame: &Frame) {
         write_frame(&mut self.send, frame)
             .await

@@ -1,0 +1,112 @@
+//! Item 7: one frame, one connection or a crowd of handshakes must not exhaust a device's memory. The
+//! attacker here is a stranger (a fresh key that proves no space): it must cost us almost nothing. (The
+//! test that measures memory is in `core/tests/soak.rs`, a process of its own.)
+
+use clearchat_core::testing::wire::{client_config, Frame};
+use clearchat_testkit::{amy_and_betty_alone, wait_until, Device};
+use ed25519_dalek::SigningKey;
+
+async fn dial_as_stranger(target: &Device) -> (quinn::Endpoint, quinn::Connection) {
+    let stranger = SigningKey::generate(&mut rand::thread_rng());
+    let me = target.client.me().unwrap().device_id;
+    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+    endpoint.set_default_client_config(client_config(&stranger, Some(me.0)).unwrap());
+    let addr = target.client.listen_addrs()[0];
+    let conn = endpoint.connect(addr, "clearchat").unwrap().await.unwrap();
+    (endpoint, conn)
+}
+
+/// The future's output if it is ready at once.
+async fn now<F: std::future::Future>(f: F) -> Option<F::Output> {
+    tokio::select! {
+        biased;
+        r = f => Some(r),
+        _ = std::future::ready(()) => None,
+    }
+}
+
+/// An `Entries` frame of `n` empty entries, written by hand (building it as a `Frame` would itself
+/// allocate what the attack wants the victim to allocate).
+fn frame_of_empty_entries(n: usize) -> Vec<u8> {
+    let mut body = vec![1u8, 4, 1]; // version, Frame::Sync, SyncFrame::Entries
+    body.extend([0x5a; 32]); // a space
+    let mut len = n as u64;
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            body.push(byte);
+            break;
+        }
+        body.push(byte | 0x80);
+    }
+    body.resize(body.len() + n, 0);
+    let mut out = (body.len() as u32).to_be_bytes().to_vec();
+    out.extend(body);
+    out
+}
+
+/// The decoder itself bounds every list before it allocates: an `Entries` frame of more entries than a
+/// batch may hold is malformed, whoever sends it.
+#[test]
+fn a_frame_of_more_entries_than_a_batch_is_malformed() {
+    let frame = frame_of_empty_entries(1025);
+    assert!(Frame::decode(&frame[4..]).is_err());
+    let frame = frame_of_empty_entries(3);
+    assert!(Frame::decode(&frame[4..]).is_ok());
+}
+
+/// The transport offers what the protocol uses and nothing more: one bidirectional stream (the
+/// dialer's), no unidirectional streams, no datagrams.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_transport_allows_one_stream_and_no_datagrams() {
+    let amy = Device::new("Amy", "Amy").await;
+    amy.client.start().await.unwrap();
+    let (_endpoint, conn) = dial_as_stranger(&amy).await;
+    assert_eq!(conn.max_datagram_size(), None, "datagrams are off");
+    assert!(
+        now(conn.open_uni()).await.is_none(),
+        "no unidirectional stream"
+    );
+    let first = now(conn.open_bi()).await;
+    assert!(first.is_some(), "the one bidirectional stream");
+    assert!(
+        now(conn.open_bi()).await.is_none(),
+        "a second one is refused"
+    );
+}
+
+/// Strangers that complete handshakes and then say nothing hold a place among the unproven connections
+/// until their time runs out: beyond 64 at once, new connections are refused, and a buddy connects again
+/// as soon as the crowd has gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crowd_of_silent_strangers_is_refused_beyond_the_limit_and_leaves_no_trace() {
+    let (amy, betty) = amy_and_betty_alone().await;
+    let mut crowd = Vec::new();
+    let mut refused = 0;
+    for _ in 0..96 {
+        let stranger = SigningKey::generate(&mut rand::thread_rng());
+        let me = amy.client.me().unwrap().device_id;
+        let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+        endpoint.set_default_client_config(client_config(&stranger, Some(me.0)).unwrap());
+        let addr = amy.client.listen_addrs()[0];
+        match endpoint.connect(addr, "clearchat").unwrap().await {
+            Ok(conn) => crowd.push((endpoint, conn)),
+            Err(_) => refused += 1,
+        }
+    }
+    assert!(refused > 0, "all 96 silent strangers were let in");
+    assert!(crowd.len() <= 64 + 8, "{} were let in", crowd.len());
+    // Amy closes every one of them (they proved nothing in time), and still talks to Betty.
+    for (_endpoint, conn) in &crowd {
+        conn.closed().await;
+    }
+    amy.send("Betty", "after the crowd").await.unwrap();
+    wait_until("Betty gets it", || async {
+        betty
+            .texts("Amy")
+            .await
+            .contains(&"after the crowd".to_string())
+    })
+    .await;
+}
