@@ -78,11 +78,16 @@ fn open_lock(dir: &Path) -> Result<File> {
 
 /// Finds the holder of `dir`, or takes the lock to work on the store directly.
 pub async fn acquire(dir: &Path) -> Result<Access> {
+    use std::os::unix::fs::FileTypeExt;
     let lock = open_lock(dir)?;
     let sock = socket_path(dir);
     let start = Instant::now();
     loop {
-        if sock.symlink_metadata().is_ok() {
+        // Anything but a socket at the path is the leftover of a killed holder: nobody answers there.
+        if sock
+            .symlink_metadata()
+            .is_ok_and(|m| m.file_type().is_socket())
+        {
             check_owner(&sock)?;
             if UnixStream::connect(&sock).await.is_ok() {
                 return Ok(Access::Remote(sock));
