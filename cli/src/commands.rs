@@ -210,13 +210,15 @@ async fn invite(device: &Device, req: Request, wait: bool, code_only: bool) -> R
 }
 
 /// The network of `run` and of a device going online directly: a loopback listen address turns LAN
-/// discovery and the DHT off; `CLEARCHAT_DHT` overrides the DHT.
+/// discovery, the DHT and port mapping off; `CLEARCHAT_DHT` overrides the DHT, `CLEARCHAT_PORT_MAPPING=off`
+/// turns port mapping off.
 pub fn run_config(listen: Option<SocketAddr>) -> Config {
     let mut config = match listen {
         Some(addr) => Config {
             listen: addr,
             lan_discovery: !addr.ip().is_loopback(),
             dht: !addr.ip().is_loopback(),
+            port_mapping: !addr.ip().is_loopback(),
             ..Config::default()
         },
         None => Config::default(),
@@ -229,6 +231,9 @@ pub fn run_config(listen: Option<SocketAddr>) -> Config {
             config.dht_bootstrap = nodes.split(',').map(|n| n.trim().to_string()).collect();
         }
         _ => {}
+    }
+    if std::env::var("CLEARCHAT_PORT_MAPPING").is_ok_and(|v| v == "off") {
+        config.port_mapping = false;
     }
     config
 }

@@ -2,6 +2,7 @@
 //! story's cast) and, in `cli`, driving `clearchat` processes.
 
 pub mod cli;
+pub mod miniupnpd;
 pub mod netlab;
 pub mod testnet;
 

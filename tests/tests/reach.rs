@@ -2,6 +2,7 @@
 //! quinn do across the lab's NATs (tests/src/netlab.rs). Each prints its timings (run with --nocapture);
 //! each asserts only what it claims works. Needs root; without it each says SKIPPED.
 
+use clearchat_scenarios::miniupnpd::Miniupnpd;
 use clearchat_scenarios::netlab::{
     datagram_arrives, Host, Lab, Nat, Ns, NsTask, Router, RouterPlan,
 };
@@ -192,50 +193,10 @@ async fn a_record_put_behind_one_nat_resolves_behind_a_carrier_nat() {
     drop(testnet);
 }
 
-/// miniupnpd's configuration for a home router of the lab: UPnP-IGD, NAT-PMP and PCP on the LAN bridge, its
-/// rules in a table of our own, secure mode (a LAN host maps only to itself).
-fn miniupnpd_conf(router: &Router) -> String {
-    let (wan, lan) = Router::interfaces();
-    let lan_ip = router.lan_ipv4().expect("IPv4 LAN");
-    format!(
-        "ext_ifname={wan}
-listening_ip={lan}
-http_port=0
-enable_upnp=yes
-enable_natpmp=yes
-secure_mode=yes
-system_uptime=yes
-notify_interval=60
-clean_ruleset_interval=600
-uuid=3d3cec3a-8cf0-11e0-98ee-001a6b5b4b0c
-upnp_table_name=rxupnp
-upnp_nat_table_name=rxupnp
-upnp_forward_chain=forward
-upnp_nat_chain=prerouting
-upnp_nat_postrouting_chain=postrouting
-allow 1024-65535 {lan_ip}/24 1024-65535
-deny 0-65535 0.0.0.0/0 0-65535
-",
-    )
-}
-
-/// The chains miniupnpd fills (it adds rules, it does not create its table): DNAT in prerouting, the
-/// matching accept in forward (our own forward chain also accepts anything DNATed).
-const MINIUPNPD_TABLES: &str = "table inet rxupnp {
-  chain forward { type filter hook forward priority filter; policy accept; }
-  chain prerouting { type nat hook prerouting priority dstnat; policy accept; }
-  chain postrouting { type nat hook postrouting priority srcnat; policy accept; }
-}
-";
-
 #[tokio::test]
 async fn port_mappings_from_miniupnpd_let_the_internet_in_until_deleted() {
     let Some(lab) = Lab::new() else { return };
-    if std::process::Command::new("miniupnpd")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
+    if !Miniupnpd::installed() {
         eprintln!("SKIPPED: miniupnpd is not installed (apt-get install miniupnpd-nftables)");
         return;
     }
@@ -244,34 +205,13 @@ async fn port_mappings_from_miniupnpd_let_the_internet_in_until_deleted() {
     let laptop = home.host("laptop");
     let stranger = internet.host("stranger");
     let dir = tempfile::tempdir().unwrap();
-    let conf = dir.path().join("miniupnpd.conf");
-    std::fs::write(&conf, miniupnpd_conf(&home)).unwrap();
-    home.ns().nft(MINIUPNPD_TABLES);
-    let log = std::fs::File::create(dir.path().join("log")).unwrap();
-    let daemon = lab.spawn(
-        home.ns()
-            .command("miniupnpd")
-            .args(["-d", "-f"])
-            .arg(&conf)
-            .arg("-P")
-            .arg(dir.path().join("pid"))
-            .stdout(log.try_clone().unwrap())
-            .stderr(log),
-    );
-    let log_text = || std::fs::read_to_string(dir.path().join("log")).unwrap_or_default();
+    let start = Instant::now();
+    let daemon = Miniupnpd::start(&lab, &home, dir.path(), STEP);
+    let log_text = || daemon.log();
+    eprintln!("miniupnpd up in {:?}:\n{}", start.elapsed(), log_text());
     let public = home.wan_ipv4().unwrap();
     let gateway = home.lan_ipv4().unwrap();
     let laptop_ip = laptop.ipv4.unwrap();
-    let start = Instant::now();
-    while !log_text().contains("Listening for NAT-PMP") {
-        assert!(
-            start.elapsed() < STEP,
-            "miniupnpd did not start:\n{}",
-            log_text()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    eprintln!("miniupnpd up in {:?}:\n{}", start.elapsed(), log_text());
 
     let sender = SocketAddr::new(stranger.ip(), 9000);
     // After a delete, a new flow is what must not get in: conntrack keeps a flow that already passed (the
@@ -420,13 +360,10 @@ async fn port_mappings_from_miniupnpd_let_the_internet_in_until_deleted() {
         .await;
     assert!(!datagram_arrives(s, new_flow, l, listen, None, outside).await);
     assert!(
-        !home
-            .ns()
-            .nft_cmd(&["list", "table", "inet", "rxupnp"])
-            .contains("dnat"),
+        !daemon.rules().contains("dnat"),
         "miniupnpd removed every rule it added"
     );
-    let _ = lab.kill(daemon);
+    let _ = lab.kill(daemon.pid);
 }
 
 // ---- Hole punching with quinn: one endpoint per device serves and dials, as net does today. ----

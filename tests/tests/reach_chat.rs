@@ -3,9 +3,11 @@
 //! test says SKIPPED. Timings are printed (run with --nocapture), never asserted.
 
 use clearchat_scenarios::cli::{bin, clearchat, ok, RunGuard};
+use clearchat_scenarios::miniupnpd::Miniupnpd;
 use clearchat_scenarios::netlab::{Host, Lab, Nat, RouterPlan};
 use clearchat_scenarios::testnet::dht_testnet;
 use std::path::Path;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// How long one step may take on a loaded machine before it counts as failed.
@@ -13,11 +15,25 @@ const STEP: Duration = Duration::from_secs(40);
 
 /// `clearchat --data-dir DIR run --listen LISTEN --json` inside `host`'s namespace, meeting others through
 /// the DHT testnet `bootstrap`.
+/// Port mapping is off: these scenarios' routers offer none (see [`run_mapping_in`]).
 fn run_in(host: &Host, dir: &Path, listen: &str, bootstrap: &[String]) -> RunGuard {
     let mut command = host.ns.command(bin());
+    command.env("CLEARCHAT_PORT_MAPPING", "off");
+    run_command(command, dir, listen, bootstrap)
+}
+
+/// [`run_in`] with port mapping on.
+fn run_mapping_in(host: &Host, dir: &Path, listen: &str, bootstrap: &[String]) -> RunGuard {
+    run_command(host.ns.command(bin()), dir, listen, bootstrap)
+}
+
+fn run_command(mut command: Command, dir: &Path, listen: &str, bootstrap: &[String]) -> RunGuard {
     command
         .env("CLEARCHAT_DHT", bootstrap.join(","))
-        .env("RUST_LOG", "clearchat_core=info")
+        .env(
+            "RUST_LOG",
+            "clearchat_core=info,clearchat_core::net::portmap=debug",
+        )
         .arg("--data-dir")
         .arg(dir)
         .args(["run", "--listen", listen, "--json"]);
@@ -126,6 +142,68 @@ fn a_phone_behind_a_carrier_nat_reaches_a_public_laptop_and_finds_it_again_throu
     });
     assert_eq!(reach_of(&phone, "Amy"), "\"direct\"");
     drop((laptop_run, phone_run));
+    drop(testnet);
+}
+
+#[test]
+fn a_phone_behind_a_carrier_nat_reaches_a_laptop_through_the_port_its_home_router_mapped() {
+    let Some(lab) = Lab::new() else { return };
+    if !Miniupnpd::installed() {
+        eprintln!("SKIPPED: miniupnpd is not installed (apt-get install miniupnpd-nftables)");
+        return;
+    }
+    let internet = lab.internet();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    // The laptop's router keeps ports and offers PCP / NAT-PMP; the phone sits behind a carrier NAT and a
+    // home router that picks a fresh port per destination, so no dial of the laptop's toward the phone
+    // opens a way in for the phone (as with two such routers, which do not connect): the phone gets in
+    // only through the mapped port.
+    let laptop_home = internet.home("laptophome", RouterPlan::nat(Nat::Masquerade));
+    let carrier = internet.carrier("cgn");
+    let phone_home = carrier.home("phonehome", RouterPlan::nat(Nat::Random));
+    let (laptop_host, phone_host) = (laptop_home.host("laptop"), phone_home.host("phone"));
+    let root = tempfile::tempdir().expect("tempdir");
+    let router_dir = root.path().join("router");
+    std::fs::create_dir(&router_dir).expect("router dir");
+    let router = Miniupnpd::start(&lab, &laptop_home, &router_dir, STEP);
+    let (laptop, phone) = paired_on_loopback(root.path());
+
+    let laptop_ip = laptop_host.ipv4.expect("IPv4");
+    let rule = format!("dnat ip to {laptop_ip}:4100");
+    let started = Instant::now();
+    let laptop_run = run_mapping_in(&laptop_host, &laptop, "[::]:4100", &bootstrap);
+    let mapped = wait("the laptop's router maps its port", || {
+        router.rules().contains(&rule)
+    });
+    eprintln!(
+        "mapped {mapped:?} after the laptop started:\n{}",
+        router.rules()
+    );
+    let phone_run = run_in(&phone_host, &phone, "[::]:4100", &bootstrap);
+    ok(&phone, &["send", "Amy", "through the mapped port"]);
+    let first = wait("the laptop gets the phone's message", || {
+        shows(&laptop, "Betty", "through the mapped port")
+    });
+    eprintln!(
+        "first message delivered {:?} after the laptop started ({first:?} after the phone sent it)",
+        started.elapsed()
+    );
+    ok(&laptop, &["send", "Betty", "and back"]);
+    wait("the phone gets the laptop's answer", || {
+        shows(&phone, "Amy", "and back")
+    });
+    assert_eq!(reach_of(&phone, "Amy"), "\"direct\"");
+    assert_eq!(reach_of(&laptop, "Betty"), "\"direct\"");
+
+    laptop_run.terminate_cleanly(&laptop);
+    wait("the laptop deleted its mapping on stop", || {
+        !router.rules().contains("dnat")
+    });
+    drop(phone_run);
     drop(testnet);
 }
 

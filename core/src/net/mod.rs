@@ -16,6 +16,7 @@ mod discovery;
 mod driver;
 pub mod frame;
 mod lan;
+mod portmap;
 mod redeem;
 pub mod rendezvous;
 pub mod tls;
@@ -49,6 +50,8 @@ pub struct Config {
     pub dht: bool,
     /// The DHT's bootstrap nodes (`host:port`); empty: the crate's well-known public ones.
     pub dht_bootstrap: Vec<String>,
+    /// Ask the home router (PCP, then NAT-PMP) to map the listening port, and publish the mapped address.
+    pub port_mapping: bool,
 }
 
 impl Default for Config {
@@ -60,17 +63,19 @@ impl Default for Config {
             lan_port: beacon::BEACON_PORT,
             dht: true,
             dht_bootstrap: Vec::new(),
+            port_mapping: true,
         }
     }
 }
 
 impl Config {
-    /// Loopback only, no beacons, no DHT: what tests and the demo use.
+    /// Loopback only, no beacons, no DHT, no port mapping: what tests and the demo use.
     pub fn loopback() -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             lan_discovery: false,
             dht: false,
+            port_mapping: false,
             ..Config::default()
         }
     }
@@ -94,6 +99,10 @@ pub struct Net {
     /// My public address as last learnt (a peer's observation, or the DHT's IP with my port), and whether
     /// a peer observed it (which beats the DHT's guess).
     public: Mutex<Option<(SocketAddr, bool)>>,
+    /// The public address my router maps to my port, while it does (`portmap`).
+    mapped: Mutex<Option<SocketAddr>>,
+    /// The router's mapping in force, deleted on stop.
+    mapping: portmap::Slot,
     tasks: Mutex<JoinSet<()>>,
     next_conn: AtomicU64,
 }
@@ -216,6 +225,8 @@ impl Net {
             conns: Mutex::new(HashMap::new()),
             dht,
             public: Mutex::new(None),
+            mapped: Mutex::new(None),
+            mapping: portmap::Slot::default(),
             tasks: Mutex::new(JoinSet::new()),
             next_conn: AtomicU64::new(1),
         });
@@ -225,6 +236,10 @@ impl Net {
         if let (Some(dht), Some(jobs)) = (net.dht.clone(), jobs) {
             let bootstrap = config.dht_bootstrap.clone();
             net.spawn(dht::run(Arc::downgrade(&net), dht, jobs, bootstrap));
+        }
+        if config.port_mapping {
+            let slot = net.mapping.clone();
+            net.spawn(portmap::run(Arc::downgrade(&net), slot, port));
         }
         net.publish();
         net.spawn(driver::accept_loop(net.clone()));
@@ -240,10 +255,12 @@ impl Net {
         &self.addrs
     }
 
-    /// My addresses to publish: the local ones, with my public one first when I know one.
+    /// My addresses to publish: the local ones, after the one my router maps for me and my public one
+    /// when I know them.
     fn mine(&self) -> Vec<SocketAddr> {
-        let mut out: Vec<SocketAddr> = lock(&self.public).iter().map(|(a, _)| *a).collect();
-        for addr in &self.addrs {
+        let mut out: Vec<SocketAddr> = lock(&self.mapped).iter().copied().collect();
+        let public = lock(&self.public).map(|(a, _)| a);
+        for addr in public.iter().chain(&self.addrs) {
             if !out.contains(addr) {
                 out.push(*addr);
             }
@@ -304,6 +321,19 @@ impl Net {
         self.publish();
     }
 
+    /// My router maps `addr` to my port now (`None`: no longer): published when it changes, if public.
+    fn mapped(&self, addr: Option<SocketAddr>) {
+        let addr = addr.map(rendezvous::canonical).filter(rendezvous::public);
+        if std::mem::replace(&mut *lock(&self.mapped), addr) == addr {
+            return;
+        }
+        match addr {
+            Some(addr) => log::info!("my router maps {addr} to my port: publishing it"),
+            None => log::info!("my router's port mapping is gone"),
+        }
+        self.publish();
+    }
+
     fn spawn(&self, fut: impl std::future::Future<Output = ()> + Send + 'static) {
         let mut tasks = lock(&self.tasks);
         // A finished task's entry stays in the set until joined: reap them, so dials and DHT retries of
@@ -321,6 +351,8 @@ impl Net {
     }
 
     pub async fn wait_closed(&self) {
+        // The keeping task is aborted: delete the router's mapping (a bounded wait, it expires anyway).
+        let _ = tokio::time::timeout(Duration::from_secs(5), portmap::delete(&self.mapping)).await;
         // Close frames are already sent; give them a moment to leave, not the full drain period.
         let _ = tokio::time::timeout(Duration::from_millis(200), self.endpoint.wait_idle()).await;
     }

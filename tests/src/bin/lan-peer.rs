@@ -25,6 +25,7 @@ async fn main() {
         lan_discovery: true,
         lan_port: port.parse().expect("port"),
         dht: false,
+        port_mapping: false,
         ..Config::default()
     };
     let client = Client::open_with(dir, "lan peer", config).expect("open");

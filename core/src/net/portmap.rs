@@ -1,0 +1,193 @@
+//! Port mapping on the home router: when the network starts behind a router that offers PCP or NAT-PMP
+//! (through the crab_nat crate, PCP first), map the QUIC port, renew the mapping at half its lifetime,
+//! delete it on stop, and tell `Net` the mapped public address (published first, like an observed one).
+//! The router is the IPv4 default route's next hop, read from /proc/net/route (Linux, and Android where
+//! the platform lets an app read it; elsewhere, and on mobile later, the shell could pass the gateway in).
+//! A router that does not answer or refuses costs one attempt at start, logged at debug, and nothing
+//! later: there is no retry on a timer. UPnP-IGD is not spoken.
+
+use super::Net;
+use crab_nat::{InternetProtocol, PortMapping, PortMappingOptions, PortMappingType, TimeoutConfig};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU16;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+/// The lifetime asked for: a mapping left behind by a crash expires within the hour.
+const LIFETIME_SECS: u32 = 3600;
+
+/// The PCP and NAT-PMP ports of a router (the same port for both).
+const PCP_PORT: u16 = 5351;
+
+/// How long to wait for the router: a quarter second, doubled three times (about 4 s in all), instead of
+/// the RFCs' minute of retries, so an absent router is soon known to be absent.
+fn timeouts() -> TimeoutConfig {
+    TimeoutConfig {
+        initial_timeout: Duration::from_millis(250),
+        max_retries: 3,
+        max_retry_timeout: Some(Duration::from_secs(2)),
+    }
+}
+
+/// The mapping in force, shared between the task that keeps it and `Net`'s stop, which deletes it.
+pub(super) type Slot = Arc<Mutex<Option<PortMapping>>>;
+
+/// The next hop of the IPv4 default route in `route_table` (the text of /proc/net/route): of several,
+/// the one with the lowest metric. Addresses there are the bytes of the address in memory order, printed
+/// as a native-endian number.
+pub(super) fn default_gateway(route_table: &str) -> Option<Ipv4Addr> {
+    const UP_AND_GATEWAY: u32 = 0x1 | 0x2;
+    route_table
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (dest, gateway, flags, metric, mask) = (
+                fields.get(1)?,
+                fields.get(2)?,
+                fields.get(3)?,
+                fields.get(6)?,
+                fields.get(7)?,
+            );
+            let flags = u32::from_str_radix(flags, 16).ok()?;
+            let default = *dest == "00000000" && *mask == "00000000";
+            if !default || flags & UP_AND_GATEWAY != UP_AND_GATEWAY {
+                return None;
+            }
+            let gateway = u32::from_str_radix(gateway, 16).ok()?.to_ne_bytes();
+            Some((metric.parse::<u32>().ok()?, Ipv4Addr::from(gateway)))
+        })
+        .min_by_key(|(metric, _)| *metric)
+        .map(|(_, gateway)| gateway)
+        .filter(|gateway| !gateway.is_unspecified())
+}
+
+/// My IPv4 address toward `gateway` (a connected UDP socket sends nothing, the kernel picks the source).
+fn my_ip_toward(gateway: Ipv4Addr) -> std::io::Result<IpAddr> {
+    let socket = std::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))?;
+    socket.connect((gateway, PCP_PORT))?;
+    Ok(socket.local_addr()?.ip())
+}
+
+/// The public address `mapping` gives: PCP names the external IP in its answer, NAT-PMP needs one
+/// more question.
+async fn public_addr(mapping: &PortMapping) -> Option<SocketAddr> {
+    let ip = match mapping.mapping_type() {
+        PortMappingType::Pcp { external_ip, .. } => external_ip,
+        PortMappingType::NatPmp => {
+            let external = crab_nat::natpmp::external_address(mapping.gateway(), Some(timeouts()));
+            IpAddr::V4(external.await.ok()?)
+        }
+    };
+    Some(SocketAddr::new(ip, mapping.external_port().get()))
+}
+
+/// Asks the router at `gateway` to map UDP `port` of `client` to the same port outside, if it can.
+async fn map(gateway: Ipv4Addr, client: IpAddr, port: NonZeroU16) -> Option<PortMapping> {
+    let options = PortMappingOptions {
+        external_port: Some(port),
+        lifetime_seconds: Some(LIFETIME_SECS),
+        timeout_config: Some(timeouts()),
+    };
+    let udp = InternetProtocol::Udp;
+    match PortMapping::new(gateway.into(), client, udp, port, options).await {
+        Ok(mapping) => Some(mapping),
+        Err(e) => {
+            log::debug!("no port mapping from {gateway}: {e}");
+            None
+        }
+    }
+}
+
+/// Keeps UDP `port` mapped on the default gateway for as long as `net` runs (the task is aborted on
+/// stop); the mapping in force is in `slot`, for deletion.
+pub(super) async fn run(net: Weak<Net>, slot: Slot, port: u16) {
+    let Some(port) = NonZeroU16::new(port) else {
+        return;
+    };
+    let routes = std::fs::read_to_string("/proc/net/route").unwrap_or_default();
+    let Some(gateway) = default_gateway(&routes) else {
+        log::debug!("no IPv4 default gateway known: no port mapping");
+        return;
+    };
+    let client = match my_ip_toward(gateway) {
+        Ok(ip) => ip,
+        Err(e) => {
+            log::debug!("no route to the gateway {gateway}: {e}");
+            return;
+        }
+    };
+    let Some(mut mapping) = map(gateway, client, port).await else {
+        return;
+    };
+    loop {
+        *crate::lock(&slot) = Some(mapping.clone());
+        let public = public_addr(&mapping).await;
+        match net.upgrade() {
+            Some(net) => net.mapped(public),
+            None => return,
+        }
+        // Renew at half the lifetime the router granted.
+        let half = Duration::from_secs(u64::from(mapping.lifetime().max(2) / 2));
+        tokio::time::sleep(half).await;
+        if let Err(e) = mapping.renew().await {
+            log::debug!("renewing the port mapping on {gateway}: {e}; asking anew");
+            match map(gateway, client, port).await {
+                Some(fresh) => mapping = fresh,
+                None => break,
+            }
+        }
+    }
+    crate::lock(&slot).take();
+    if let Some(net) = net.upgrade() {
+        net.mapped(None);
+    }
+}
+
+/// Deletes the mapping in `slot`, if any (on stop, after the keeping task is aborted).
+pub(super) async fn delete(slot: &Slot) {
+    let Some(mapping) = crate::lock(slot).take() else {
+        return;
+    };
+    let (gateway, port) = (mapping.gateway(), mapping.external_port());
+    match mapping.try_drop().await {
+        Ok(()) => log::info!("port mapping {port} deleted on {}", IpAddr::from(gateway)),
+        Err((e, _)) => log::debug!("deleting the port mapping {port}: {e} (it expires by itself)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(ip: Ipv4Addr) -> String {
+        format!("{:08X}", u32::from_ne_bytes(ip.octets()))
+    }
+
+    #[test]
+    fn the_default_gateway_is_the_lowest_metric_default_route() {
+        let header =
+            "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT";
+        let table = [
+            header.to_string(),
+            format!(
+                "eth0\t{}\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0",
+                hex([192, 168, 1, 0].into())
+            ),
+            format!(
+                "wlan0\t00000000\t{}\t0003\t0\t0\t600\t00000000\t0\t0\t0",
+                hex([10, 0, 0, 1].into())
+            ),
+            format!(
+                "eth0\t00000000\t{}\t0003\t0\t0\t100\t00000000\t0\t0\t0",
+                hex([192, 168, 1, 1].into())
+            ),
+        ]
+        .join("\n");
+        assert_eq!(default_gateway(&table), Some(Ipv4Addr::new(192, 168, 1, 1)));
+        let down = table.replace("\t0003\t", "\t0002\t");
+        assert_eq!(default_gateway(&down), None, "routes that are not up");
+        assert_eq!(default_gateway(header), None);
+        assert_eq!(default_gateway("garbage\nmore garbage\t00000000"), None);
+    }
+}
