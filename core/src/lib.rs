@@ -33,7 +33,8 @@ pub use ids::{BuddyId, DeviceId, MessageId, ParseIdError, PersonId, SpaceId};
 pub use invite::{CodeError, Invite, InviteCode, Purpose, QrMatrix, Redeemed};
 pub use lists::{
     apply_batch, buddy_order, notification_for, BuddyList, DeviceList, Diffs, DiffsCloser,
-    Notification, Notifications, OutOfBounds, Shell, Timeline, VectorDiff, MAX_WINDOW, OUTBOX,
+    Notification, Notifications, OutOfBounds, Shell, Timeline, VectorDiff, MAX_LINES, MAX_WINDOW,
+    OUTBOX,
 };
 pub use net::Config;
 

@@ -241,15 +241,14 @@ fn joined<T>(r: std::result::Result<core::Result<T>, tokio::task::JoinError>) ->
 /// What the core decided deserves a notification, or that one should be taken down.
 #[derive(Debug, Clone, PartialEq, uniffi::Enum)]
 pub enum NotificationEvent {
-    /// New messages from a buddy: the newest, and how many arrived with it.
+    /// New messages from a buddy, oldest first (at most 25, the newest).
     Show {
         buddy_id: String,
         buddy_name: String,
-        message: Message,
-        count: u32,
+        messages: Vec<Message>,
     },
-    /// The conversation was read on one of my devices, or the buddy removed.
-    Cancel { buddy_id: String },
+    /// The conversation was read on one of my devices, or the buddy `removed`.
+    Cancel { buddy_id: String, removed: bool },
 }
 
 impl From<core::Notification> for NotificationEvent {
@@ -258,16 +257,15 @@ impl From<core::Notification> for NotificationEvent {
             core::Notification::Message {
                 buddy_id,
                 buddy_name,
-                message,
-                count,
+                messages,
             } => Self::Show {
                 buddy_id: buddy_id.to_string(),
                 buddy_name,
-                message: (*message).into(),
-                count,
+                messages: messages.into_iter().map(Into::into).collect(),
             },
-            core::Notification::Cancel { buddy_id } => Self::Cancel {
+            core::Notification::Cancel { buddy_id, removed } => Self::Cancel {
                 buddy_id: buddy_id.to_string(),
+                removed,
             },
         }
     }
@@ -410,11 +408,12 @@ mod tests {
         match nrx.recv_timeout(Duration::from_secs(60)).unwrap() {
             NotificationEvent::Show {
                 buddy_name,
-                message,
+                messages,
                 ..
             } => {
                 assert_eq!(buddy_name, "Betty");
-                assert_eq!(message.text, "hi Amy");
+                let texts: Vec<&str> = messages.iter().map(|m| m.text.as_str()).collect();
+                assert_eq!(texts, ["hi Amy"]);
             }
             other => panic!("{other:?}"),
         }

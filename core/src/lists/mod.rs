@@ -20,7 +20,7 @@ mod timeline;
 pub use buddies::{buddy_order, BuddyList};
 pub use devices::DeviceList;
 pub use diff::{apply_batch, OutOfBounds, VectorDiff};
-pub use notify::{notification_for, Notification, Notifications};
+pub use notify::{notification_for, Notification, Notifications, MAX_LINES};
 pub use observable::{Diffs, DiffsCloser, OUTBOX};
 pub use timeline::{Timeline, MAX_WINDOW};
 

@@ -1,5 +1,5 @@
 //! What deserves a notification, decided in the core so every shell shows the same: a pure policy over one
-//! event and what the person sees ([`decide`]), and a task that applies it to the engine's events, one
+//! event and what the person sees ([`notification_for`]), and a task that applies it to the engine's events, one
 //! notification per buddy per burst, for the shells to render.
 
 use super::Shell;
@@ -12,15 +12,15 @@ use tokio::sync::watch;
 /// What a shell shows or takes down.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Notification {
-    /// New messages from a buddy: the newest of them, and how many came in this burst.
+    /// New messages from a buddy, oldest first: those of one burst (at most [`MAX_LINES`], the newest).
     Message {
         buddy_id: BuddyId,
         buddy_name: String,
-        message: Box<Message>,
-        count: u32,
+        messages: Vec<Message>,
     },
-    /// The conversation was read (on any of my devices) or the buddy removed: take its notification down.
-    Cancel { buddy_id: BuddyId },
+    /// The conversation was read (on any of my devices) or the buddy removed (`removed`): take its
+    /// notification down.
+    Cancel { buddy_id: BuddyId, removed: bool },
 }
 
 /// The policy. `buddy_name` is the buddy's name if the buddy is still mine (None after removal). A message
@@ -40,32 +40,40 @@ pub fn notification_for(
             Some(Notification::Message {
                 buddy_id: *buddy_id,
                 buddy_name: buddy_name?.to_string(),
-                message: Box::new(message.clone()),
-                count: 1,
+                messages: vec![message.clone()],
             })
         }
         Event::ReadUpTo {
             buddy_id,
             by_me: true,
             ..
-        }
-        | Event::BuddyRemoved { buddy_id } => Some(Notification::Cancel {
+        } => Some(Notification::Cancel {
             buddy_id: *buddy_id,
+            removed: false,
+        }),
+        Event::BuddyRemoved { buddy_id } => Some(Notification::Cancel {
+            buddy_id: *buddy_id,
+            removed: true,
         }),
         _ => None,
     }
 }
 
+/// The most messages one notification carries (Android's MessagingStyle keeps 25).
+pub const MAX_LINES: usize = 25;
+
 /// Folds a burst's notifications: per buddy, the last word wins (a cancel after messages takes them down,
-/// messages after a cancel show again), and messages add up into one with the newest.
+/// messages after a cancel show again), and messages add up into one, keeping the newest [`MAX_LINES`].
 pub fn coalesce(burst: Vec<Notification>) -> Vec<Notification> {
     let mut out: Vec<Notification> = Vec::new();
     for n in burst {
         let buddy = match &n {
-            Notification::Message { buddy_id, .. } | Notification::Cancel { buddy_id } => *buddy_id,
+            Notification::Message { buddy_id, .. } | Notification::Cancel { buddy_id, .. } => {
+                *buddy_id
+            }
         };
         let at = out.iter().position(|o| match o {
-            Notification::Message { buddy_id, .. } | Notification::Cancel { buddy_id } => {
+            Notification::Message { buddy_id, .. } | Notification::Cancel { buddy_id, .. } => {
                 *buddy_id == buddy
             }
         });
@@ -76,19 +84,25 @@ pub fn coalesce(burst: Vec<Notification>) -> Vec<Notification> {
         let earlier = out.remove(at);
         out.push(match (earlier, n) {
             (
-                Notification::Message { count: before, .. },
+                Notification::Message {
+                    messages: mut before,
+                    ..
+                },
                 Notification::Message {
                     buddy_id,
                     buddy_name,
-                    message,
-                    count,
+                    messages,
                 },
-            ) => Notification::Message {
-                buddy_id,
-                buddy_name,
-                message,
-                count: before + count,
-            },
+            ) => {
+                before.extend(messages);
+                let excess = before.len().saturating_sub(MAX_LINES);
+                before.drain(..excess);
+                Notification::Message {
+                    buddy_id,
+                    buddy_name,
+                    messages: before,
+                }
+            }
             (_, later) => later,
         });
     }
@@ -231,7 +245,7 @@ mod tests {
             assert!(
                 matches!(
                     notification_for(&event, &seen, Some("Betty")),
-                    Some(Notification::Message { ref buddy_name, count: 1, .. }) if buddy_name == "Betty"
+                    Some(Notification::Message { ref buddy_name, ref messages, .. }) if buddy_name == "Betty" && messages.len() == 1
                 ),
                 "{seen:?}"
             );
@@ -275,7 +289,10 @@ mod tests {
                 &shell(false, None),
                 None
             ),
-            Some(Notification::Cancel { buddy_id: buddy(1) })
+            Some(Notification::Cancel {
+                buddy_id: buddy(1),
+                removed: true
+            })
         );
     }
 
@@ -288,7 +305,10 @@ mod tests {
         };
         assert_eq!(
             notification_for(&read(true), &shell(false, None), Some("Betty")),
-            Some(Notification::Cancel { buddy_id: buddy(1) })
+            Some(Notification::Cancel {
+                buddy_id: buddy(1),
+                removed: false
+            })
         );
         assert_eq!(
             notification_for(&read(false), &shell(false, None), Some("Betty")),
@@ -319,13 +339,28 @@ mod tests {
         assert_eq!(out.len(), 2);
         assert!(matches!(
             &out[0],
-            Notification::Message { buddy_id, message, count: 2, .. } if *buddy_id == buddy(1) && message.id.seq == 3
+            Notification::Message { buddy_id, messages, .. } if *buddy_id == buddy(1) && messages.iter().map(|m| m.id.seq).collect::<Vec<_>>() == [1, 3]
         ));
-        assert_eq!(out[1], Notification::Cancel { buddy_id: buddy(2) });
+        assert_eq!(
+            out[1],
+            Notification::Cancel {
+                buddy_id: buddy(2),
+                removed: true
+            }
+        );
         let then_read = coalesce(vec![
             out[0].clone(),
-            Notification::Cancel { buddy_id: buddy(1) },
+            Notification::Cancel {
+                buddy_id: buddy(1),
+                removed: false,
+            },
         ]);
-        assert_eq!(then_read, vec![Notification::Cancel { buddy_id: buddy(1) }]);
+        assert_eq!(
+            then_read,
+            vec![Notification::Cancel {
+                buddy_id: buddy(1),
+                removed: false
+            }]
+        );
     }
 }
