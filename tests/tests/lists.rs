@@ -274,3 +274,69 @@ proptest! {
         runtime().block_on(run(ops));
     }
 }
+
+/// Paging a window: the newest `initial` first, then `n` older at a time in front, `more` until the first message,
+/// and the window keeps what it holds while new messages join at the end.
+#[test]
+fn a_window_pages_older_messages_in_front_until_the_first() {
+    runtime().block_on(async {
+        let (amy, betty) = clearchat_testkit::amy_and_betty_alone().await;
+        let to_betty = amy.buddy_id("Betty").await;
+        let to_amy = betty.buddy_id("Amy").await;
+        for n in 0..12 {
+            betty.client.send(&to_amy, &format!("b{n}")).await.unwrap();
+            amy.client.send(&to_betty, &format!("m{n}")).await.unwrap();
+        }
+        wait_until("all 24 at Amy's", || async {
+            amy.client
+                .conversation(&to_betty, None, 100)
+                .await
+                .unwrap()
+                .len()
+                == 24
+        })
+        .await;
+        let all: Vec<String> = amy
+            .client
+            .conversation(&to_betty, None, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.text)
+            .collect();
+        let timeline = amy.client.timeline(&to_betty, 5).unwrap();
+        let (start, mut diffs) = timeline.subscribe().await.unwrap();
+        let texts = |v: &[Message]| v.iter().map(|m| m.text.clone()).collect::<Vec<_>>();
+        assert_eq!(texts(&start), all[19..]);
+        let mut copy = Copy {
+            items: start,
+            diffs: timeline.subscribe().await.unwrap().1,
+        };
+        std::mem::swap(&mut copy.diffs, &mut diffs);
+        assert!(
+            timeline.paginate_backwards(4).await.unwrap(),
+            "older remain"
+        );
+        copy.drain();
+        assert_eq!(texts(&copy.items), all[15..]);
+        amy.client.send(&to_betty, "new").await.unwrap();
+        wait_until("the new one at the end", || {
+            copy.drain();
+            let last = copy.items.last().map(|m| m.text.clone());
+            async move { last.as_deref() == Some("new") }
+        })
+        .await;
+        assert_eq!(copy.items.len(), 10);
+        assert!(
+            !timeline.paginate_backwards(100).await.unwrap(),
+            "the first is in"
+        );
+        copy.drain();
+        assert_eq!(copy.items.len(), 25);
+        assert_eq!(copy.items, timeline.items().await.unwrap());
+        assert_eq!(copy.items[0].text, all[0]);
+        drop(diffs);
+        amy.close().await;
+        betty.close().await;
+    });
+}

@@ -120,7 +120,8 @@ impl Drop for ListSubscription {
     }
 }
 
-/// Subscribes on a delivery thread and hands `deliver` the items as a `Reset`, then every batch, in order.
+/// Subscribes on a delivery thread and hands `deliver` the items as a `Reset`, then every batch, in order, until
+/// cancelled (whatever `deliver` holds lives as long).
 fn deliver_list<T, D>(
     subscribe: impl Future<Output = core::Result<(Vec<T>, core::Diffs<T>)>> + Send + 'static,
     deliver: impl Fn(Vec<D>) + Send + 'static,
@@ -172,8 +173,10 @@ impl BuddyListView {
     }
 
     pub fn subscribe(&self, listener: Arc<dyn BuddyListListener>) -> Arc<ListSubscription> {
-        let list = self.inner.clone();
+        let (list, keep) = (self.inner.clone(), self.inner.clone());
+        // The subscription keeps the list's task running, even once the host lets go of this view.
         deliver_list(async move { list.subscribe().await }, move |d| {
+            let _list = &keep;
             listener.on_diffs(d)
         })
     }
@@ -205,8 +208,10 @@ impl TimelineView {
     }
 
     pub fn subscribe(&self, listener: Arc<dyn TimelineListener>) -> Arc<ListSubscription> {
-        let list = self.inner.clone();
+        let (list, keep) = (self.inner.clone(), self.inner.clone());
+        // The subscription keeps the list's task running, even once the host lets go of this view.
         deliver_list(async move { list.subscribe().await }, move |d| {
+            let _list = &keep;
             listener.on_diffs(d)
         })
     }
@@ -227,8 +232,10 @@ impl DeviceListView {
     }
 
     pub fn subscribe(&self, listener: Arc<dyn DeviceListListener>) -> Arc<ListSubscription> {
-        let list = self.inner.clone();
+        let (list, keep) = (self.inner.clone(), self.inner.clone());
+        // The subscription keeps the list's task running, even once the host lets go of this view.
         deliver_list(async move { list.subscribe().await }, move |d| {
+            let _list = &keep;
             listener.on_diffs(d)
         })
     }
@@ -325,6 +332,13 @@ mod tests {
         }
     }
 
+    struct Buddies(Mutex<mpsc::Sender<Vec<BuddyListDiff>>>);
+    impl BuddyListListener for Buddies {
+        fn on_diffs(&self, diffs: Vec<BuddyListDiff>) {
+            let _ = lock(&self.0).send(diffs);
+        }
+    }
+
     struct Notified(Mutex<mpsc::Sender<NotificationEvent>>);
     impl NotificationListener for Notified {
         fn on_notification(&self, n: NotificationEvent) {
@@ -380,6 +394,11 @@ mod tests {
         let subscription = timeline.subscribe(Arc::new(Recorder(Mutex::new(tx))));
         let (ntx, nrx) = mpsc::channel();
         let notifications = amy.notifications(Arc::new(Notified(Mutex::new(ntx))));
+        // The view is let go of at once: the subscription keeps the list going.
+        let (btx, brx) = mpsc::channel();
+        let buddies = amy
+            .buddy_list()
+            .subscribe(Arc::new(Buddies(Mutex::new(btx))));
         let (first, thread) = rx.recv_timeout(Duration::from_secs(60)).unwrap();
         assert!(matches!(first.as_slice(), [MessageListDiff::Reset { .. }]));
         assert_eq!(thread.as_deref(), Some("clearchat-lists"));
@@ -417,6 +436,21 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        assert!(matches!(
+            brx.recv_timeout(Duration::from_secs(60))
+                .unwrap()
+                .as_slice(),
+            [BuddyListDiff::Reset { .. }]
+        ));
+        // Then the buddy's last message changes with the sends.
+        let change = brx.recv_timeout(Duration::from_secs(60)).unwrap();
+        assert!(
+            change
+                .iter()
+                .any(|d| matches!(d, BuddyListDiff::Set { .. })),
+            "{change:?}"
+        );
+        buddies.cancel();
         subscription.cancel();
         notifications.cancel();
         core::runtime().block_on(async {

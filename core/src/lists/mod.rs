@@ -152,7 +152,7 @@ async fn run<S: Source>(
     mut events: Subscription<Event>,
 ) {
     let mut list = Observable::new();
-    let mut seen = shell.borrow_and_update().clone();
+    let seen = shell.borrow_and_update().clone();
     reload(&engine, &mut source, &mut list, &seen);
     let mut shell_open = true;
     loop {
@@ -167,6 +167,7 @@ async fn run<S: Source>(
                 }
                 Some(Request::Paginate(n, reply)) => {
                     let more = crate::blocking(|| source.paginate(&engine, n));
+                    let seen = shell.borrow().clone();
                     reload(&engine, &mut source, &mut list, &seen);
                     let _ = reply.send(more);
                 }
@@ -179,6 +180,8 @@ async fn run<S: Source>(
                     touched |= source.note(&event);
                 }
                 if touched {
+                    // What the person sees now, even if the change of it waits in the other branch.
+                    let seen = shell.borrow().clone();
                     reload(&engine, &mut source, &mut list, &seen);
                 }
             }
@@ -187,7 +190,7 @@ async fn run<S: Source>(
                     shell_open = false;
                     continue;
                 }
-                seen = shell.borrow_and_update().clone();
+                let seen = shell.borrow_and_update().clone();
                 crate::blocking(|| source.shown(&engine, list.items(), &seen));
             }
         }
