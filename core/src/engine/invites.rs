@@ -93,7 +93,8 @@ impl Engine {
             .iter()
             .filter(|s| s.kind == SpaceKind::Buddy && s.state == SpaceState::Active)
         {
-            if store::member(&c, &space.id, &inviter)?.is_some() {
+            // The root is known from the welcome at once; other members only once they have synced.
+            if space.root == inviter || store::member(&c, &space.id, &inviter)?.is_some() {
                 let name = chat::buddy_person(&c, &space.id, &self.person())?
                     .map(|(_, n)| n)
                     .unwrap_or_default();

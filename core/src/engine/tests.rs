@@ -163,3 +163,36 @@ fn a_batch_tried_while_the_writer_is_busy_comes_back_unstored() {
         Ok(Ok(_))
     ));
 }
+
+/// Betty redeems Amy's buddy code, and before anything has synced (Amy's membership entries have not arrived),
+/// a second code of Amy's is refused as "already buddies" instead of making a second buddy space. (Before, the
+/// check looked only at the space's members, which arrive by sync: the Kotlin redeem test failed now and then.)
+#[test]
+fn a_second_code_of_a_buddy_is_refused_before_anything_synced() {
+    let (amy_dir, betty_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (amy, betty) = (
+        engine(&amy_dir, "Amy laptop"),
+        engine(&betty_dir, "Betty laptop"),
+    );
+    let now = Now::read();
+    let first = amy.create_invite(Purpose::Buddy, "Betty", 60, now).unwrap();
+    let first = InviteCode::parse(&first.code).unwrap();
+    let exporter = [7; 32];
+    betty.check_code(&first, now).unwrap();
+    let request = betty.redeem_request(&first, &exporter).unwrap();
+    let welcome = amy
+        .serve_redeem(betty.me, &request, &exporter, now)
+        .unwrap();
+    betty.accept_welcome(welcome, Purpose::Buddy, now).unwrap();
+
+    let second = amy.create_invite(Purpose::Buddy, "again", 60, now).unwrap();
+    let second = InviteCode::parse(&second.code).unwrap();
+    assert!(
+        matches!(
+            betty.check_code(&second, now),
+            Err(Error::AlreadyBuddies { .. })
+        ),
+        "{:?}",
+        betty.check_code(&second, now)
+    );
+}
