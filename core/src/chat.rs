@@ -246,7 +246,7 @@ pub fn conversation(
     limit: usize,
 ) -> Result<Vec<Message>> {
     let rows = store::messages_page(c, space, before, limit)?;
-    render_all(c, space, me, rows)
+    render_rows(c, space, me, rows)
 }
 
 /// The newest `limit` messages of the conversation at or after `from`, oldest first.
@@ -258,10 +258,11 @@ pub fn conversation_from(
     limit: usize,
 ) -> Result<Vec<Message>> {
     let rows = store::messages_from(c, space, from, limit)?;
-    render_all(c, space, me, rows)
+    render_rows(c, space, me, rows)
 }
 
-fn render_all(
+/// Stored messages of one conversation as the screens show them (author names, states with read markers).
+pub fn render_rows(
     c: &Connection,
     space: &SpaceId,
     me: &PersonId,

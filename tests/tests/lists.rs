@@ -238,11 +238,24 @@ async fn run(ops: Vec<Op>) {
         // Delivery everywhere, then the copies: polled until they hold, within the deadline.
         let start = std::time::Instant::now();
         while !w.settled().await {
-            assert!(
-                start.elapsed() < DEADLINE,
-                "{}: the lists settle to a fresh snapshot",
-                w.device.name
-            );
+            if start.elapsed() > DEADLINE {
+                let window = w.timeline.items().await.unwrap();
+                let all = w.device.client.conversation(&w.buddy, None, 1000).await;
+                let texts = |v: &[Message]| {
+                    v.iter()
+                        .map(|m| format!("{}:{:?}", m.text, m.state))
+                        .collect::<Vec<_>>()
+                };
+                panic!(
+                    "{}: the lists settle to a fresh snapshot; window {:?}, copies {:?}, store {:?}, buddies {:?} / {:?}",
+                    w.device.name,
+                    texts(&window),
+                    w.timeline_copies.iter().map(|c| texts(&c.items)).collect::<Vec<_>>(),
+                    all.map(|a| texts(&a)),
+                    w.buddy_copies.iter().map(|c| c.items.clone()).collect::<Vec<_>>(),
+                    w.device.client.buddies().await,
+                );
+            }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         // Paging says rightly whether older messages exist.

@@ -128,61 +128,101 @@ impl<T: Send + 'static> ListHandle<T> {
     }
 }
 
-/// Loads `source` into `list`; a failed read keeps the items as they were (and says so in the log).
-fn reload<S: Source>(
-    engine: &Engine,
-    source: &mut S,
-    list: &mut Observable<S::Item>,
-    shell: &Shell,
-) {
-    match crate::blocking(|| source.load(engine)) {
-        Ok(items) => {
-            list.replace(items, S::key);
+/// A list task's state: its source and its items with their subscribers.
+struct Owned<S: Source> {
+    source: S,
+    list: Observable<S::Item>,
+}
+
+impl<S: Source> Owned<S> {
+    /// Loads the source into the list; a failed read keeps the items as they were (and says so in the log).
+    fn reload(&mut self, engine: &Engine, shell: &Shell) {
+        match self.source.load(engine) {
+            Ok(items) => {
+                self.list.replace(items, S::key);
+            }
+            Err(e) => log::warn!("reading a list: {e}"),
         }
-        Err(e) => log::warn!("reading a list: {e}"),
+        self.source.shown(engine, self.list.items(), shell);
     }
-    crate::blocking(|| source.shown(engine, list.items(), shell));
+}
+
+/// Runs `f` on the runtime's blocking pool, so that store reads leave the async workers to the network (on a
+/// worker, even through `block_in_place`, they held up the connections' tasks: message latency with the screens
+/// open was several times what it is without). None if `f` did not finish (the runtime is going away).
+async fn off_workers<S: Source, T: Send + 'static>(
+    engine: &Arc<Engine>,
+    mut owned: Owned<S>,
+    f: impl FnOnce(&Engine, &mut Owned<S>) -> T + Send + 'static,
+) -> Option<(Owned<S>, T)> {
+    let engine = engine.clone();
+    match tokio::task::spawn_blocking(move || {
+        let value = f(&engine, &mut owned);
+        (owned, value)
+    })
+    .await
+    {
+        Ok(done) => Some(done),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(_) => None,
+    }
 }
 
 async fn run<S: Source>(
     engine: Arc<Engine>,
-    mut source: S,
+    source: S,
     mut requests: mpsc::Receiver<Request<S::Item>>,
     mut shell: watch::Receiver<Shell>,
     mut events: Subscription<Event>,
 ) {
-    let mut list = Observable::new();
+    let owned = Owned {
+        source,
+        list: Observable::new(),
+    };
     let seen = shell.borrow_and_update().clone();
-    reload(&engine, &mut source, &mut list, &seen);
+    let Some((mut owned, ())) = off_workers(&engine, owned, move |e, o| o.reload(e, &seen)).await
+    else {
+        return;
+    };
     let mut shell_open = true;
     loop {
         tokio::select! {
             request = requests.recv() => match request {
                 None => break,
                 Some(Request::Subscribe(reply)) => {
-                    let _ = reply.send(list.subscribe());
+                    let _ = reply.send(owned.list.subscribe());
                 }
                 Some(Request::Items(reply)) => {
-                    let _ = reply.send(list.items().to_vec());
+                    let _ = reply.send(owned.list.items().to_vec());
                 }
                 Some(Request::Paginate(n, reply)) => {
-                    let more = crate::blocking(|| source.paginate(&engine, n));
                     let seen = shell.borrow().clone();
-                    reload(&engine, &mut source, &mut list, &seen);
+                    let Some((back, more)) = off_workers(&engine, owned, move |e, o| {
+                        let more = o.source.paginate(e, n);
+                        o.reload(e, &seen);
+                        more
+                    })
+                    .await else {
+                        return;
+                    };
+                    owned = back;
                     let _ = reply.send(more);
                 }
             },
             event = events.next() => {
                 let Some(event) = event else { break };
                 // A burst is read back once.
-                let mut touched = source.note(&event);
+                let mut touched = owned.source.note(&event);
                 while let Some(event) = events.try_next() {
-                    touched |= source.note(&event);
+                    touched |= owned.source.note(&event);
                 }
                 if touched {
                     // What the person sees now, even if the change of it waits in the other branch.
                     let seen = shell.borrow().clone();
-                    reload(&engine, &mut source, &mut list, &seen);
+                    let Some((back, ())) = off_workers(&engine, owned, move |e, o| o.reload(e, &seen)).await else {
+                        return;
+                    };
+                    owned = back;
                 }
             }
             changed = shell.changed(), if shell_open => {
@@ -191,7 +231,13 @@ async fn run<S: Source>(
                     continue;
                 }
                 let seen = shell.borrow_and_update().clone();
-                crate::blocking(|| source.shown(&engine, list.items(), &seen));
+                let Some((back, ())) = off_workers(&engine, owned, move |e, o| {
+                    o.source.shown(e, o.list.items(), &seen)
+                })
+                .await else {
+                    return;
+                };
+                owned = back;
             }
         }
     }

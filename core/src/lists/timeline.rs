@@ -9,6 +9,7 @@ use crate::chat::{self, Event, Message};
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::ids::{BuddyId, MessageId, MessageKey, Now};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -37,8 +38,9 @@ impl Timeline {
             space,
             initial: initial.clamp(1, MAX_WINDOW),
             from: None,
-            len: 0,
-            touched: true,
+            items: Vec::new(),
+            complete: false,
+            touched: Touched::All,
         };
         Ok(Timeline {
             buddy,
@@ -73,9 +75,21 @@ struct Window {
     initial: usize,
     /// The oldest message in the window, once it holds one.
     from: Option<MessageKey>,
-    /// Messages in the window as last loaded.
-    len: usize,
-    touched: bool,
+    /// The window as last loaded.
+    items: Vec<Message>,
+    /// The window starts with the conversation's first message: one that arrives late with an older time (from
+    /// a device whose log came later) belongs in it.
+    complete: bool,
+    touched: Touched,
+}
+
+/// What the events since the last load may have changed.
+enum Touched {
+    Nothing,
+    /// These messages were added or changed their state: only they are read again.
+    Messages(BTreeSet<MessageId>),
+    /// Read markers, names or the window's extent changed: the whole window is read again.
+    All,
 }
 
 impl Window {
@@ -97,31 +111,79 @@ impl Source for Window {
     }
 
     fn note(&mut self, event: &Event) -> bool {
-        let touched = match event {
-            Event::MessageAdded { buddy_id, .. }
-            | Event::MessageStateChanged { buddy_id, .. }
-            | Event::ReadUpTo { buddy_id, .. }
+        let message = match event {
+            Event::MessageAdded { buddy_id, message } if *buddy_id == self.buddy => message.id,
+            Event::MessageStateChanged {
+                buddy_id,
+                message_id,
+                ..
+            } if *buddy_id == self.buddy => *message_id,
+            Event::ReadUpTo { buddy_id, .. }
             | Event::BuddyRemoved { buddy_id }
-            | Event::BuddyAdded { buddy_id, .. } => *buddy_id == self.buddy,
+            | Event::BuddyAdded { buddy_id, .. }
+                if *buddy_id == self.buddy =>
+            {
+                self.touched = Touched::All;
+                return true;
+            }
             // Names and members (the author's name) are rare: read again.
-            Event::DeviceLinked { .. } | Event::DeviceRevoked { .. } => true,
-            _ => false,
+            Event::DeviceLinked { .. } | Event::DeviceRevoked { .. } => {
+                self.touched = Touched::All;
+                return true;
+            }
+            _ => return false,
         };
-        self.touched |= touched;
-        touched
+        match &mut self.touched {
+            Touched::All => {}
+            Touched::Messages(ids) => {
+                ids.insert(message);
+            }
+            Touched::Nothing => self.touched = Touched::Messages(BTreeSet::from([message])),
+        }
+        true
     }
 
     fn load(&mut self, engine: &Engine) -> Result<Vec<Message>> {
-        self.touched = false;
+        let touched = std::mem::replace(&mut self.touched, Touched::Nothing);
         let c = engine.store.read()?;
         let me = engine.person();
-        let items = match self.from {
-            Some(from) => chat::conversation_from(&c, &self.space, &me, from, MAX_WINDOW)?,
-            None => chat::conversation(&c, &self.space, &me, None, self.initial)?,
-        };
-        self.from = items.first().map(chat::message_key);
-        self.len = items.len();
-        Ok(items)
+        match (touched, self.from) {
+            (Touched::Nothing, _) => return Ok(self.items.clone()),
+            // A few messages on a window that holds some: read just them (the common case, a message arriving,
+            // costs a row, not the window).
+            (Touched::Messages(ids), Some(from)) => {
+                let rows = ids
+                    .iter()
+                    .map(|id| crate::store::message_get(&c, &self.space, &id.author, id.seq))
+                    .filter_map(|row| row.transpose())
+                    .collect::<Result<Vec<_>>>()?;
+                for message in chat::render_rows(&c, &self.space, &me, rows)? {
+                    let key = chat::message_key(&message);
+                    if key < from && !self.complete {
+                        continue; // older than the window: paging brings it
+                    }
+                    match self.items.binary_search_by_key(&key, chat::message_key) {
+                        Ok(at) => self.items[at] = message,
+                        Err(at) => self.items.insert(at, message),
+                    }
+                }
+                let excess = self.items.len().saturating_sub(MAX_WINDOW);
+                self.items.drain(..excess);
+            }
+            (_, Some(_)) if self.complete => {
+                self.items = chat::conversation(&c, &self.space, &me, None, MAX_WINDOW)?;
+            }
+            (_, Some(from)) => {
+                self.items = chat::conversation_from(&c, &self.space, &me, from, MAX_WINDOW)?;
+            }
+            (_, None) => {
+                self.items = chat::conversation(&c, &self.space, &me, None, self.initial)?;
+            }
+        }
+        self.from = self.items.first().map(chat::message_key);
+        drop(c);
+        self.complete = !self.has_older(engine)?;
+        Ok(self.items.clone())
     }
 
     fn shown(&mut self, engine: &Engine, items: &[Message], shell: &Shell) {
@@ -145,11 +207,13 @@ impl Source for Window {
             return Ok(false);
         };
         let c = engine.store.read()?;
-        let room = MAX_WINDOW.saturating_sub(self.len);
+        let room = MAX_WINDOW.saturating_sub(self.items.len());
         let older = crate::store::messages_page(&c, &self.space, Some(from), n.min(room))?;
         if let Some(oldest) = older.first() {
             self.from = Some(oldest.key);
         }
+        // The window's extent changed: read it whole.
+        self.touched = Touched::All;
         drop(c);
         self.has_older(engine)
     }
