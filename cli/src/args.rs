@@ -31,7 +31,7 @@ pub enum Command {
     },
     /// Stay online: sync, relay, serve invites; print one line per event.
     Run {
-        /// Where to listen (default 0.0.0.0:0; the chosen port is kept across restarts).
+        /// Where to listen (default [::]:0, IPv6 and IPv4; the chosen port is kept across restarts).
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
         /// One compact JSON object per line.
@@ -47,7 +47,8 @@ pub enum Command {
         #[arg(long)]
         code_only: bool,
     },
-    /// Invite a buddy: QR and text code.
+    /// Invite a buddy: QR and text code. The code is a one-time secret: give it only to that buddy, in
+    /// person or over a channel you trust. Its checksum only catches typos; it does not prove who sent it.
     Invite {
         /// Who the invite is for (a label for you).
         #[arg(long, value_name = "LABEL")]
@@ -59,7 +60,8 @@ pub enum Command {
         #[arg(long)]
         code_only: bool,
     },
-    /// Redeem a link or buddy code; waits until done.
+    /// Redeem a link or buddy code; waits until done. The checksum only catches typos: take codes only
+    /// from the person who made them (a code someone edited on the way reaches nobody, or is refused).
     Join {
         #[arg(value_name = "CODE")]
         code: String,

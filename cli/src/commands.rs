@@ -31,7 +31,7 @@ impl Device {
         match control::acquire(dir).await? {
             Access::Remote(sock) => Ok(Device::Remote(sock)),
             Access::Direct(lock) => {
-                let (session, _events) = Session::open(dir, Config::default())?;
+                let (session, _events) = Session::open(dir, run_config(None))?;
                 if online {
                     session.client.start().await?;
                 }
@@ -209,14 +209,26 @@ async fn invite(device: &Device, req: Request, wait: bool, code_only: bool) -> R
     Ok(())
 }
 
-/// The listen address of `run`: loopback ones turn LAN discovery off.
+/// The network of `run` and of a device going online directly: a loopback listen address turns LAN
+/// discovery and the DHT off; `CLEARCHAT_DHT` overrides the DHT.
 pub fn run_config(listen: Option<SocketAddr>) -> Config {
-    match listen {
+    let mut config = match listen {
         Some(addr) => Config {
             listen: addr,
             lan_discovery: !addr.ip().is_loopback(),
+            dht: !addr.ip().is_loopback(),
             ..Config::default()
         },
         None => Config::default(),
+    };
+    // `CLEARCHAT_DHT`: `off`, or the bootstrap nodes to use instead of the public ones (`host:port,...`).
+    match std::env::var("CLEARCHAT_DHT").ok().as_deref() {
+        Some("off") => config.dht = false,
+        Some(nodes) if !nodes.is_empty() => {
+            config.dht = true;
+            config.dht_bootstrap = nodes.split(',').map(|n| n.trim().to_string()).collect();
+        }
+        _ => {}
     }
+    config
 }

@@ -1,7 +1,7 @@
 //! Text for people: lines for buddies, messages, devices and events (their JSON counterparts are in `wire`),
 //! times in the local zone, and the QR code as dense half blocks with a quiet zone.
 
-use crate::wire::{BuddyView, DeviceView, MessageView};
+use crate::wire::{BuddyView, DeviceView, MessageView, ReachView};
 use clearchat_core::Event;
 
 /// Modules of light margin around a QR code, as the standard asks.
@@ -99,6 +99,28 @@ fn online_mark(online: bool) -> &'static str {
     }
 }
 
+/// How a device or buddy is reached, for people (nothing while unknown).
+pub fn reach_human(reach: &ReachView) -> String {
+    match reach {
+        ReachView::Unknown => String::new(),
+        ReachView::Direct => "  [direct]".into(),
+        ReachView::Via(device) => format!("  [via device {}]", short(device)),
+        ReachView::Unreachable => "  [not reachable]".into(),
+    }
+}
+
+/// What a person reads when none of `reach` is reachable (and at least one was tried).
+fn nothing_reachable(reach: &[ReachView]) -> &'static str {
+    if !reach.is_empty() && reach.iter().all(|r| *r == ReachView::Unreachable) {
+        "nothing is reachable right now: messages wait on this device and go out when a device is \
+         reached. If your devices and your buddies' are all behind NATs that block each other, link an \
+         always-on device (`clearchat run` on a home server or a rented machine, linked with `clearchat \
+         link`): everyone reaches it, and it carries the messages.\n"
+    } else {
+        ""
+    }
+}
+
 /// One line per buddy.
 pub fn buddies_human(list: &[BuddyView]) -> String {
     if list.is_empty() {
@@ -113,12 +135,15 @@ pub fn buddies_human(list: &[BuddyView]) -> String {
             String::new()
         };
         out.push_str(&format!(
-            "{} {}{unread}  {}  {last}\n",
+            "{} {}{unread}  {}{}  {last}\n",
             online_mark(b.online),
             b.name,
-            short(b.id)
+            short(b.id),
+            reach_human(&b.reach)
         ));
     }
+    let reach: Vec<ReachView> = list.iter().map(|b| b.reach).collect();
+    out.push_str(nothing_reachable(&reach));
     out
 }
 
@@ -142,14 +167,21 @@ pub fn devices_human(list: &[DeviceView]) -> String {
     let mut out = String::new();
     for d in list {
         let me = if d.me { " (this device)" } else { "" };
+        let reach = if d.me {
+            String::new()
+        } else {
+            reach_human(&d.reach)
+        };
         out.push_str(&format!(
-            "{} {}{me}  {}  of {}\n",
+            "{} {}{me}  {}  of {}{reach}\n",
             online_mark(d.online),
             d.name,
             short(d.id),
             d.person
         ));
     }
+    let others: Vec<ReachView> = list.iter().filter(|d| !d.me).map(|d| d.reach).collect();
+    out.push_str(nothing_reachable(&others));
     out
 }
 
@@ -211,6 +243,44 @@ pub fn event_human(e: &Event) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn buddy(name: &str, reach: ReachView) -> BuddyView {
+        BuddyView {
+            id: crate::test_ids::buddy(name),
+            name: name.into(),
+            online: reach == ReachView::Direct,
+            reach,
+            unread: 0,
+            last_message: None,
+        }
+    }
+
+    #[test]
+    fn how_each_buddy_is_reached_and_what_helps_when_none_is() {
+        let relay = crate::test_ids::device("srv");
+        let out = buddies_human(&[
+            buddy("Betty", ReachView::Direct),
+            buddy("Cleo", ReachView::Via(relay)),
+            buddy("Dan", ReachView::Unreachable),
+            buddy("Eve", ReachView::Unknown),
+        ]);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[0].contains("[direct]"), "{out}");
+        assert!(
+            lines[1].contains(&format!("[via device {}]", short(relay))),
+            "{out}"
+        );
+        assert!(lines[2].contains("[not reachable]"), "{out}");
+        assert!(!lines[3].contains('['), "nothing said while unknown: {out}");
+        assert!(!out.contains("always-on"), "someone is reachable: {out}");
+
+        let out = buddies_human(&[
+            buddy("Dan", ReachView::Unreachable),
+            buddy("Fay", ReachView::Unreachable),
+        ]);
+        assert!(out.contains("nothing is reachable right now"), "{out}");
+        assert!(out.contains("link an always-on device"), "{out}");
+    }
 
     #[test]
     fn qr_has_quiet_zone_and_half_blocks() {

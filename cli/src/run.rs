@@ -13,6 +13,9 @@ use std::path::Path;
 use tokio::signal::unix::{signal, SignalKind};
 
 pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Result<()> {
+    // The engine's log on stderr, only when asked for with `RUST_LOG` (e.g. `clearchat_core=info`).
+    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("off"))
+        .try_init();
     if !session::has_device(dir) {
         return Err(Error::no_device(dir));
     }

@@ -6,7 +6,7 @@ use crate::ids::{BuddyId, DeviceId, MessageId, MessageKey, Now, PersonId, SpaceI
 use crate::space::{Member, SpaceKind, SpaceState};
 use crate::store::{self, Delivery, SpaceRow};
 use rusqlite::Connection;
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum MessageState {
@@ -73,12 +73,24 @@ pub enum Reach {
 }
 
 impl Reach {
-    /// What we know from the set of devices connected to us: direct if it is in it, else unknown.
-    pub fn from_online(online: bool) -> Reach {
-        if online {
-            Reach::Direct
+    /// How `device` is reached, from what the network found (absent: unknown).
+    pub fn of(device: &DeviceId, reach: &HashMap<DeviceId, Reach>) -> Reach {
+        reach.get(device).copied().unwrap_or(Reach::Unknown)
+    }
+
+    /// Of two ways to reach a person, the better: direct, then through a device, then unknown, then
+    /// unreachable.
+    fn better(self, other: Reach) -> Reach {
+        let rank = |r: &Reach| match r {
+            Reach::Direct => 0,
+            Reach::Via(_) => 1,
+            Reach::Unknown => 2,
+            Reach::Unreachable => 3,
+        };
+        if rank(&other) < rank(&self) {
+            other
         } else {
-            Reach::Unknown
+            self
         }
     }
 }
@@ -290,10 +302,14 @@ pub fn message_key(message: &Message) -> MessageKey {
 }
 
 /// Active buddy spaces with their buddy's name; spaces whose buddy has not said hello yet are left out.
-pub fn buddies(c: &Connection, me: &PersonId, online: &HashSet<DeviceId>) -> Result<Vec<Buddy>> {
+pub fn buddies(
+    c: &Connection,
+    me: &PersonId,
+    reach: &HashMap<DeviceId, Reach>,
+) -> Result<Vec<Buddy>> {
     let mut out = Vec::new();
     for space in store::spaces(c)? {
-        out.extend(buddy_in(c, &space, me, online)?);
+        out.extend(buddy_in(c, &space, me, reach)?);
     }
     Ok(out)
 }
@@ -303,10 +319,10 @@ pub fn buddy(
     c: &Connection,
     buddy: &BuddyId,
     me: &PersonId,
-    online: &HashSet<DeviceId>,
+    reach: &HashMap<DeviceId, Reach>,
 ) -> Result<Option<Buddy>> {
     match store::space_get(c, &buddy.space())? {
-        Some(space) => buddy_in(c, &space, me, online),
+        Some(space) => buddy_in(c, &space, me, reach),
         None => Ok(None),
     }
 }
@@ -315,7 +331,7 @@ fn buddy_in(
     c: &Connection,
     space: &SpaceRow,
     me: &PersonId,
-    online: &HashSet<DeviceId>,
+    reach: &HashMap<DeviceId, Reach>,
 ) -> Result<Option<Buddy>> {
     if space.kind != SpaceKind::Buddy || space.state != SpaceState::Active {
         return Ok(None);
@@ -324,15 +340,19 @@ fn buddy_in(
         return Ok(None);
     };
     let members = store::members(c, &space.id)?;
-    let is_online = members.iter().any(|(m, _)| {
-        m.person == person && m.removed_after.is_none() && online.contains(&m.device)
-    });
+    // The buddy's best-reached device.
+    let best = members
+        .iter()
+        .filter(|(m, _)| m.person == person && m.removed_after.is_none())
+        .map(|(m, _)| Reach::of(&m.device, reach))
+        .reduce(Reach::better)
+        .unwrap_or(Reach::Unknown);
     let last_message = conversation(c, &space.id, me, None, 1)?.pop();
     Ok(Some(Buddy {
         id: space.id.into(),
         name,
-        online: is_online,
-        reach: Reach::from_online(is_online),
+        online: best == Reach::Direct,
+        reach: best,
         unread: store::unread_count(c, &space.id, me)?,
         last_message,
     }))
@@ -343,7 +363,7 @@ pub fn devices(
     c: &Connection,
     home: &SpaceId,
     me: &DeviceId,
-    online: &HashSet<DeviceId>,
+    reach: &HashMap<DeviceId, Reach>,
     now: Now,
 ) -> Result<Vec<Device>> {
     let persons = store::persons(c, home)?;
@@ -358,10 +378,13 @@ pub fn devices(
                 .map(|(_, n)| n.clone())
                 .unwrap_or_default(),
             me: m.device == *me,
-            online: m.device == *me || online.contains(&m.device),
-            reach: Reach::from_online(m.device == *me || online.contains(&m.device)),
+            online: m.device == *me || Reach::of(&m.device, reach) == Reach::Direct,
+            reach: match m.device == *me {
+                true => Reach::Direct,
+                false => Reach::of(&m.device, reach),
+            },
             revoked: m.removed_after.is_some(),
-            last_seen: if m.device == *me || online.contains(&m.device) {
+            last_seen: if m.device == *me || Reach::of(&m.device, reach) == Reach::Direct {
                 Some(now.secs())
             } else {
                 store::peer_last_seen(c, &m.device).ok().flatten()

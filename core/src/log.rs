@@ -2,11 +2,11 @@
 //! key, header as associated data), signing (Ed25519 by the author), hashing and chain checks.
 
 use crate::ids::{DeviceId, Hash, MessageKey, PersonId, SpaceId};
-use crate::invite::Purpose;
-use crate::space::{SealedKey, SpaceKey, SpaceKind};
+use crate::invite::{InviteSecret, Purpose};
+use crate::space::{Rotation, SealedKey, SpaceKey, SpaceKind};
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -17,6 +17,10 @@ pub const ENTRY_VERSION: u8 = 1;
 /// The largest encoded entry we accept.
 pub const MAX_ENTRY_BYTES: usize = 64 * 1024;
 
+/// The largest seq, and the largest time or expiry, an entry may carry: SQLite stores them as signed
+/// 64-bit integers, so anything above this is refused at decode (headers) or has no effect (bodies).
+pub const MAX_INT: u64 = i64::MAX as u64;
+
 /// What an entry says, once opened.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Body {
@@ -26,8 +30,13 @@ pub enum Body {
         person: PersonId,
         name: String,
     },
-    /// Any space: `device` is no longer a member; its entries count up to `last_seq`.
-    MemberRemoved { device: DeviceId, last_seq: u64 },
+    /// Any space: `device` is no longer a member; its entries count up to `last_seq`. The rotation is
+    /// the space's new key, for the remaining members.
+    MemberRemoved {
+        device: DeviceId,
+        last_seq: u64,
+        rotation: Option<Rotation>,
+    },
     /// Any space: a person's display name.
     Hello { person: PersonId, name: String },
     /// Any space: where the author can be reached.
@@ -36,7 +45,11 @@ pub enum Body {
     DeviceRenamed { device: DeviceId, name: String },
     /// Home: the device is unlinked; its home log counts up to `last_seq` (its head as the revoking
     /// device held it), on every device whatever it already received of that log.
-    DeviceRevoked { device: DeviceId, last_seq: u64 },
+    DeviceRevoked {
+        device: DeviceId,
+        last_seq: u64,
+        rotation: Option<Rotation>,
+    },
     /// Home: this person is in another space; every device of the person joins it.
     SpaceJoined {
         kind: SpaceKind,
@@ -49,7 +62,7 @@ pub enum Body {
     /// Home: an invite that any device of the person may serve once.
     InviteIssued {
         id: [u8; 16],
-        secret: [u8; 16],
+        secret: InviteSecret,
         purpose: Purpose,
         label: String,
         expires_at: u64,
@@ -65,10 +78,32 @@ pub enum Body {
     Read { up_to: MessageKey },
     /// Buddy: the author's person removed the buddy; the space ends.
     Left,
-    /// Any space: space keys sealed to member devices (a new key after a removal, or earlier keys for a
-    /// device added later). Like `MemberAdded` and `MemberRemoved`, always sealed under the space's first
+    /// Any space: earlier keys sealed to a device added later. It establishes no key: only the rotation
+    /// of a removal does. Like `MemberAdded` and `MemberRemoved`, always sealed under the space's first
     /// key, so every member can read it.
     KeysSealed { keys: Vec<SealedKey> },
+}
+
+impl Body {
+    /// Whether every seq, time and expiry the body names is at most [`MAX_INT`]. A body out of range is
+    /// stored with its entry but has no effect.
+    pub fn in_range(&self) -> bool {
+        match self {
+            Body::MemberRemoved {
+                last_seq, rotation, ..
+            }
+            | Body::DeviceRevoked {
+                last_seq, rotation, ..
+            } => *last_seq <= MAX_INT && rotation.as_ref().is_none_or(|r| r.epoch <= MAX_INT),
+            Body::InviteIssued { expires_at, .. } => *expires_at <= MAX_INT,
+            Body::Message {
+                reply_to: Some((_, seq)),
+                ..
+            } => *seq <= MAX_INT,
+            Body::Read { up_to } => up_to.seq <= MAX_INT && up_to.time <= MAX_INT,
+            _ => true,
+        }
+    }
 }
 
 /// An entry as it travels and as it is stored: header, sealed body and signature.
@@ -125,6 +160,23 @@ impl Entry {
         body: &Body,
     ) -> Result<Entry, EntryError> {
         let author = DeviceId(signer.verifying_key().to_bytes());
+        Entry::create_with(space, key, author, seq, prev, time, body, |bytes| {
+            signer.sign(bytes).to_bytes()
+        })
+    }
+
+    /// Seals `body` with `key` as an entry of `author`'s log, signed by `sign` (given the signed bytes).
+    #[allow(clippy::too_many_arguments)]
+    pub fn create_with(
+        space: SpaceId,
+        key: &SpaceKey,
+        author: DeviceId,
+        seq: u64,
+        prev: Hash,
+        time: u64,
+        body: &Body,
+        sign: impl FnOnce(&[u8]) -> [u8; 64],
+    ) -> Result<Entry, EntryError> {
         let key_id = key.key_id();
         let mut nonce = [0u8; 24];
         rand::thread_rng().fill_bytes(&mut nonce);
@@ -151,7 +203,7 @@ impl Entry {
             sealed,
             sig: Vec::new(),
         };
-        entry.sig = signer.sign(&entry.signed_bytes()).to_bytes().to_vec();
+        entry.sig = sign(&entry.signed_bytes()).to_vec();
         Ok(entry)
     }
 
@@ -189,7 +241,12 @@ impl Entry {
             Some((&ENTRY_VERSION, rest)) => {
                 let (entry, tail): (Entry, _) =
                     postcard::take_from_bytes(rest).map_err(|_| EntryError::Malformed)?;
-                if !tail.is_empty() || entry.sig.len() != 64 || entry.seq == 0 {
+                if !tail.is_empty()
+                    || entry.sig.len() != 64
+                    || entry.seq == 0
+                    || entry.seq > MAX_INT
+                    || entry.time > MAX_INT
+                {
                     return Err(EntryError::Malformed);
                 }
                 Ok(entry)
@@ -205,12 +262,15 @@ impl Entry {
 
     pub fn verify_signature(&self) -> Result<(), EntryError> {
         let key = VerifyingKey::from_bytes(&self.author.0).map_err(|_| EntryError::BadSignature)?;
+        if key.is_weak() {
+            return Err(EntryError::BadSignature);
+        }
         let sig: [u8; 64] = self
             .sig
             .as_slice()
             .try_into()
             .map_err(|_| EntryError::Malformed)?;
-        key.verify(&self.signed_bytes(), &Signature::from_bytes(&sig))
+        key.verify_strict(&self.signed_bytes(), &Signature::from_bytes(&sig))
             .map_err(|_| EntryError::BadSignature)
     }
 
@@ -389,7 +449,7 @@ mod tests {
             (1, 0, 0),
             (127, 128, 100),
             (300, 1 << 40, 200),
-            (u64::MAX, u64::MAX, 20_000),
+            (MAX_INT, MAX_INT, 20_000),
         ] {
             let key = SpaceKey::generate();
             let body = Body::Message {
@@ -406,6 +466,49 @@ mod tests {
             );
             assert_eq!(received.open_with(&key.entry_key()).unwrap(), body);
         }
+    }
+
+    /// Seqs and times above what SQLite stores as a signed integer are refused, never wrapped.
+    #[test]
+    fn seqs_and_times_past_i64_are_malformed() {
+        let key = SpaceKey::generate();
+        let s = signer();
+        let body = Body::Left;
+        for (seq, time) in [(MAX_INT + 1, 1), (u64::MAX, 1), (1, MAX_INT + 1)] {
+            let e =
+                Entry::create(key.space_id(), &key, &s, seq, Hash([0; 32]), time, &body).unwrap();
+            assert_eq!(Entry::decode(&e.encode()), Err(EntryError::Malformed));
+        }
+        let removal = |last_seq| Body::MemberRemoved {
+            device: DeviceId([1; 32]),
+            last_seq,
+            rotation: None,
+        };
+        assert!(removal(MAX_INT).in_range());
+        assert!(!removal(MAX_INT + 1).in_range());
+    }
+
+    /// An author key of small order (here the identity point) makes the signature (R = identity, s = 0)
+    /// valid for every message under a lax check: the strict check refuses it.
+    #[test]
+    fn a_weak_author_key_signs_nothing() {
+        let key = SpaceKey::generate();
+        let mut weak = [0u8; 32];
+        weak[0] = 1;
+        let mut sig = [0u8; 64];
+        sig[0] = 1;
+        let e = Entry::create_with(
+            key.space_id(),
+            &key,
+            DeviceId(weak),
+            1,
+            Hash([0; 32]),
+            1,
+            &Body::Left,
+            |_| sig,
+        )
+        .unwrap();
+        assert_eq!(e.verify_signature(), Err(EntryError::BadSignature));
     }
 
     #[test]

@@ -18,6 +18,103 @@ pub mod wire {
     pub use crate::net::close;
     pub use crate::net::frame::{read_frame, write_frame, Frame, FrameError};
     pub use crate::net::tls::{client_config, peer_device_id, server_config};
+    pub use crate::space::Role;
+    pub use crate::sync::SyncFrame;
+
+    /// Whether the TLS verifiers accept `device` as a peer's raw public key.
+    pub fn accepts_tls_key(device: &[u8; 32]) -> Result<[u8; 32], rustls::Error> {
+        crate::net::tls::check_peer_key(device)
+    }
+
+    /// The connection's TLS exporter value, which offers and redemption proofs are bound to.
+    pub fn exporter(quic: &quinn::Connection) -> crate::Result<[u8; 32]> {
+        crate::net::exporter(quic)
+    }
+}
+
+/// The entry codec, for a rogue device that writes arbitrary signed entries.
+pub mod entries {
+    pub use crate::ids::{Hash, MessageKey};
+    pub use crate::invite::{invite_id, redeem_proof, InviteSecret, Purpose};
+    pub use crate::log::{Body, Entry, EntryError};
+    pub use crate::space::{SealedKey, SpaceKey, SpaceKind};
+}
+
+/// A device's own identity as its store holds it: its signing key and its person. For tests that act as
+/// that device (a stolen phone) with a rogue peer.
+pub fn identity(client: &Client) -> Result<(SigningKey, PersonId)> {
+    let (secret, person) = read(client, |c| {
+        Ok((
+            store::meta_get(c, Meta::DeviceSecret)?,
+            store::meta_get(c, Meta::Person)?,
+        ))
+    })?;
+    let damaged = || Error::Storage("the identity is damaged".into());
+    let secret: [u8; 32] = secret.and_then(|s| s.try_into().ok()).ok_or_else(damaged)?;
+    let person: [u8; 16] = person.and_then(|p| p.try_into().ok()).ok_or_else(damaged)?;
+    Ok((SigningKey::from_bytes(&secret), PersonId(person)))
+}
+
+/// A space as `client` holds it, for a rogue peer: id, kind, root and every key it holds, oldest first.
+#[derive(Clone, Debug)]
+pub struct HeldSpace {
+    pub id: SpaceId,
+    pub kind: SpaceKind,
+    pub root: DeviceId,
+    pub keys: Vec<crate::space::SpaceKey>,
+}
+
+/// Every space `client` holds.
+pub fn spaces(client: &Client) -> Result<Vec<HeldSpace>> {
+    read(client, |c| {
+        Ok(store::spaces(c)?
+            .into_iter()
+            .map(|s| HeldSpace {
+                id: s.id,
+                kind: s.kind,
+                root: s.root,
+                keys: s.keys,
+            })
+            .collect())
+    })
+}
+
+/// The head of `author`'s log in `space` as `client` holds it: (seq, hash, time); zeros when empty.
+pub fn head(
+    client: &Client,
+    space: &SpaceId,
+    author: &DeviceId,
+) -> Result<(u64, crate::ids::Hash, u64)> {
+    read(client, |c| {
+        let (seq, hash) = store::head(c, space, author)?;
+        let time = match seq {
+            0 => 0,
+            _ => store::entries_after(c, space, author, seq - 1, 1)?
+                .first()
+                .and_then(|raw| Entry::decode(raw).ok())
+                .map_or(0, |e| e.time),
+        };
+        Ok((seq, hash, time))
+    })
+}
+
+/// Every entry of `author`'s log in `space` that `client` holds, encoded, in seq order.
+pub fn log_entries(client: &Client, space: &SpaceId, author: &DeviceId) -> Result<Vec<Vec<u8>>> {
+    read(client, |c| {
+        store::entries_after(c, space, author, 0, usize::MAX >> 1)
+    })
+}
+
+/// The member `device` of `space` as `client` holds it: (person, removed after), if it is listed.
+pub fn member(
+    client: &Client,
+    space: &SpaceId,
+    device: &DeviceId,
+) -> Option<(PersonId, Option<u64>)> {
+    read(client, |c| store::member(c, space, device))
+        .ok()
+        .flatten()
+        .map(|m| (m.person, m.removed_after))
 }
 
 fn read<T>(client: &Client, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
@@ -50,6 +147,13 @@ pub fn invite_redeemed_by(client: &Client, code: &InviteCode) -> Option<DeviceId
         .ok()
         .flatten()
         .and_then(|i| i.redeemed_by)
+}
+
+/// The devices that redeemed the invite of `code`, as `client` knows them: one, or two when devices of
+/// the inviter served it to different joiners before they synced.
+pub fn invite_joiners(client: &Client, code: &InviteCode) -> Vec<DeviceId> {
+    let id = invite::invite_id(&code.secret);
+    read(client, |c| store::invite_joiners(c, &id)).unwrap_or_default()
 }
 
 /// Whether `client` knows an address of `device`.

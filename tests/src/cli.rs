@@ -40,6 +40,7 @@ pub fn wait_until_blocking(what: &str, mut condition: impl FnMut() -> bool) {
 /// Runs `clearchat --data-dir DIR ARGS...` to completion.
 pub fn clearchat(dir: &Path, args: &[&str]) -> Output {
     Command::new(bin())
+        .env("CLEARCHAT_DHT", "off")
         .arg("--data-dir")
         .arg(dir)
         .args(args)
@@ -100,13 +101,21 @@ pub struct RunGuard {
 
 impl RunGuard {
     pub fn start(dir: &Path) -> RunGuard {
-        let mut child = Command::new(bin())
+        let mut command = Command::new(bin());
+        command
+            .env("CLEARCHAT_DHT", "off")
             .arg("--data-dir")
             .arg(dir)
-            .args(["run", "--listen", "127.0.0.1:0", "--json"])
+            .args(["run", "--listen", "127.0.0.1:0", "--json"]);
+        RunGuard::spawn(command)
+    }
+
+    /// Starts a prepared `clearchat ... run --json` command (for example aimed at a network namespace)
+    /// and waits until it says it started.
+    pub fn spawn(mut command: Command) -> RunGuard {
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
             .spawn()
             .expect("start clearchat run");
         let stdout = child.stdout.take().expect("stdout");
@@ -155,6 +164,16 @@ impl RunGuard {
         assert!(status.success(), "run exits 0 on SIGTERM: {status}");
         assert!(!dir.join("control.sock").exists(), "run removes its socket");
         wait_until_blocking("run says it stopped", || self.has_event("stopped"));
+    }
+
+    /// The stdout lines so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// The process id (of `clearchat` itself: `ip netns exec` execs it).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn has_event(&self, name: &str) -> bool {

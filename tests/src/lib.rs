@@ -3,5 +3,6 @@
 
 pub mod cli;
 pub mod netlab;
+pub mod testnet;
 
 pub use clearchat_testkit::*;

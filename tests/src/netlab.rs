@@ -4,7 +4,7 @@
 //! a process (`ip netns exec`) or as a tokio runtime on a thread that entered the namespace with `setns`
 //! (every socket that runtime creates lives in that namespace).
 //!
-//! Everything is named with the `rx` prefix, the process id and a counter, and torn down when the last handle
+//! Everything is named with the `rz` prefix, the process id and a counter, and torn down when the last handle
 //! of a [`Lab`] drops, on panic too: processes first, then namespaces (which takes their veths, bridges and
 //! nftables tables with them). Namespaces left by a killed test run are swept by the next [`Lab::new`].
 //!
@@ -19,7 +19,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
-const PREFIX: &str = "rx";
+const PREFIX: &str = "rz";
 /// The name of every interface we create inside a namespace: the uplink of a host or router.
 const WAN: &str = "rxwan";
 /// The bridge a router's downstream hosts and routers hang from.
@@ -134,7 +134,7 @@ fn must_with_input(cmd: &mut Command, input: &str) {
     );
 }
 
-/// Deletes `rx*` namespaces whose creating process is gone (a test run that was killed).
+/// Deletes `rz*` namespaces whose creating process is gone (a test run that was killed).
 fn sweep_stale() {
     let Ok(dir) = std::fs::read_dir("/run/netns") else {
         return;

@@ -20,6 +20,7 @@ fn wait_texts(dir: &Path, buddy: &str, wanted: &[String], who: &str) {
 /// The newest message with Amy as `messages` prints it for people, with `TZ` set to `zone`.
 fn messages_in_zone(dir: &Path, zone: &str) -> String {
     let out = Command::new(bin())
+        .env("CLEARCHAT_DHT", "off")
         .arg("--data-dir")
         .arg(dir)
         .args(["messages", "Amy", "--limit", "1"])
@@ -175,6 +176,7 @@ fn commands_work_directly_on_a_data_dir_nothing_holds() {
     let other = root.path().join("other");
     ok(&other, &["init", "--name", "Sol phone"]);
     let mut waiting = Command::new(bin())
+        .env("CLEARCHAT_DHT", "off")
         .arg("--data-dir")
         .arg(&dir)
         .args(["link", "--wait", "--code-only"])
@@ -229,6 +231,7 @@ fn bad_input_gets_a_sentence_and_the_right_exit_code() {
 #[test]
 fn demo_tells_the_story_and_exits_0() {
     let out = Command::new(bin())
+        .env("CLEARCHAT_DHT", "off")
         .arg("demo")
         .stdin(Stdio::null())
         .output()

@@ -150,7 +150,7 @@ fn terminal_ui_links_by_qr_chats_and_quits_cleanly() {
 
     let exit_file = root.path().join("ui.exit");
     let command = format!(
-        "'{}' --data-dir '{}'; echo $? > '{}'; sleep 60",
+        "CLEARCHAT_DHT=off '{}' --data-dir '{}'; echo $? > '{}'; sleep 60",
         bin().display(),
         laptop.display(),
         exit_file.display()
@@ -232,7 +232,7 @@ fn a_pasted_code_arrives_whole_and_a_slow_join_keeps_the_ui_live() {
     ghost_run.kill9();
 
     let command = format!(
-        "'{}' --data-dir '{}'; sleep 60",
+        "CLEARCHAT_DHT=off '{}' --data-dir '{}'; sleep 60",
         bin().display(),
         laptop.display()
     );

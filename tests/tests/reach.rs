@@ -5,53 +5,14 @@
 use clearchat_scenarios::netlab::{
     datagram_arrives, Host, Lab, Nat, Ns, NsTask, Router, RouterPlan,
 };
+use clearchat_scenarios::testnet::dht_testnet;
 use mainline::{Dht, MutableItem, SigningKey};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU16;
 use std::time::{Duration, Instant};
 
 /// How long a step may take on a loaded machine before it counts as failed.
 const STEP: Duration = Duration::from_secs(30);
-
-/// A DHT testnet in the internet namespace: `count` server-mode nodes, each on an address of its own (the
-/// crate keeps one node per IP among the closest nodes it stores at, as the real network would look).
-/// Returns the nodes (dropping them stops them) and the bootstrap list a device is configured with.
-///
-/// No node is started with `no_bootstrap`: such a node adds whoever asks it `find_node` to its routing table
-/// (so that a first node can fill up), and would hand a NATed client its own public address as a node to
-/// query, a hairpin that goes unanswered and holds every query for a full request timeout. So the first node
-/// is pointed at the second's address, and each later node at all the earlier ones. Each node is told its
-/// public IP, so its id is BEP 42-secure for it from the start: lookups return only secure nodes, and a node
-/// that had to learn its IP from votes first would be left out of them for a while.
-async fn dht_testnet(internet: &Router, count: usize) -> (Vec<Dht>, Vec<String>) {
-    let ips: Vec<Ipv4Addr> = (0..count).map(|_| internet.add_ipv4()).collect();
-    let addrs: Vec<String> = ips.iter().map(|ip| format!("{ip}:6881")).collect();
-    internet
-        .ns()
-        .run(move || async move {
-            let mut nodes = Vec::new();
-            for (i, ip) in ips.iter().enumerate() {
-                let bootstrap = if i == 0 { &addrs[1..2] } else { &addrs[..i] };
-                let node = Dht::builder()
-                    .server_mode()
-                    .bootstrap(bootstrap)
-                    .bind_address(*ip)
-                    .public_ip(*ip)
-                    .port(6881)
-                    .build()
-                    .expect("testnet node");
-                nodes.push(node);
-            }
-            for node in &nodes[1..] {
-                assert!(
-                    node.clone().as_async().bootstrapped().await,
-                    "testnet node bootstrapped"
-                );
-            }
-            (nodes, addrs)
-        })
-        .await
-}
 
 /// What a device behind a NAT saw of the DHT.
 #[derive(Debug)]

@@ -32,6 +32,7 @@ async fn a_stranger_is_dropped_and_learns_no_space() {
         &Frame::Hello {
             offers: vec![[7; 32], [9; 32]],
             reply: true,
+            introductions: Vec::new(),
         },
     )
     .await

@@ -122,7 +122,12 @@ fn peer(state: &mut State, device: DeviceId, online: bool, effects: &mut Vec<Eff
     if let Some(Overlay::Devices { list, .. }) = &mut state.overlay {
         if let Some(d) = list.iter_mut().find(|d| d.id == device) {
             d.online = online;
-            d.reach = clearchat_core::Reach::from_online(online);
+            // As the core has it at this moment: a device that left is unreachable until a dial or a
+            // relay through another device says otherwise (the next load of the list shows that).
+            d.reach = match online {
+                true => clearchat_core::Reach::Direct,
+                false => clearchat_core::Reach::Unreachable,
+            };
             // One of mine: the buddy list is unchanged.
             return;
         }

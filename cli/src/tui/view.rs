@@ -277,8 +277,12 @@ fn draw_overlay(f: &mut Frame, overlay: &Overlay, area: Rect) {
                 .iter()
                 .enumerate()
                 .map(|(i, d)| {
+                    let reach = match d.me {
+                        true => String::new(),
+                        false => render::reach_human(&d.reach.into()),
+                    };
                     let text = format!(
-                        "{} {}{}  {}",
+                        "{} {}{}  {}{reach}",
                         if d.online { "●" } else { "○" },
                         d.name,
                         if d.me { " (this device)" } else { "" },

@@ -26,10 +26,10 @@ impl Engine {
     ) -> Result<Invite> {
         let mut secret = [0u8; 16];
         rand::thread_rng().fill_bytes(&mut secret);
-        let expires_at = now.secs() + ttl_secs;
+        let expires_at = now.secs() + ttl_secs.min(redeem::max_ttl_secs(purpose));
         let body = Body::InviteIssued {
             id: invite::invite_id(&secret),
-            secret,
+            secret: invite::InviteSecret(secret),
             purpose,
             label: label.to_string(),
             expires_at,
@@ -143,16 +143,38 @@ impl Engine {
                     Ok(issued) => issued,
                     Err(refusal) => return Ok(Err(refusal)),
                 };
+            let issuer_current = match issued.issuer {
+                Some(issuer) => {
+                    store::member(r.conn, &home, &issuer)?.is_some_and(|m| m.is_current())
+                }
+                None => false,
+            };
+            let mut joiner_removed = false;
+            for space in store::spaces(r.conn)? {
+                joiner_removed |=
+                    store::member(r.conn, &space.id, &joiner)?.is_some_and(|m| !m.is_current());
+            }
+            if let Err(refusal) = redeem::standing(issuer_current, joiner_removed) {
+                return Ok(Err(refusal));
+            }
+            // A joiner claiming my own person would speak for me in the buddy space.
+            if issued.purpose == Purpose::Buddy && request.person == r.person {
+                return Ok(Err(Refusal::Unknown));
+            }
             let welcome = match issued.purpose {
                 Purpose::Link => welcome_device(r, joiner, &device_name, person_name.clone())?,
-                Purpose::Buddy => welcome_buddy(
-                    r,
-                    joiner,
-                    request.person,
-                    &device_name,
-                    &issued.label,
-                    person_name.clone(),
-                )?,
+                Purpose::Buddy => match again_buddy(r, issued, &joiner, &person_name)? {
+                    // The same joiner again (its first answer may have been lost): the same space.
+                    Some(welcome) => welcome,
+                    None => welcome_buddy(
+                        r,
+                        joiner,
+                        request.person,
+                        &device_name,
+                        &issued.label,
+                        person_name.clone(),
+                    )?,
+                },
             };
             let redeemed = Body::InviteRedeemed {
                 id: request.invite_id,
@@ -327,6 +349,37 @@ fn welcome_buddy(
         person,
         person_name,
     })
+}
+
+/// The buddy space an earlier redemption of `issued` by `joiner` made, as a Welcome, if there is one: an
+/// active buddy space I root in which the joiner is a current member.
+fn again_buddy(
+    r: &Replica,
+    issued: &redeem::Issued,
+    joiner: &DeviceId,
+    person_name: &str,
+) -> Result<Option<Welcome>> {
+    if issued.redeemed_by != Some(*joiner) {
+        return Ok(None);
+    }
+    for space in store::spaces(r.conn)? {
+        if space.kind != SpaceKind::Buddy || space.state != SpaceState::Active || space.root != r.me
+        {
+            continue;
+        }
+        if store::member(r.conn, &space.id, joiner)?.is_some_and(|m| m.is_current()) {
+            return Ok(Some(Welcome {
+                kind: SpaceKind::Buddy,
+                later_keys: space.keys[1..].to_vec(),
+                key: space.key.clone(),
+                root: space.root,
+                label: space.label.clone(),
+                person: r.person,
+                person_name: person_name.to_string(),
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// My home space, as this transaction sees it.

@@ -28,7 +28,7 @@ pub use bus::{Bus, Subscription};
 pub use ops::validate_name;
 pub use peers::LogReader;
 
-use crate::chat::Event;
+use crate::chat::{Event, Reach};
 use crate::error::{Error, Result};
 use crate::ids::{DeviceId, Hash, Now, PersonId, SpaceId};
 use crate::lock;
@@ -70,6 +70,8 @@ pub struct Engine {
     identity: Mutex<Identity>,
     /// Devices connected now.
     online: Mutex<HashSet<DeviceId>>,
+    /// How devices not connected now are reached, as the network last found (see `peers`).
+    reach: Mutex<HashMap<DeviceId, Reach>>,
     /// Where the network listens, while it runs.
     listening: Mutex<Vec<SocketAddr>>,
     /// Per buddy space, the seq of my log up to which every message is known delivered (a cache that
@@ -102,6 +104,7 @@ impl Engine {
             me,
             identity: Mutex::new(identity),
             online: Mutex::new(HashSet::new()),
+            reach: Mutex::new(HashMap::new()),
             listening: Mutex::new(Vec::new()),
             delivered: Mutex::new(HashMap::new()),
             events: Bus::new(),
@@ -174,11 +177,6 @@ impl Engine {
 
     fn set_identity(&self, person: PersonId, home: SpaceId) {
         *lock(&self.identity) = Identity { person, home };
-    }
-
-    /// Devices connected now.
-    pub fn online(&self) -> HashSet<DeviceId> {
-        lock(&self.online).clone()
     }
 
     /// Where the network listens (empty while it is stopped).

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::ids::{BuddyId, DeviceId, MessageId, MessageKey, Now, SpaceId};
 use crate::log::Body;
 use crate::replica::MAX_MESSAGE_BYTES;
-use crate::space::{SpaceKey, SpaceState};
+use crate::space::{Rotation, SpaceKey, SpaceState};
 use crate::store::{self, Meta};
 use rusqlite::Connection;
 use std::net::SocketAddr;
@@ -86,13 +86,17 @@ impl Engine {
     }
 
     pub fn buddies(&self) -> Result<Vec<Buddy>> {
-        let online = self.online();
-        chat::buddies(&*self.store.read()?, &self.person(), &online)
+        chat::buddies(&*self.store.read()?, &self.person(), &self.reach())
     }
 
     pub fn devices(&self, now: Now) -> Result<Vec<Device>> {
-        let online = self.online();
-        chat::devices(&*self.store.read()?, &self.home(), &self.me, &online, now)
+        chat::devices(
+            &*self.store.read()?,
+            &self.home(),
+            &self.me,
+            &self.reach(),
+            now,
+        )
     }
 
     /// Up to `limit` messages with `buddy`, oldest first, strictly before message `before` if given.
@@ -176,7 +180,7 @@ impl Engine {
         })
     }
 
-    /// Unlinks one of my other devices: a fresh home key for the others, then `DeviceRevoked`.
+    /// Unlinks one of my other devices: `DeviceRevoked` with a fresh home key for the others.
     pub fn revoke_device(&self, device: &DeviceId, now: Now) -> Result<()> {
         let home = self.home();
         let unknown = || Error::UnknownDevice(device.to_string());
@@ -188,13 +192,12 @@ impl Engine {
             if !member.is_current() {
                 return Err(unknown());
             }
-            // The new key first, as in buddy spaces (see `reconcile`).
-            let rekey = new_key_for_members(r.conn, &home, device)?;
-            r.append_to(&home, &rekey)?;
+            let rotation = Some(rotation_for_members(r.conn, &home, device)?);
             let (last_seq, _) = store::head(r.conn, &home, device)?;
             let revoked = Body::DeviceRevoked {
                 device: *device,
                 last_seq,
+                rotation,
             };
             r.append_to(&home, &revoked)?;
             Ok(())
@@ -246,17 +249,21 @@ fn message_key(c: &Connection, space: &SpaceId, id: &MessageId) -> Result<Messag
         .ok_or_else(|| Error::UnknownMessage(id.to_string()))
 }
 
-/// A fresh key for `space`, sealed to every current member device but `removed`.
-pub(super) fn new_key_for_members(
+/// A fresh key for `space` at the next epoch, sealed to every current member device but `removed`.
+pub(super) fn rotation_for_members(
     c: &Connection,
     space: &SpaceId,
     removed: &DeviceId,
-) -> Result<Body> {
+) -> Result<Rotation> {
     let key = SpaceKey::generate();
     let keys = store::members(c, space)?
         .into_iter()
         .filter(|(m, _)| m.is_current() && m.device != *removed)
         .filter_map(|(m, _)| key.seal_to(&m.device, space))
         .collect();
-    Ok(Body::KeysSealed { keys })
+    Ok(Rotation {
+        epoch: store::space_max_epoch(c, space)? + 1,
+        key_id: key.key_id(),
+        keys,
+    })
 }

@@ -3,17 +3,18 @@
 //! batch, what a peer acknowledged, and who is connected.
 
 use super::{Command, Engine, Subscription};
-use crate::chat::Event;
+use crate::chat::{Event, Reach};
 use crate::error::Result;
 use crate::ids::{DeviceId, Now, SpaceId};
 use crate::lock;
 use crate::log::EntryKeys;
-use crate::replica::{entry_keys_of, StoredLogs};
+use crate::replica::{entry_keys_of, introduces, StoredLogs};
 use crate::space::membership::{self, Roster};
 use crate::space::{Member, SpaceKey, SpaceKind, SpaceState};
 use crate::store::{self, Delivery, Meta, SpaceRow};
-use crate::sync::{Applied, PeerHas, StoreBatch};
+use crate::sync::{Applied, PeerHas, StoreBatch, MAX_INTRODUCTIONS};
 use rusqlite::Connection;
+use std::collections::HashMap;
 use std::net::SocketAddr;
 
 /// A connection's own read-only view of the store.
@@ -69,15 +70,39 @@ impl Engine {
 
     /// The spaces I offer on a connection with `peer`, each with its first key (which every member holds,
     /// so a member that lacks a later key can still sync and receive it).
-    pub fn offerable(&self, peer: &DeviceId) -> Result<Vec<(SpaceId, SpaceKey)>> {
+    /// `introductions` are those the peer showed (see `replica::introduces`); `vouched` is the space of
+    /// the invite this device redeemed from the peer on this connection, if it did.
+    pub fn offerable(
+        &self,
+        peer: &DeviceId,
+        introductions: &[Vec<u8>],
+        vouched: Option<SpaceId>,
+    ) -> Result<Vec<(SpaceId, SpaceKey)>> {
         let c = self.store.read()?;
-        Ok(rosters(&c)?
-            .into_iter()
-            .filter(|(space, members)| {
-                membership::open_with(&self.me, peer, &roster(space, members))
-            })
-            .map(|(space, _)| (space.id, space.key))
-            .collect())
+        let mut out = Vec::new();
+        for (space, members) in rosters(&c)? {
+            let mut shown = vouched == Some(space.id);
+            for raw in introductions.iter().take(MAX_INTRODUCTIONS) {
+                if shown {
+                    break;
+                }
+                shown = introduces(&c, &space, peer, raw)?;
+            }
+            if membership::open_with(&self.me, peer, &roster(&space, &members), shown) {
+                out.push((space.id, space.key));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The entries that made me a member of `spaces`, for a peer that may not know me yet.
+    pub fn introductions(&self, spaces: &[(SpaceId, SpaceKey)]) -> Result<Vec<Vec<u8>>> {
+        let c = self.store.read()?;
+        let mut out = Vec::new();
+        for (space, _) in spaces {
+            out.extend(store::meta_get(&c, Meta::Introduction(*space))?);
+        }
+        Ok(out)
     }
 
     /// The devices to keep a connection with.
@@ -130,13 +155,81 @@ impl Engine {
             }
             Ok(())
         })?;
-        *lock(&self.listening) = addrs.clone();
-        self.publish_addresses(&addrs, now)
+        *lock(&self.listening) = addrs;
+        Ok(())
+    }
+
+    /// The spaces I publish a DHT record in, each with its current key: those not closed that hold a
+    /// current member device other than me (nobody else would look).
+    pub fn rendezvous_spaces(&self) -> Result<Vec<(SpaceId, SpaceKey)>> {
+        let c = self.store.read()?;
+        Ok(rosters(&c)?
+            .into_iter()
+            .filter(|(space, members)| {
+                space.state != SpaceState::Closed
+                    && members
+                        .iter()
+                        .any(|m| m.device == self.me && m.removed_after.is_none())
+                    && members
+                        .iter()
+                        .any(|m| m.device != self.me && m.removed_after.is_none())
+            })
+            .map(|(space, _)| (space.id, space.current_key().clone()))
+            .collect())
+    }
+
+    /// The current keys of the spaces not closed in which `device` and I are both current members: where
+    /// its DHT records are.
+    pub fn rendezvous_keys_of(&self, device: &DeviceId) -> Result<Vec<SpaceKey>> {
+        let c = self.store.read()?;
+        let current = |members: &[Member], d: &DeviceId| {
+            members
+                .iter()
+                .any(|m| m.device == *d && m.removed_after.is_none())
+        };
+        Ok(rosters(&c)?
+            .into_iter()
+            .filter(|(space, members)| {
+                space.state != SpaceState::Closed
+                    && current(members, &self.me)
+                    && current(members, device)
+            })
+            .map(|(space, _)| space.current_key().clone())
+            .collect())
+    }
+
+    /// How each device is reached now (devices absent: [`Reach::Unknown`]).
+    pub fn reach(&self) -> HashMap<DeviceId, Reach> {
+        let mut reach = lock(&self.reach).clone();
+        for device in lock(&self.online).iter() {
+            reach.insert(*device, Reach::Direct);
+        }
+        reach
+    }
+
+    /// Dialing `device` failed, or nothing says where it is: unreachable, unless its logs reach us
+    /// through a device connected to both.
+    pub fn unreachable(&self, device: &DeviceId) {
+        let mut reach = lock(&self.reach);
+        let entry = reach.entry(*device).or_insert(Reach::Unknown);
+        if matches!(entry, Reach::Unknown | Reach::Direct) {
+            *entry = Reach::Unreachable;
+        }
+    }
+
+    /// Entries of `author`'s logs (signed by it) just arrived from `via`: while `author` is not connected
+    /// itself, it reaches us through `via`.
+    pub fn relayed(&self, author: &DeviceId, via: &DeviceId) {
+        if author == via || *author == self.me || lock(&self.online).contains(author) {
+            return;
+        }
+        lock(&self.reach).insert(*author, Reach::Via(*via));
     }
 
     /// The network stopped: nothing is connected or listening.
     pub fn went_offline(&self) {
         lock(&self.listening).clear();
+        lock(&self.reach).clear();
         lock(&self.online).clear();
     }
 
@@ -146,6 +239,7 @@ impl Engine {
             store::peer_addr_add(c, peer, addr, now)?;
             store::peer_seen(c, peer, now)
         })?;
+        lock(&self.reach).insert(*peer, Reach::Direct);
         // Told holding the set, so that a peer's online and offline are told in order.
         let mut online = lock(&self.online);
         if online.insert(*peer) {
@@ -157,6 +251,16 @@ impl Engine {
     /// A connection with `peer` ended; `last` if no other connection with it remains.
     pub fn peer_disconnected(&self, peer: &DeviceId, last: bool, now: Now) -> Result<()> {
         self.store.write(|c| store::peer_seen(c, peer, now))?;
+        if last {
+            // It, and whatever came through it, is unreachable until a dial or a relay says otherwise.
+            let mut reach = lock(&self.reach);
+            reach.insert(*peer, Reach::Unreachable);
+            for r in reach.values_mut() {
+                if *r == Reach::Via(*peer) {
+                    *r = Reach::Unreachable;
+                }
+            }
+        }
         let mut online = lock(&self.online);
         if last && online.remove(peer) {
             self.events.send(&[Event::PeerOffline { device_id: *peer }]);

@@ -3,7 +3,7 @@
 //! the rest, and a space my buddy closed is recorded as left in my home so my other devices close it too.
 //! The decisions are `membership::follow_home`; here they become entries, all in one transaction.
 
-use super::ops::new_key_for_members;
+use super::ops::rotation_for_members;
 use super::Engine;
 use crate::error::Result;
 use crate::ids::Now;
@@ -63,12 +63,15 @@ impl Engine {
                             }
                         }
                         Follow::Remove(device) => {
-                            // The new key goes first: a buddy who learns of the removal already holds
-                            // the key that keeps what it writes next from the removed device.
-                            let rekey = new_key_for_members(c, &space.id, &device)?;
-                            r.append_to(&space.id, &rekey)?;
+                            // The new key travels in the removal: a buddy who learns of the removal
+                            // holds the key that keeps what it writes next from the removed device.
+                            let rotation = Some(rotation_for_members(c, &space.id, &device)?);
                             let (last_seq, _) = store::head(c, &space.id, &device)?;
-                            let removed = Body::MemberRemoved { device, last_seq };
+                            let removed = Body::MemberRemoved {
+                                device,
+                                last_seq,
+                                rotation,
+                            };
                             r.append_to(&space.id, &removed)?;
                         }
                     }

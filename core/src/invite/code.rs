@@ -57,7 +57,7 @@ impl Purpose {
 }
 
 /// A decoded invite.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct InviteCode {
     pub purpose: Purpose,
     /// One-time invite secret.
@@ -71,6 +71,20 @@ pub struct InviteCode {
     pub others: Vec<([u8; 32], SocketAddr)>,
     /// Expiry, unix seconds.
     pub expires_at: u64,
+}
+
+/// The secret never prints: the rest does, for diagnostics.
+impl std::fmt::Debug for InviteCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InviteCode")
+            .field("purpose", &self.purpose)
+            .field("secret", &"..")
+            .field("inviter", &crate::ids::DeviceId(self.inviter))
+            .field("addrs", &self.addrs)
+            .field("others", &self.others.len())
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 /// Why a pasted or scanned code could not be read.

@@ -23,8 +23,9 @@ pub fn redeem_proof(secret: &[u8; 16], exporter: &[u8; 32]) -> [u8; 32] {
     crate::space::mac(secret, &[b"clearchat redeem", exporter])
 }
 
-/// An invite to show: the text code, the URI for the QR code, and the QR matrix itself.
-#[derive(Clone, Debug, PartialEq)]
+/// An invite to show: the text code, the URI for the QR code, and the QR matrix itself. All three hold
+/// the invite's secret, so its Debug form shows none of them.
+#[derive(Clone, PartialEq)]
 pub struct Invite {
     pub code: String,
     pub uri: String,
@@ -32,6 +33,27 @@ pub struct Invite {
     pub purpose: Purpose,
     /// Unix seconds.
     pub expires_at: u64,
+}
+
+impl std::fmt::Debug for Invite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Invite")
+            .field("code", &"..")
+            .field("purpose", &self.purpose)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// An invite's 16-byte secret: encoded as the plain bytes, never printed.
+#[derive(Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct InviteSecret(pub [u8; 16]);
+
+impl std::fmt::Debug for InviteSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InviteSecret(..)")
+    }
 }
 
 /// What a redeemed code did.

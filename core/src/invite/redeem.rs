@@ -59,15 +59,54 @@ impl From<Refusal> for Error {
 }
 
 /// An invite as a device of the inviter's person holds it (from the `InviteIssued` entry).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Issued {
     pub id: [u8; 16],
     pub secret: [u8; 16],
     pub purpose: Purpose,
     pub label: String,
-    /// Unix seconds.
+    /// Unix seconds, capped by [`capped_expiry`].
     pub expires_at: u64,
+    /// The device that issued it (None in stores older than this rule: such an invite is served by no one).
+    pub issuer: Option<DeviceId>,
     pub redeemed_by: Option<DeviceId>,
+}
+
+impl std::fmt::Debug for Issued {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Issued")
+            .field("id", &self.id)
+            .field("secret", &"..")
+            .field("purpose", &self.purpose)
+            .field("expires_at", &self.expires_at)
+            .field("issuer", &self.issuer)
+            .field("redeemed_by", &self.redeemed_by)
+            .finish()
+    }
+}
+
+/// The longest an invite may live: a link code 10 minutes, a buddy code 7 days.
+pub fn max_ttl_secs(purpose: Purpose) -> u64 {
+    match purpose {
+        Purpose::Link => 10 * 60,
+        Purpose::Buddy => 7 * 24 * 60 * 60,
+    }
+}
+
+/// The expiry every device of the person honours for an invite recorded at `issued_at` (the issuing
+/// entry's time, unix seconds) with `expires_at`: never later than the longest lifetime of its purpose.
+pub fn capped_expiry(purpose: Purpose, expires_at: u64, issued_at: u64) -> u64 {
+    expires_at.min(issued_at.saturating_add(max_ttl_secs(purpose)))
+}
+
+/// Serving side, beyond the invite itself: an invite dies with its issuing device (`issuer_current`:
+/// it is still a current device of my person), and a device once removed from a space of mine
+/// (`joiner_removed`) is never welcomed back. Both refuse as `Unknown`.
+pub fn standing(issuer_current: bool, joiner_removed: bool) -> Result<(), Refusal> {
+    match issuer_current && !joiner_removed {
+        true => Ok(()),
+        false => Err(Refusal::Unknown),
+    }
 }
 
 /// Serving side: whether `joiner`, proving `proof` over `exporter`, may redeem `issued` (None: no such
@@ -153,6 +192,7 @@ mod tests {
             purpose,
             label: "Betty".into(),
             expires_at: NOW.secs() + 60,
+            issuer: Some(DeviceId([7; 32])),
             redeemed_by: None,
         }
     }
@@ -175,6 +215,17 @@ mod tests {
             serve(None, &proof, &exporter, &joiner, NOW),
             Err(Refusal::Unknown)
         );
+    }
+
+    #[test]
+    fn an_invite_dies_with_its_issuer_and_expiry_is_capped() {
+        assert_eq!(standing(true, false), Ok(()));
+        assert_eq!(standing(false, false), Err(Refusal::Unknown));
+        assert_eq!(standing(true, true), Err(Refusal::Unknown));
+        let at = NOW.secs();
+        assert_eq!(capped_expiry(Purpose::Link, u64::MAX, at), at + 600);
+        assert_eq!(capped_expiry(Purpose::Buddy, at + 60, at), at + 60);
+        assert_eq!(capped_expiry(Purpose::Buddy, u64::MAX, at), at + 7 * 86_400);
     }
 
     #[test]

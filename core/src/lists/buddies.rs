@@ -100,10 +100,10 @@ impl Source for Buddies {
 
     fn load(&mut self, engine: &Engine) -> Result<Vec<Buddy>> {
         let c = engine.store.read()?;
-        let (me, online) = (engine.person(), engine.online());
+        let (me, reach) = (engine.person(), engine.reach());
         let mut items = match std::mem::replace(&mut self.touched, Touched::Nothing) {
             Touched::Nothing => return Ok(self.items.clone()),
-            Touched::All => chat::buddies(&c, &me, &online)?,
+            Touched::All => chat::buddies(&c, &me, &reach)?,
             Touched::Some(touched) => {
                 let mut items: Vec<Buddy> = self
                     .items
@@ -112,7 +112,7 @@ impl Source for Buddies {
                     .cloned()
                     .collect();
                 for id in &touched {
-                    items.extend(chat::buddy(&c, id, &me, &online)?);
+                    items.extend(chat::buddy(&c, id, &me, &reach)?);
                 }
                 items
             }

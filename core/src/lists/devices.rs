@@ -57,12 +57,6 @@ impl Source for Devices {
 
     fn load(&mut self, engine: &Engine) -> Result<Vec<Device>> {
         let c = engine.store.read()?;
-        chat::devices(
-            &c,
-            &engine.home(),
-            &engine.me,
-            &engine.online(),
-            Now::read(),
-        )
+        chat::devices(&c, &engine.home(), &engine.me, &engine.reach(), Now::read())
     }
 }

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::ids::{DeviceId, Now, SpaceId};
 use crate::lock;
 use crate::log::EntryKeys;
-use crate::space::Role;
+use crate::space::{Role, SpaceKey};
 use crate::sync::{decode_entries, Ended, Hello, Incoming, Offers, Session, SyncError, SyncFrame};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -38,6 +38,9 @@ pub(super) struct Opened {
     pub recv: quinn::RecvStream,
     /// The acceptor's first frame, already read.
     pub first: Option<Frame>,
+    /// The space of the invite this device redeemed from the peer on this connection: the peer served
+    /// it, so it is a member there even if this device does not know it yet.
+    pub vouched: Option<SpaceId>,
 }
 
 pub(super) async fn accept_loop(net: Arc<Net>) {
@@ -77,6 +80,7 @@ async fn accept_one(net: Arc<Net>, incoming: quinn::Incoming) -> Result<()> {
         send,
         recv,
         first: Some(first),
+        vouched: None,
     };
     drive(net, opened).await
 }
@@ -155,6 +159,9 @@ struct Conn {
     keys: OpeningKeys,
     /// Entries received from the peer on this connection, per space.
     received: HashMap<SpaceId, u64>,
+    /// The introductions of the peer's last Hello, and the space the peer vouched for (see `Opened`).
+    peer_introductions: Vec<Vec<u8>>,
+    vouched: Option<SpaceId>,
 }
 
 /// Runs one established connection until it closes.
@@ -166,6 +173,7 @@ pub(super) async fn drive(net: Arc<Net>, opened: Opened) -> Result<()> {
         send,
         recv,
         first,
+        vouched,
     } = opened;
     let reader = net.engine.log_reader()?;
     let (frames_tx, frames) = mpsc::unbounded_channel();
@@ -182,6 +190,8 @@ pub(super) async fn drive(net: Arc<Net>, opened: Opened) -> Result<()> {
         frames,
         keys,
         received: HashMap::new(),
+        peer_introductions: Vec::new(),
+        vouched,
     };
     conn.open(role, first).await?;
     // Subscribed before the spaces' heads are read, so that no log grows unseen in between.
@@ -191,14 +201,20 @@ pub(super) async fn drive(net: Arc<Net>, opened: Opened) -> Result<()> {
         return Ok(());
     };
     let engine = conn.net.engine.clone();
-    let remote = conn.quic.remote_address();
+    let remote = super::rendezvous::canonical(conn.quic.remote_address());
     crate::blocking(|| engine.peer_connected(&peer, &remote, Now::read()))?;
+    conn.net.dialer.reached(&peer);
     log::info!(
         "{} connected to {} ({role:?})",
         engine.me.short(),
         peer.short()
     );
-    let result = conn.run(&mut commands).await;
+    // Where we see the peer come from: it learns its public address from this.
+    let observed = Frame::Observed { addr: remote };
+    let result = match conn.write(&observed).await {
+        Ok(()) => conn.run(&mut commands).await,
+        Err(e) => Err(e),
+    };
     let last = conn.net.unregister(&peer, conn_id);
     if let Err(e) = crate::blocking(|| engine.peer_disconnected(&peer, last, Now::read())) {
         log::warn!("recording that {} left: {e}", peer.short());
@@ -210,6 +226,19 @@ pub(super) async fn drive(net: Arc<Net>, opened: Opened) -> Result<()> {
 impl Conn {
     async fn write(&mut self, frame: &Frame) -> Result<()> {
         write_frame(&mut self.send, frame).await.map_err(net_err)
+    }
+
+    /// The spaces I would open with the peer, given what it showed (see `Engine::offerable`).
+    fn mine(&self) -> Result<Vec<(SpaceId, SpaceKey)>> {
+        self.net
+            .engine
+            .offerable(&self.peer, &self.peer_introductions, self.vouched)
+    }
+
+    /// Sends a Hello with the entries that made me a member of the spaces it offers.
+    async fn write_hello(&mut self, mut hello: Hello, mine: &[(SpaceId, SpaceKey)]) -> Result<()> {
+        hello.introductions = self.net.engine.introductions(mine)?;
+        self.write(&Frame::hello(hello)).await
     }
 
     /// Ends the connection for a failed frame: the peer's fault or ours.
@@ -238,29 +267,48 @@ impl Conn {
 
     /// The opening exchange: the dialer offers first; the acceptor answers only a peer that proved a space.
     async fn open(&mut self, role: Role, first: Option<Frame>) -> Result<()> {
-        let mine = self.net.engine.offerable(&self.peer)?;
         let theirs = match role {
             Role::Dialer => {
+                let mine = self.mine()?;
                 let hello = self.offers.hello(&mine, true);
-                self.write(&Frame::hello(hello)).await?;
+                self.write_hello(hello, &mine).await?;
                 let reply = tokio::time::timeout(HANDSHAKE_TIMEOUT, self.frames.recv())
                     .await
                     .map_err(net_err)?;
                 match reply {
-                    Some(Inbound::Frame(Frame::Hello { offers, reply })) => Hello { offers, reply },
+                    Some(Inbound::Frame(Frame::Hello {
+                        offers,
+                        reply,
+                        introductions,
+                    })) => Hello {
+                        offers,
+                        reply,
+                        introductions,
+                    },
                     _ => return Err(net_err("peer did not answer our offers")),
                 }
             }
             Role::Acceptor => match first {
-                Some(Frame::Hello { offers, reply }) => Hello { offers, reply },
+                Some(Frame::Hello {
+                    offers,
+                    reply,
+                    introductions,
+                }) => Hello {
+                    offers,
+                    reply,
+                    introductions,
+                },
                 _ => {
                     self.quic.close(close::NOT_SHARED, b"");
                     return Err(net_err("peer opened with an unexpected frame"));
                 }
             },
         };
+        // What the peer showed decides which of my spaces it may open (not only what it proved).
+        self.peer_introductions = theirs.introductions.clone();
+        let mine = self.mine()?;
         match self.offers.handle_hello(&theirs, &mine) {
-            Ok(Some(answer)) => self.write(&Frame::hello(answer)).await,
+            Ok(Some(answer)) => self.write_hello(answer, &mine).await,
             Ok(None) => Ok(()),
             Err(ended) => Err(self.ended(ended)),
         }
@@ -321,12 +369,22 @@ impl Conn {
     /// Handles one incoming frame; false when the connection is to end quietly.
     async fn handle(&mut self, inbound: Inbound) -> Result<bool> {
         match inbound {
-            Inbound::Frame(Frame::Hello { offers, reply }) => {
-                let mine = self.net.engine.offerable(&self.peer)?;
-                match self.offers.handle_hello(&Hello { offers, reply }, &mine) {
+            Inbound::Frame(Frame::Hello {
+                offers,
+                reply,
+                introductions,
+            }) => {
+                self.peer_introductions = introductions;
+                let mine = self.mine()?;
+                let theirs = Hello {
+                    offers,
+                    reply,
+                    introductions: Vec::new(),
+                };
+                match self.offers.handle_hello(&theirs, &mine) {
                     Ok(answer) => {
                         if let Some(answer) = answer {
-                            self.write(&Frame::hello(answer)).await?;
+                            self.write_hello(answer, &mine).await?;
                         }
                         self.open_spaces()?;
                     }
@@ -353,6 +411,7 @@ impl Conn {
             Inbound::Entries(space, entries) if self.session.has_space(&space) => {
                 self.store(space, entries)?;
             }
+            Inbound::Frame(Frame::Observed { addr }) => self.net.observed(&self.peer, addr),
             Inbound::Frame(Frame::Sync(_)) | Inbound::Entries(..) => {
                 log::debug!("ignored a frame for a space not open on this connection");
             }
@@ -384,6 +443,10 @@ impl Conn {
             .map_err(|e| self.fault(e))?;
         if applied.new_keys {
             self.refresh_keys(&space)?;
+            self.net.spaces_changed();
+        }
+        for (author, ..) in &applied.heads {
+            engine.relayed(author, &self.peer);
         }
         if applied.stored > 0 {
             let total = self.received.entry(space).or_insert(0);
@@ -401,9 +464,9 @@ impl Conn {
                 .resend_have(&space, &mut self.reader.logs())
                 .map_err(|e| self.fault(e))?,
             Command::Reoffer => {
-                let mine = self.net.engine.offerable(&self.peer)?;
+                let mine = self.mine()?;
                 let hello = self.offers.hello(&mine, true);
-                self.write(&Frame::hello(hello)).await?;
+                self.write_hello(hello, &mine).await?;
                 self.open_spaces()?;
             }
             Command::Dial => {}

@@ -18,6 +18,9 @@ pub enum Frame {
     Hello {
         offers: Vec<[u8; 32]>,
         reply: bool,
+        /// Encoded entries that made the sender a member of spaces the receiver may not know it in yet.
+        #[serde(with = "crate::sync::byte_strings")]
+        introductions: Vec<Vec<u8>>,
     },
     /// A joiner redeeming an invite: proof of the invite secret over the exporter value.
     Redeem {
@@ -34,6 +37,11 @@ pub enum Frame {
         reason: Refusal,
     },
     Sync(SyncFrame),
+    /// The address the sender sees this connection come from, sent once right after the opening exchange:
+    /// how a device behind a NAT learns its public address.
+    Observed {
+        addr: std::net::SocketAddr,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +77,7 @@ impl Frame {
         Frame::Hello {
             offers: hello.offers,
             reply: hello.reply,
+            introductions: hello.introductions,
         }
     }
 
@@ -146,6 +155,7 @@ mod tests {
         let f = Frame::Hello {
             offers: vec![[3; 32]],
             reply: true,
+            introductions: vec![vec![1, 2, 3]],
         };
         let bytes = f.encode().unwrap();
         assert_eq!(Frame::decode(&bytes[4..]).unwrap(), f);

@@ -1,17 +1,23 @@
 //! The network edge, and the only module that touches sockets: the quinn endpoint with raw-public-key TLS
-//! (`tls`), the frame codec (`frame`), the dialer and where it gets addresses (`dialer`), the driver of each
-//! connection (`driver`), invite redemption over the wire (`redeem`) and LAN discovery (`lan`, `beacon`).
+//! (`tls`), the frame codec (`frame`), the dialer (`dialer`) and where it gets addresses (`discovery`: the
+//! store's cache, the Mainline DHT in `dht` with its records in `rendezvous`), the driver of each connection
+//! (`driver`), invite redemption over the wire (`redeem`) and LAN discovery (`lan`, `beacon`). It listens
+//! on IPv6 and IPv4 (one dual-stack socket where the host has IPv6) and publishes its local addresses and
+//! its public one (as peers observe it, or as the DHT reports its IP).
 //! It makes no protocol decision: the offer exchange and replication are `sync`'s state machines, the
 //! redemption rules `invite::redeem`'s, the membership answers `space::membership`'s through the engine.
 //! One connection per pair of devices; of two, both sides keep the one the smaller device id dialed.
 
 mod beacon;
 pub mod close;
+mod dht;
 mod dialer;
+mod discovery;
 mod driver;
 pub mod frame;
 mod lan;
 mod redeem;
+pub mod rendezvous;
 pub mod tls;
 
 use crate::engine::Engine;
@@ -19,8 +25,9 @@ use crate::error::{Error, Result};
 use crate::ids::{DeviceId, Now};
 use crate::lock;
 use dialer::Dialer;
+use discovery::Discovery;
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -38,24 +45,32 @@ pub struct Config {
     pub lan_discovery: bool,
     /// The UDP port of LAN beacons.
     pub lan_port: u16,
+    /// Meet devices through the Mainline DHT (publish my addresses, look up the unreachable).
+    pub dht: bool,
+    /// The DHT's bootstrap nodes (`host:port`); empty: the crate's well-known public ones.
+    pub dht_bootstrap: Vec<String>,
 }
 
 impl Default for Config {
+    /// Dual-stack on every interface (IPv4 only where the host has no IPv6), LAN beacons, the public DHT.
     fn default() -> Self {
         Config {
-            listen: SocketAddr::from(([0, 0, 0, 0], 0)),
+            listen: SocketAddr::from((Ipv6Addr::UNSPECIFIED, 0)),
             lan_discovery: true,
             lan_port: beacon::BEACON_PORT,
+            dht: true,
+            dht_bootstrap: Vec::new(),
         }
     }
 }
 
 impl Config {
-    /// Loopback only, no beacons: what tests and the demo use.
+    /// Loopback only, no beacons, no DHT: what tests and the demo use.
     pub fn loopback() -> Self {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             lan_discovery: false,
+            dht: false,
             ..Config::default()
         }
     }
@@ -74,6 +89,11 @@ pub struct Net {
     addrs: Vec<SocketAddr>,
     conns: Mutex<HashMap<DeviceId, ConnEntry>>,
     dialer: Dialer,
+    /// The DHT, if configured.
+    dht: Option<Arc<dht::DhtDiscovery>>,
+    /// My public address as last learnt (a peer's observation, or the DHT's IP with my port), and whether
+    /// a peer observed it (which beats the DHT's guess).
+    public: Mutex<Option<(SocketAddr, bool)>>,
     tasks: Mutex<JoinSet<()>>,
     next_conn: AtomicU64,
 }
@@ -83,8 +103,9 @@ fn net_err(e: impl std::fmt::Display) -> Error {
 }
 
 /// The addresses to publish for a bound socket: itself, or for a wildcard bind, loopback plus the
-/// host's interface addresses.
-fn publishable(bound: SocketAddr) -> Vec<SocketAddr> {
+/// host's interface addresses (for a dual-stack bind, IPv4 ones and global or unique-local IPv6 ones;
+/// never link-local, which needs a scope no peer can know).
+fn publishable(bound: SocketAddr, dual_stack: bool) -> Vec<SocketAddr> {
     if !bound.ip().is_unspecified() {
         return vec![bound];
     }
@@ -92,17 +113,62 @@ fn publishable(bound: SocketAddr) -> Vec<SocketAddr> {
     if let Ok(ifaces) = if_addrs::get_if_addrs() {
         for iface in ifaces {
             let ip = iface.ip();
-            if !ip.is_loopback() && ip.is_ipv4() == bound.is_ipv4() {
-                out.push(SocketAddr::new(ip, bound.port()));
+            let family = match ip {
+                IpAddr::V4(_) => bound.is_ipv4() || dual_stack,
+                IpAddr::V6(_) => bound.is_ipv6(),
+            };
+            let addr = SocketAddr::new(ip, bound.port());
+            if family && !ip.is_loopback() && rendezvous::dialable(&addr) {
+                out.push(addr);
             }
         }
     }
-    out.truncate(8);
+    out.truncate(rendezvous::MAX_ADDRS);
     out
 }
 
+/// Binds the endpoint's socket: for an IPv6 wildcard, one socket for both families (`IPV6_V6ONLY` off);
+/// where the host has no IPv6, the IPv4 wildcard on the same port. Returns the socket and whether it
+/// is dual-stack.
+fn bind(listen: SocketAddr) -> std::io::Result<(std::net::UdpSocket, bool)> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    if listen.is_ipv6() && listen.ip().is_unspecified() {
+        let dual = Socket::new(Domain::IPV6, Type::DGRAM, Some(Protocol::UDP)).and_then(|s| {
+            s.set_only_v6(false)?;
+            s.bind(&listen.into())?;
+            Ok(s)
+        });
+        match dual {
+            Ok(s) => return Ok((s.into(), true)),
+            Err(e) if e.kind() != std::io::ErrorKind::AddrInUse => {
+                log::info!("no IPv6 here ({e}): listening on IPv4 only");
+                let v4 = SocketAddr::from(([0, 0, 0, 0], listen.port()));
+                return Ok((std::net::UdpSocket::bind(v4)?, false));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((std::net::UdpSocket::bind(listen)?, false))
+}
+
+fn endpoint(
+    server: quinn::ServerConfig,
+    listen: SocketAddr,
+) -> std::io::Result<(quinn::Endpoint, bool)> {
+    let (socket, dual_stack) = bind(listen)?;
+    let runtime = quinn::default_runtime()
+        .ok_or_else(|| std::io::Error::other("no async runtime for the endpoint"))?;
+    let endpoint = quinn::Endpoint::new(
+        quinn::EndpointConfig::default(),
+        Some(server),
+        socket,
+        runtime,
+    )?;
+    Ok((endpoint, dual_stack))
+}
+
 /// The connection's exporter value: what offers and redemption proofs are bound to.
-fn exporter(quic: &quinn::Connection) -> Result<[u8; 32]> {
+pub(crate) fn exporter(quic: &quinn::Connection) -> Result<[u8; 32]> {
     let mut out = [0u8; 32];
     quic.export_keying_material(&mut out, EXPORTER_LABEL, b"")
         .map_err(|_| net_err("no keying material"))?;
@@ -121,28 +187,46 @@ impl Net {
                 listen.set_port(port);
             }
         }
-        let endpoint = match quinn::Endpoint::server(server.clone(), listen) {
+        let (endpoint, dual_stack) = match endpoint(server.clone(), listen) {
             Ok(ep) => ep,
             Err(_) if saved_port.is_some() && config.listen.port() == 0 => {
-                quinn::Endpoint::server(server, config.listen).map_err(net_err)?
+                endpoint(server, config.listen).map_err(net_err)?
             }
             Err(e) => return Err(net_err(e)),
         };
         let bound = endpoint.local_addr().map_err(net_err)?;
-        let addrs = publishable(bound);
+        let addrs = publishable(bound, dual_stack);
         log::info!("device {} listening on {bound}", engine.me.short());
+        let (dht, jobs) = match config.dht {
+            true => {
+                let (dht, jobs) = dht::DhtDiscovery::new();
+                (Some(dht), Some(jobs))
+            }
+            false => (None, None),
+        };
+        let more: Vec<Arc<dyn Discovery>> = dht
+            .iter()
+            .map(|d| d.clone() as Arc<dyn Discovery>)
+            .collect();
         let net = Arc::new(Net {
-            dialer: Dialer::new(&engine),
+            dialer: Dialer::new(&engine, more),
             engine,
             endpoint,
             addrs,
             conns: Mutex::new(HashMap::new()),
+            dht,
+            public: Mutex::new(None),
             tasks: Mutex::new(JoinSet::new()),
             next_conn: AtomicU64::new(1),
         });
         let engine = net.engine.clone();
         let (port, addrs) = (bound.port(), net.addrs.clone());
         crate::blocking(|| engine.listening_at(port, addrs, Now::read()))?;
+        if let (Some(dht), Some(jobs)) = (net.dht.clone(), jobs) {
+            let bootstrap = config.dht_bootstrap.clone();
+            net.spawn(dht::run(Arc::downgrade(&net), dht, jobs, bootstrap));
+        }
+        net.publish();
         net.spawn(driver::accept_loop(net.clone()));
         net.spawn(dialer::dial_loop(net.clone()));
         if config.lan_discovery {
@@ -156,8 +240,76 @@ impl Net {
         &self.addrs
     }
 
+    /// My addresses to publish: the local ones, with my public one first when I know one.
+    fn mine(&self) -> Vec<SocketAddr> {
+        let mut out: Vec<SocketAddr> = lock(&self.public).iter().map(|(a, _)| *a).collect();
+        for addr in &self.addrs {
+            if !out.contains(addr) {
+                out.push(*addr);
+            }
+        }
+        out.truncate(rendezvous::MAX_ADDRS);
+        out
+    }
+
+    /// Tells every discovery where I am now.
+    fn publish(&self) {
+        self.dialer.publish(&self.mine());
+    }
+
+    /// My spaces or their keys changed: my DHT records follow.
+    fn spaces_changed(&self) {
+        if let Some(dht) = &self.dht {
+            dht.republish();
+        }
+    }
+
+    /// A member device tells us where it sees us coming from: if that is a public address, it is my
+    /// public address (published when it changes).
+    fn observed(&self, by: &DeviceId, addr: SocketAddr) {
+        let addr = rendezvous::canonical(addr);
+        if !rendezvous::public(&addr) || self.addrs.contains(&addr) {
+            return;
+        }
+        {
+            let mut public = lock(&self.public);
+            if *public == Some((addr, true)) {
+                return;
+            }
+            *public = Some((addr, true));
+        }
+        log::info!("{} sees me at {addr}: publishing it", by.short());
+        self.publish();
+    }
+
+    /// The DHT reported my public IP: with my QUIC port, my public address (right behind a NAT that keeps
+    /// ports) unless a peer observed one with the same IP; a different IP means my router was renumbered
+    /// since that observation, and the DHT's session is the fresher report.
+    fn dht_saw_public_ip(&self, ip: IpAddr) {
+        let Some(port) = self.addrs.first().map(|a| a.port()) else {
+            return;
+        };
+        let addr = SocketAddr::new(ip, port);
+        if !rendezvous::public(&addr) || self.addrs.contains(&addr) {
+            return;
+        }
+        {
+            let mut public = lock(&self.public);
+            if public.is_some_and(|(known, _)| known.ip() == ip) {
+                return;
+            }
+            *public = Some((addr, false));
+        }
+        log::info!("the DHT sees my IP {ip}: publishing {addr}");
+        self.publish();
+    }
+
     fn spawn(&self, fut: impl std::future::Future<Output = ()> + Send + 'static) {
-        lock(&self.tasks).spawn(fut);
+        let mut tasks = lock(&self.tasks);
+        // A finished task's entry stays in the set until joined: reap them, so dials and DHT retries of
+        // a long-running device do not pile up.
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(fut);
     }
 
     /// Closes the endpoint and every connection, and stops every task.

@@ -63,11 +63,11 @@ impl Net {
     /// Keeps the connection of a redemption whose Welcome was installed, as an ordinary sync connection.
     pub fn keep(self: &Arc<Self>, joining: Joining) {
         let Joining {
+            welcome,
             inviter,
             quic,
             send,
             recv,
-            ..
         } = joining;
         self.dialer.claim(inviter);
         let net = self.clone();
@@ -79,6 +79,7 @@ impl Net {
                 send,
                 recv,
                 first: None,
+                vouched: Some(welcome.key.space_id()),
             };
             if let Err(e) = driver::drive(net.clone(), opened).await {
                 log::debug!("connection to inviter ended: {e}");

@@ -196,9 +196,17 @@ fn check_end_entity(
     let id = device_id_from_spki(end_entity.as_ref()).ok_or(RustlsError::InvalidCertificate(
         CertificateError::BadEncoding,
     ))?;
-    ed25519_dalek::VerifyingKey::from_bytes(&id)
-        .map_err(|_| RustlsError::InvalidCertificate(CertificateError::BadEncoding))?;
-    Ok(id)
+    check_peer_key(&id)
+}
+
+/// A peer's raw public key: a valid Ed25519 point, not of small order.
+pub fn check_peer_key(id: &[u8; 32]) -> Result<[u8; 32], RustlsError> {
+    match crate::space::strong_key(&crate::ids::DeviceId(*id)) {
+        true => Ok(*id),
+        false => Err(RustlsError::InvalidCertificate(
+            CertificateError::BadEncoding,
+        )),
+    }
 }
 
 /// Verifies a TLS 1.3 handshake signature made by a raw Ed25519 key.

@@ -1,13 +1,13 @@
 //! What each accepted entry does to the views: members, persons, addresses, spaces joined and left,
 //! invites, messages, read markers, keys.
 
-use super::{Replica, MAX_MESSAGE_BYTES};
+use super::{Replica, MAX_CLOCK_SKEW_MS, MAX_MESSAGE_BYTES};
 use crate::chat::Event;
 use crate::error::Result;
 use crate::ids::{MessageId, MessageKey, Now, PersonId};
-use crate::invite::redeem::Issued;
+use crate::invite::redeem::{self, Issued};
 use crate::log::{Body, Entry};
-use crate::space::{membership, Member, SpaceKey, SpaceKind, SpaceState};
+use crate::space::{membership, Member, Rotation, SealedKey, SpaceKey, SpaceKind, SpaceState};
 use crate::store::{self, Delivery, SpaceRow};
 
 impl Replica<'_> {
@@ -19,6 +19,10 @@ impl Replica<'_> {
         body: Body,
         author_person: Option<PersonId>,
     ) -> Result<()> {
+        if !body.in_range() {
+            log::debug!("ignored a {} body out of range", body_name(&body));
+            return Ok(());
+        }
         if !matches!(
             body,
             Body::Message { .. }
@@ -41,7 +45,34 @@ impl Replica<'_> {
                 person,
                 name,
             } => {
-                // The root introduces itself; afterwards only members (already checked) add others.
+                let members: Vec<Member> = store::members(c, &space.id)?
+                    .into_iter()
+                    .map(|(m, _)| m)
+                    .collect();
+                let binds_joiner = space.kind == SpaceKind::Buddy;
+                if !crate::space::strong_key(&device) {
+                    log::debug!("ignored a MemberAdded of a weak key");
+                    return Ok(());
+                }
+                if !membership::may_introduce(
+                    space.root,
+                    author,
+                    author_person,
+                    device,
+                    person,
+                    &members,
+                    binds_joiner,
+                ) {
+                    log::debug!(
+                        "ignored {} introducing {} under another person",
+                        author.short(),
+                        device.short()
+                    );
+                    return Ok(());
+                }
+                if device == self.me && author != self.me {
+                    store::meta_set(c, store::Meta::Introduction(space.id), &entry.encode())?;
+                }
                 if store::member_add(c, &space.id, &device, &person, &name)? {
                     self.effects.membership.push(space.id);
                     self.effects.reconcile = true;
@@ -53,10 +84,22 @@ impl Replica<'_> {
                     }
                 }
             }
-            Body::MemberRemoved { device, last_seq } => {
+            // A device's removal of itself is ignored: only another device of its person removes it, so a
+            // stolen device can neither weaken nor pre-empt its real removal.
+            Body::MemberRemoved { device, .. } | Body::DeviceRevoked { device, .. }
+                if device == author =>
+            {
+                log::debug!("ignored a removal of {} by itself", author.short());
+            }
+            Body::MemberRemoved {
+                device,
+                last_seq,
+                rotation,
+            } => {
                 let target = store::member(c, &space.id, &device)?;
                 if membership::may_remove(author_person, target.as_ref()) {
                     self.remove_member(space, target, last_seq)?;
+                    self.rotate(space, author, rotation)?;
                 }
             }
             Body::Hello { person, name } => {
@@ -86,11 +129,18 @@ impl Replica<'_> {
             Body::DeviceRenamed { device, name } if home => {
                 store::member_rename(c, &space.id, &device, &name)?
             }
-            Body::DeviceRevoked { device, last_seq } if home => {
+            Body::DeviceRevoked {
+                device,
+                last_seq,
+                rotation,
+            } if home => {
                 // Every member of a home space is a device of its one person.
                 let target = store::member(c, &space.id, &device)?;
-                if self.remove_member(space, target, last_seq)? {
-                    self.events.push(Event::DeviceRevoked { device_id: device });
+                if membership::may_remove(author_person, target.as_ref()) {
+                    if self.remove_member(space, target, last_seq)? {
+                        self.events.push(Event::DeviceRevoked { device_id: device });
+                    }
+                    self.rotate(space, author, rotation)?;
                 }
             }
             Body::SpaceJoined {
@@ -129,20 +179,30 @@ impl Replica<'_> {
                 label,
                 expires_at,
             } if home => {
+                // Capped whoever wrote it: a device cannot make an invite outlive its purpose's lifetime
+                // (counted from when it was written, or from now if it claims a later time).
+                let issued_at = (entry.time / 1000).min(self.now.secs());
+                let expires_at = redeem::capped_expiry(purpose, expires_at, issued_at);
                 store::invite_insert(
                     c,
                     &Issued {
                         id,
-                        secret,
+                        secret: secret.0,
                         purpose,
                         label,
                         expires_at,
+                        issuer: Some(author),
                         redeemed_by: None,
                     },
                 )?;
             }
             Body::InviteRedeemed { id, by } if home => {
-                store::invite_redeemed(c, &id, &by)?;
+                if store::invite_redeemed(c, &id, &by)? {
+                    log::warn!(
+                        "an invite was redeemed twice, by {} too, before my devices synced",
+                        by.short()
+                    );
+                }
                 let label = store::invite_get(c, &id)?
                     .map(|i| i.label)
                     .unwrap_or_default();
@@ -155,8 +215,9 @@ impl Replica<'_> {
                 if text.is_empty() || text.len() > MAX_MESSAGE_BYTES {
                     return Ok(());
                 }
+                // Shown no later than a little ahead of my clock, whatever time the author claims.
                 let key = MessageKey {
-                    time: entry.time,
+                    time: entry.time.min(self.now.ms() + MAX_CLOCK_SKEW_MS),
                     author,
                     seq: entry.seq,
                 };
@@ -198,19 +259,61 @@ impl Replica<'_> {
                     });
                 }
             }
-            Body::KeysSealed { keys } => {
-                let me = self.me;
-                for sealed in keys.iter().filter(|k| k.device == me) {
-                    let Some(key) = SpaceKey::open_sealed(sealed, self.signer, &space.id) else {
-                        continue;
-                    };
-                    if store::space_key_add(c, &space.id, &key)? {
-                        self.effects.new_keys.push(space.id);
-                        self.open_waiting(&space.id, &key)?;
-                    }
-                }
-            }
+            // Earlier keys for a device added later: held for opening, established only by a rotation.
+            Body::KeysSealed { keys } => self.hold_keys(space, &keys, None)?,
             other => log::debug!("ignored a {} body out of place", body_name(&other)),
+        }
+        Ok(())
+    }
+
+    /// The rotation of a removal that counted: records the epoch of its key (the same on every device) and
+    /// holds the key if it is sealed to me.
+    fn rotate(
+        &mut self,
+        space: &SpaceRow,
+        author: crate::ids::DeviceId,
+        rotation: Option<Rotation>,
+    ) -> Result<()> {
+        let Some(rotation) = rotation else {
+            return Ok(());
+        };
+        if rotation.epoch == 0 {
+            return Ok(());
+        }
+        store::space_epoch_add(
+            self.conn,
+            &space.id,
+            &rotation.key_id,
+            rotation.epoch,
+            &author,
+        )?;
+        self.hold_keys(space, &rotation.keys, Some(rotation.key_id))?;
+        // The current key may have changed even if no key is new here (its epoch just arrived).
+        self.effects.new_keys.push(space.id);
+        self.changes += 1;
+        Ok(())
+    }
+
+    /// Holds the keys of `sealed` that are sealed to me (only of key id `only`, if given) and opens the
+    /// entries that waited for them.
+    fn hold_keys(
+        &mut self,
+        space: &SpaceRow,
+        sealed: &[SealedKey],
+        only: Option<[u8; 8]>,
+    ) -> Result<()> {
+        let me = self.me;
+        for sealed in sealed.iter().filter(|k| k.device == me) {
+            let Some(key) = SpaceKey::open_sealed(sealed, self.signer, &space.id) else {
+                continue;
+            };
+            if only.is_some_and(|id| id != key.key_id()) {
+                continue;
+            }
+            if store::space_key_add(self.conn, &space.id, &key)? {
+                self.effects.new_keys.push(space.id);
+                self.open_waiting(&space.id, &key)?;
+            }
         }
         Ok(())
     }

@@ -20,6 +20,9 @@ use std::collections::{BTreeMap, HashMap};
 /// Longest message text, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 16 * 1024;
 
+/// How far ahead of this device's clock a message may show its time: a later time shows as this.
+pub const MAX_CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
+
 /// What a batch changed beyond the events, for the client to act on.
 #[derive(Debug, Default, Clone)]
 pub struct Effects {
@@ -94,9 +97,10 @@ impl<'a> Replica<'a> {
         // Membership and key deliveries travel under the first key, so a member that lacks later keys
         // (a device added after a rotation) can still read who belongs and receive the keys.
         let key = match body {
-            Body::KeysSealed { .. } | Body::MemberAdded { .. } | Body::MemberRemoved { .. } => {
-                &space.key
-            }
+            Body::KeysSealed { .. }
+            | Body::MemberAdded { .. }
+            | Body::MemberRemoved { .. }
+            | Body::DeviceRevoked { .. } => &space.key,
             _ => space.current_key(),
         };
         let entry = Entry::create(space.id, key, self.signer, seq + 1, prev, time, body)
@@ -238,6 +242,15 @@ impl<'a> Replica<'a> {
             );
             return Ok(consumed);
         }
+        // Times increase within a log (an honest author writes max(now, last + 1)): the run stops at the
+        // first entry that does not.
+        let mut last_time = match head_seq {
+            0 => None,
+            _ => store::entries_after(self.conn, &space.id, author, head_seq - 1, 1)?
+                .first()
+                .and_then(|raw| Entry::decode(raw).ok())
+                .map(|e| e.time),
+        };
         // Membership or the space's state may change inside the run; re-read them only when they did.
         let mut member = store::member(self.conn, &space.id, author)?;
         let mut space_now = space.clone();
@@ -245,6 +258,15 @@ impl<'a> Replica<'a> {
         let mut entry_keys = entry_keys_of(&space_now);
         for received in run.iter_mut() {
             let entry = &received.entry;
+            if last_time.is_some_and(|t| entry.time <= t) {
+                log::debug!(
+                    "refused entry {} of {}: its time goes back",
+                    entry.seq,
+                    author.short()
+                );
+                return Ok(consumed);
+            }
+            last_time = Some(entry.time);
             if self.changes != seen_changes {
                 member = store::member(self.conn, &space.id, author)?;
                 space_now = store::space_get(self.conn, &space.id)?.unwrap_or(space_now);
@@ -372,6 +394,47 @@ impl<'a> Replica<'a> {
     fn person_of(&self, space: &SpaceId, device: &DeviceId) -> Result<Option<PersonId>> {
         Ok(store::member(self.conn, space, device)?.map(|m| m.person))
     }
+}
+
+/// Whether `raw` introduces `peer` into `space`: an entry of that space, signed by a current member I know
+/// (or the root), sealed under the space's first key, whose body is `MemberAdded` of exactly `peer` under
+/// a person its author may introduce it under. What a peer I have not heard of yet shows to open a space.
+pub fn introduces(c: &Connection, space: &SpaceRow, peer: &DeviceId, raw: &[u8]) -> Result<bool> {
+    let Ok(entry) = Entry::decode(raw) else {
+        return Ok(false);
+    };
+    if entry.space != space.id || entry.author == *peer || entry.verify_signature().is_err() {
+        return Ok(false);
+    }
+    let members: Vec<crate::space::Member> = store::members(c, &space.id)?
+        .into_iter()
+        .map(|(m, _)| m)
+        .collect();
+    let author = members.iter().find(|m| m.device == entry.author);
+    if !may_author(space.root, author, entry.author, entry.seq)
+        || author.is_some_and(|m| !m.is_current())
+    {
+        return Ok(false);
+    }
+    if members.iter().any(|m| m.device == *peer) {
+        // Listed already: the list decides (a removed device stays removed).
+        return Ok(false);
+    }
+    Ok(match entry.open(&space.key) {
+        Ok(Body::MemberAdded { device, person, .. }) => {
+            device == *peer
+                && crate::space::membership::may_introduce(
+                    space.root,
+                    entry.author,
+                    author.map(|m| m.person),
+                    device,
+                    person,
+                    &members,
+                    space.kind == crate::space::SpaceKind::Buddy,
+                )
+        }
+        _ => false,
+    })
 }
 
 /// A device's logs in the store, as the sync state machines read them (any connection: a connection

@@ -75,7 +75,8 @@ fn setup(n: usize) -> (Vec<Peer>, Vec<Link>, SpaceKey) {
                 store: Store::in_memory().unwrap(),
                 id: DeviceId(signer.verifying_key().to_bytes()),
                 signer,
-                person: PersonId([i as u8; 16]),
+                // A buddy space: the root's person and one other (whose devices the root binds once).
+                person: PersonId([(i % 2) as u8; 16]),
             }
         })
         .collect();

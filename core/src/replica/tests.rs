@@ -31,7 +31,8 @@ fn entry(key: &SpaceKey, d: &Dev, seq: u64, prev: Hash, body: Body) -> Entry {
         &d.signer,
         seq,
         prev,
-        Now::read().ms(),
+        // Increasing within a log, as an author writes them.
+        1_700_000_000_000 + seq,
         &body,
     )
     .unwrap()
@@ -197,6 +198,7 @@ fn a_removed_device_counts_only_up_to_its_last_seq() {
         Body::MemberRemoved {
             device: amy2.id,
             last_seq: 1,
+            rotation: None,
         },
     );
     log.push(removal);
@@ -322,6 +324,7 @@ fn a_revocation_counts_the_revoked_log_as_the_revoker_saw_it() {
             Body::DeviceRevoked {
                 device: phone.id,
                 last_seq: 2,
+                rotation: None,
             },
         ],
     );

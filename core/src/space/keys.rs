@@ -153,6 +153,17 @@ impl SpaceKey {
     }
 }
 
+/// A new space key that comes with a removal: its epoch (one above the highest the author knew), its key
+/// id in clear so that every member can order keys even without holding this one, and the key sealed to
+/// each remaining member. The current key of a space is the key of the highest epoch established by a
+/// current member (ties: the smallest key id), the same on every device whatever the arrival order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rotation {
+    pub epoch: u64,
+    pub key_id: [u8; 8],
+    pub keys: Vec<SealedKey>,
+}
+
 /// A space key sealed to one device; the nonce is zero because every wrap key is used once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SealedKey {
@@ -168,6 +179,12 @@ fn wrap_key(shared: &[u8; 32], ephemeral: &[u8; 32], device: &DeviceId) -> [u8; 
     info.extend_from_slice(&device.0);
     let _ = hk.expand(&info, &mut out);
     out
+}
+
+/// Whether `device` is a usable Ed25519 public key: a valid point, not of small order (a weak key would let
+/// a lax verifier accept one signature for every message).
+pub fn strong_key(device: &DeviceId) -> bool {
+    ed25519_dalek::VerifyingKey::from_bytes(&device.0).is_ok_and(|k| !k.is_weak())
 }
 
 /// HMAC-SHA256 over the concatenation of `parts`.

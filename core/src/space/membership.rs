@@ -30,6 +30,26 @@ pub fn may_author(root: DeviceId, member: Option<&Member>, author: DeviceId, seq
     }
 }
 
+/// May `author`, a device of person `author_person` (None: not a member yet), introduce `device` under
+/// `person` into a space whose members (removed ones included) are `members`? A device is introduced under a person only by
+/// a device of that same person. Two exceptions bootstrap a space: its `root` introduces itself, and, in a
+/// buddy space (`binds_joiner`), the root binds the joiner's person once, while no other person is there.
+pub fn may_introduce(
+    root: DeviceId,
+    author: DeviceId,
+    author_person: Option<PersonId>,
+    device: DeviceId,
+    person: PersonId,
+    members: &[Member],
+    binds_joiner: bool,
+) -> bool {
+    match author_person {
+        Some(mine) if mine == person => true,
+        Some(mine) => binds_joiner && author == root && members.iter().all(|m| m.person == mine),
+        None => author == root && device == root,
+    }
+}
+
 /// May a device of person `remover` (None: not a member) remove `target` from a buddy space? A person
 /// removes only their own devices.
 pub fn may_remove(remover: Option<PersonId>, target: Option<&Member>) -> bool {
@@ -65,12 +85,17 @@ impl Roster<'_> {
     }
 }
 
-/// Whether I offer a space (and so may open it) on a connection with `peer`: it is live here and neither
-/// of us is a removed member. Holding the key is proved by the offer exchange; a peer not yet listed as a
-/// member (a device whose `MemberAdded` has not reached me) may still open it, and learns nothing it could
-/// not read with the key it proved.
-pub fn open_with(me: &DeviceId, peer: &DeviceId, space: &Roster) -> bool {
-    !space.closed && !space.removed(peer) && !space.removed(me)
+/// Whether I offer a space (and so may open it) on a connection with `peer`: it is live here, neither of
+/// us is a removed member, and the peer is a current member device I know (or the root), or is `vouched`
+/// for: it showed the signed entry that made it a member (a device linked a moment ago that I have not
+/// heard of yet), or it served the invite I redeemed for this space. Proving the key is necessary (the
+/// offer exchange), never sufficient: a removed device dialing with a new key opens nothing.
+pub fn open_with(me: &DeviceId, peer: &DeviceId, space: &Roster, vouched: bool) -> bool {
+    let known = match space.member(peer) {
+        Some(m) => m.is_current(),
+        None => *peer == space.root,
+    };
+    !space.closed && !space.removed(me) && !space.removed(peer) && (known || vouched)
 }
 
 /// The devices to keep a connection with: current members of my live spaces and their roots, except me.
@@ -150,6 +175,70 @@ mod tests {
     }
 
     #[test]
+    fn a_device_is_introduced_only_by_its_own_person_but_the_root_binds_the_joiner_once() {
+        let (root, joiner, other) = (device(1), device(2), device(3));
+        let (amy, betty, eve) = (PersonId([1; 16]), PersonId([2; 16]), PersonId([3; 16]));
+        assert!(
+            may_introduce(root, root, None, root, amy, &[], true),
+            "the root introduces itself"
+        );
+        assert!(
+            !may_introduce(root, other, None, other, eve, &[], true),
+            "a stranger does not"
+        );
+        let just_amy = [member(1, 1, None)];
+        assert!(may_introduce(
+            root,
+            root,
+            Some(amy),
+            joiner,
+            betty,
+            &just_amy,
+            true
+        ));
+        assert!(
+            !may_introduce(root, root, Some(amy), joiner, betty, &just_amy, false),
+            "not in a home space"
+        );
+        let both = [member(1, 1, None), member(2, 2, None)];
+        assert!(
+            !may_introduce(root, root, Some(amy), other, eve, &both, true),
+            "only once"
+        );
+        assert!(!may_introduce(
+            root,
+            root,
+            Some(amy),
+            other,
+            betty,
+            &both,
+            true
+        ));
+        assert!(
+            !may_introduce(root, joiner, Some(betty), other, amy, &both, true),
+            "Betty never adds a device of Amy"
+        );
+        assert!(may_introduce(
+            root,
+            joiner,
+            Some(betty),
+            other,
+            betty,
+            &both,
+            true
+        ));
+        assert!(may_introduce(
+            root,
+            root,
+            Some(amy),
+            other,
+            amy,
+            &both,
+            true
+        ));
+    }
+
+    #[test]
     fn a_person_removes_only_their_own_devices() {
         let amy = PersonId([1; 16]);
         let amys_phone = member(2, 1, None);
@@ -184,10 +273,14 @@ mod tests {
             closed: false,
             members: &members,
         };
-        assert!(open_with(&me, &peer, &live));
+        assert!(open_with(&me, &peer, &live, false));
         assert!(
-            open_with(&me, &device(9), &live),
-            "a peer not yet listed: its key proof decides"
+            !open_with(&me, &device(9), &live, false),
+            "a peer not listed: its key proof alone is not enough"
+        );
+        assert!(
+            open_with(&me, &device(9), &live, true),
+            "a peer not listed yet that showed its introduction"
         );
         assert!(!open_with(
             &me,
@@ -195,7 +288,8 @@ mod tests {
             &Roster {
                 closed: true,
                 ..live
-            }
+            },
+            false
         ));
         let peer_removed = [member(1, 1, None), member(2, 2, Some(4))];
         assert!(!open_with(
@@ -204,7 +298,8 @@ mod tests {
             &Roster {
                 members: &peer_removed,
                 ..live
-            }
+            },
+            true
         ));
         let me_removed = [member(1, 1, Some(4)), member(2, 2, None)];
         assert!(!open_with(
@@ -213,7 +308,8 @@ mod tests {
             &Roster {
                 members: &me_removed,
                 ..live
-            }
+            },
+            true
         ));
     }
 

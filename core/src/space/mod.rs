@@ -5,5 +5,7 @@
 mod keys;
 pub mod membership;
 
-pub use keys::{ct_eq, mac, Role, SealedKey, SpaceKey, SpaceKind, SpaceState};
+pub use keys::{
+    ct_eq, mac, strong_key, Role, Rotation, SealedKey, SpaceKey, SpaceKind, SpaceState,
+};
 pub use membership::Member;

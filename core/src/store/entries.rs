@@ -1,7 +1,7 @@
 //! The `entries`, `unopened` and `forks` tables: entries as received (ciphertext and header), the accepted
 //! entries still waiting for a key, and fork evidence.
 
-use super::blob;
+use super::{blob, int, uint};
 use crate::error::Result;
 use crate::ids::{DeviceId, Hash, SpaceId};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -24,7 +24,7 @@ pub fn heads(c: &Connection, space: &SpaceId) -> Result<Vec<(DeviceId, u64, Hash
     let rows = stmt.query_map([space.0], |r| {
         Ok((
             DeviceId(blob(r.get(0)?)?),
-            r.get::<_, i64>(1)? as u64,
+            uint(r.get(1)?)?,
             Hash(blob(r.get(2)?)?),
         ))
     })?;
@@ -37,7 +37,7 @@ pub fn head(c: &Connection, space: &SpaceId, author: &DeviceId) -> Result<(u64, 
     )?;
     let row = stmt
         .query_row(params![space.0, author.0], |r| {
-            Ok((r.get::<_, i64>(0)? as u64, Hash(blob(r.get(1)?)?)))
+            Ok((uint(r.get(0)?)?, Hash(blob(r.get(1)?)?)))
         })
         .optional()?;
     Ok(row.unwrap_or((0, Hash([0; 32]))))
@@ -52,7 +52,7 @@ pub fn entry_hash(
     let mut stmt =
         c.prepare_cached("SELECT hash FROM entries WHERE space = ? AND author = ? AND seq = ?")?;
     let row = stmt
-        .query_row(params![space.0, author.0, seq as i64], |r| {
+        .query_row(params![space.0, author.0, int(seq)?], |r| {
             r.get::<_, Vec<u8>>(0)
         })
         .optional()?;
@@ -70,10 +70,9 @@ pub fn entries_after(
     let mut stmt = c.prepare_cached(
         "SELECT raw FROM entries WHERE space = ? AND author = ? AND seq > ? ORDER BY seq LIMIT ?",
     )?;
-    let rows = stmt.query_map(
-        params![space.0, author.0, after as i64, limit as i64],
-        |r| r.get(0),
-    )?;
+    let rows = stmt.query_map(params![space.0, author.0, int(after)?, limit as i64], |r| {
+        r.get(0)
+    })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -88,7 +87,7 @@ pub fn entry_insert(
     let mut stmt = c.prepare_cached(
         "INSERT INTO entries (space, author, seq, hash, raw) VALUES (?, ?, ?, ?, ?)",
     )?;
-    stmt.execute(params![space.0, author.0, seq as i64, hash.0, raw])?;
+    stmt.execute(params![space.0, author.0, int(seq)?, hash.0, raw])?;
     Ok(())
 }
 
@@ -102,7 +101,7 @@ pub fn unopened_add(
 ) -> Result<()> {
     c.execute(
         "INSERT OR IGNORE INTO unopened (space, author, seq, key_id) VALUES (?, ?, ?, ?)",
-        params![space.0, author.0, seq as i64, key_id],
+        params![space.0, author.0, int(seq)?, key_id],
     )?;
     Ok(())
 }
@@ -117,7 +116,7 @@ pub fn unopened_take(
         "DELETE FROM unopened WHERE space = ? AND key_id = ? RETURNING author, seq",
     )?;
     let rows = stmt.query_map(params![space.0, key_id], |r| {
-        Ok((DeviceId(blob(r.get(0)?)?), r.get::<_, i64>(1)? as u64))
+        Ok((DeviceId(blob(r.get(0)?)?), uint(r.get(1)?)?))
     })?;
     let mut out: Vec<(DeviceId, u64)> = rows.collect::<rusqlite::Result<_>>()?;
     out.sort();
@@ -133,7 +132,7 @@ pub fn fork_insert(
 ) -> Result<()> {
     c.execute(
         "INSERT INTO forks (space, author, seq, raw) VALUES (?, ?, ?, ?)",
-        params![space.0, author.0, seq as i64, raw],
+        params![space.0, author.0, int(seq)?, raw],
     )?;
     Ok(())
 }

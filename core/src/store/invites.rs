@@ -1,7 +1,7 @@
 //! The `invites` table: invites issued by any device of my person (from `InviteIssued` entries), and who
 //! redeemed each.
 
-use super::blob;
+use super::{blob, int, uint};
 use crate::error::Result;
 use crate::ids::DeviceId;
 use crate::invite::redeem::Issued;
@@ -10,13 +10,15 @@ use rusqlite::{params, Connection, OptionalExtension};
 /// Records an issued invite (once).
 pub fn invite_insert(c: &Connection, invite: &Issued) -> Result<()> {
     c.execute(
-        "INSERT OR IGNORE INTO invites (id, secret, purpose, label, expires_at) VALUES (?, ?, ?, ?, ?)",
+        "INSERT OR IGNORE INTO invites (id, secret, purpose, label, expires_at, issuer)
+         VALUES (?, ?, ?, ?, ?, ?)",
         params![
             invite.id,
             invite.secret,
             invite.purpose,
             invite.label,
-            invite.expires_at as i64
+            int(invite.expires_at)?,
+            invite.issuer.map(|d| d.0)
         ],
     )?;
     Ok(())
@@ -24,7 +26,7 @@ pub fn invite_insert(c: &Connection, invite: &Issued) -> Result<()> {
 
 pub fn invite_get(c: &Connection, id: &[u8; 16]) -> Result<Option<Issued>> {
     Ok(c.query_row(
-        "SELECT id, secret, purpose, label, expires_at, redeemed_by FROM invites WHERE id = ?",
+        "SELECT id, secret, purpose, label, expires_at, redeemed_by, issuer FROM invites WHERE id = ?",
         [id],
         |r| {
             Ok(Issued {
@@ -32,9 +34,14 @@ pub fn invite_get(c: &Connection, id: &[u8; 16]) -> Result<Option<Issued>> {
                 secret: blob(r.get(1)?)?,
                 purpose: r.get(2)?,
                 label: r.get(3)?,
-                expires_at: r.get::<_, i64>(4)? as u64,
+                expires_at: uint(r.get(4)?)?,
                 redeemed_by: r
                     .get::<_, Option<Vec<u8>>>(5)?
+                    .map(blob)
+                    .transpose()?
+                    .map(DeviceId),
+                issuer: r
+                    .get::<_, Option<Vec<u8>>>(6)?
                     .map(blob)
                     .transpose()?
                     .map(DeviceId),
@@ -44,11 +51,38 @@ pub fn invite_get(c: &Connection, id: &[u8; 16]) -> Result<Option<Issued>> {
     .optional()?)
 }
 
-/// Records a redemption; a second, different redeemer does not overwrite the first.
-pub fn invite_redeemed(c: &Connection, id: &[u8; 16], by: &DeviceId) -> Result<()> {
+/// Records a redemption; a second, different redeemer does not overwrite the first but is kept beside
+/// it (two devices of the person served the invite before they synced). Returns whether `by` is such a
+/// second joiner, newly recorded.
+pub fn invite_redeemed(c: &Connection, id: &[u8; 16], by: &DeviceId) -> Result<bool> {
     c.execute(
         "UPDATE invites SET redeemed_by = ? WHERE id = ? AND redeemed_by IS NULL",
         params![by.0, id],
     )?;
-    Ok(())
+    let second = c.execute(
+        "UPDATE invites SET also_redeemed_by = ?1 WHERE id = ?2 AND redeemed_by != ?1
+         AND also_redeemed_by IS NULL",
+        params![by.0, id],
+    )?;
+    Ok(second > 0)
+}
+
+/// Who redeemed an invite: the first joiner, and a second one if two devices served it before they synced.
+pub fn invite_joiners(c: &Connection, id: &[u8; 16]) -> Result<Vec<DeviceId>> {
+    let row = c
+        .query_row(
+            "SELECT redeemed_by, also_redeemed_by FROM invites WHERE id = ?",
+            [id],
+            |r| {
+                let first: Option<Vec<u8>> = r.get(0)?;
+                let second: Option<Vec<u8>> = r.get(1)?;
+                [first, second]
+                    .into_iter()
+                    .flatten()
+                    .map(|b| Ok(DeviceId(blob(b)?)))
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            },
+        )
+        .optional()?;
+    Ok(row.unwrap_or_default())
 }

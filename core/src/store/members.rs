@@ -1,7 +1,7 @@
 //! The `members` and `persons` tables: who belongs to each space (device, person, name, removal), and the
 //! display name of each person in it.
 
-use super::blob;
+use super::{blob, int, uint};
 use crate::error::Result;
 use crate::ids::{DeviceId, PersonId, SpaceId};
 use crate::space::Member;
@@ -12,7 +12,7 @@ fn member_from_row(r: &rusqlite::Row) -> rusqlite::Result<(Member, String)> {
         Member {
             device: DeviceId(blob(r.get(0)?)?),
             person: PersonId(blob(r.get(1)?)?),
-            removed_after: r.get::<_, Option<i64>>(2)?.map(|s| s as u64),
+            removed_after: r.get::<_, Option<i64>>(2)?.map(uint).transpose()?,
         },
         r.get(3)?,
     ))
@@ -69,7 +69,7 @@ pub fn member_set_removed(
 ) -> Result<()> {
     c.execute(
         "UPDATE members SET removed_after = ? WHERE space = ? AND device = ?",
-        params![removed_after as i64, space.0, device.0],
+        params![int(removed_after)?, space.0, device.0],
     )?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! The `messages` and `reads` tables: decoded messages of buddy spaces with their delivery state, indexed by
 //! conversation order, and each person's read marker.
 
-use super::blob;
+use super::{blob, int, uint};
 use crate::error::Result;
 use crate::ids::{DeviceId, MessageId, MessageKey, PersonId, SpaceId};
 use rusqlite::{params, Connection, OptionalExtension};
@@ -40,11 +40,11 @@ pub fn message_insert(
     stmt.execute(params![
         space.0,
         key.author.0,
-        key.seq as i64,
-        key.time as i64,
+        int(key.seq)?,
+        int(key.time)?,
         text,
         reply_to.map(|r| r.author.0),
-        reply_to.map(|r| r.seq as i64),
+        reply_to.map(|r| int(r.seq)).transpose()?,
         state
     ])?;
     Ok(())
@@ -56,14 +56,14 @@ fn message_from_row(r: &rusqlite::Row) -> rusqlite::Result<MessageRow> {
     Ok(MessageRow {
         key: MessageKey {
             author: DeviceId(blob(r.get(0)?)?),
-            seq: r.get::<_, i64>(1)? as u64,
-            time: r.get::<_, i64>(2)? as u64,
+            seq: uint(r.get(1)?)?,
+            time: uint(r.get(2)?)?,
         },
         text: r.get(3)?,
         reply_to: match (reply_author, reply_seq) {
             (Some(a), Some(s)) => Some(MessageId {
                 author: DeviceId(blob(a)?),
-                seq: s as u64,
+                seq: uint(s)?,
             }),
             _ => None,
         },
@@ -91,9 +91,9 @@ pub fn messages_page(
     let rows = stmt.query_map(
         params![
             space.0,
-            before.time as i64,
+            int(before.time)?,
             before.author.0,
-            before.seq as i64,
+            int(before.seq)?,
             limit as i64
         ],
         message_from_row,
@@ -140,7 +140,7 @@ pub fn message_get(
         "SELECT author, seq, time, text, reply_author, reply_seq, state FROM messages WHERE space = ? AND author = ? AND seq = ?",
     )?;
     Ok(stmt
-        .query_row(params![space.0, author.0, seq as i64], message_from_row)
+        .query_row(params![space.0, author.0, int(seq)?], message_from_row)
         .optional()?)
 }
 
@@ -166,11 +166,11 @@ pub fn messages_raise_state(
         .into_iter()
         .filter(|l| *l < state)
     {
-        let rows = stmt.query_map(params![state, space.0, author.0, seq as i64, lower], |r| {
+        let rows = stmt.query_map(params![state, space.0, author.0, int(seq)?, lower], |r| {
             Ok(MessageKey {
-                time: r.get::<_, i64>(0)? as u64,
+                time: uint(r.get(0)?)?,
                 author: *author,
-                seq: r.get::<_, i64>(1)? as u64,
+                seq: uint(r.get(1)?)?,
             })
         })?;
         for row in rows {
@@ -199,9 +199,9 @@ pub fn unread_count(c: &Connection, space: &SpaceId, me: &PersonId) -> Result<u6
         params![
             space.0,
             me.0,
-            marker.time as i64,
+            int(marker.time)?,
             marker.author.0,
-            marker.seq as i64
+            int(marker.seq)?
         ],
         |r| r.get(0),
     )?;
@@ -218,9 +218,9 @@ pub fn read_marker(
     Ok(stmt
         .query_row(params![space.0, person.0], |r| {
             Ok(MessageKey {
-                time: r.get::<_, i64>(0)? as u64,
+                time: uint(r.get(0)?)?,
                 author: DeviceId(blob(r.get(1)?)?),
-                seq: r.get::<_, i64>(2)? as u64,
+                seq: uint(r.get(2)?)?,
             })
         })
         .optional()?)
@@ -241,9 +241,9 @@ pub fn read_marker_raise(
         params![
             space.0,
             person.0,
-            up_to.time as i64,
+            int(up_to.time)?,
             up_to.author.0,
-            up_to.seq as i64
+            int(up_to.seq)?
         ],
     )?;
     Ok(true)

@@ -21,6 +21,9 @@ pub enum Meta {
     Published(SpaceId),
     /// When a device was last connected to us (u64 BE, unix seconds).
     Seen(DeviceId),
+    /// The encoded entry that made this device a member of a space (written by another device), shown to
+    /// peers that may not know this device yet.
+    Introduction(SpaceId),
 }
 
 impl Meta {
@@ -33,6 +36,7 @@ impl Meta {
             Meta::Port => "port".into(),
             Meta::Published(space) => format!("published:{space}"),
             Meta::Seen(device) => format!("seen:{device}"),
+            Meta::Introduction(space) => format!("introduction:{space}"),
         }
     }
 }

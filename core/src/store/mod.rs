@@ -219,6 +219,17 @@ impl Tx<'_> {
     }
 }
 
+/// A seq, a time or an expiry as SQLite stores it. SQLite integers are signed 64-bit: anything above
+/// `i64::MAX` is refused rather than stored as a negative number that would read back as another one.
+fn int(n: u64) -> rusqlite::Result<i64> {
+    i64::try_from(n).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// A seq, a time or an expiry read back: a negative one is a damaged row, never wrapped.
+fn uint(n: i64) -> rusqlite::Result<u64> {
+    u64::try_from(n).map_err(|_| rusqlite::Error::IntegralValueOutOfRange(0, n))
+}
+
 /// A fixed-size blob column.
 fn blob<const N: usize>(v: Vec<u8>) -> rusqlite::Result<[u8; N]> {
     v.try_into().map_err(|_| rusqlite::Error::InvalidQuery)

@@ -53,7 +53,18 @@ const V3: &str = r#"
 CREATE INDEX messages_undelivered ON messages (space, author, seq) WHERE state != 'delivered';
 "#;
 
-const MIGRATIONS: &[&str] = &[V1, V2, V3];
+/// Version 4: the device that issued each invite (an invite dies with it), a second joiner of one code
+/// (when two devices of the person served it before they synced), and the epoch of each key a rotation
+/// established, with its author (keys of older stores keep their arrival order, with no author).
+const V4: &str = r#"
+ALTER TABLE invites ADD COLUMN issuer BLOB;
+ALTER TABLE invites ADD COLUMN also_redeemed_by BLOB;
+CREATE TABLE space_epochs (space BLOB NOT NULL, key_id BLOB NOT NULL, epoch INTEGER NOT NULL,
+    author BLOB, PRIMARY KEY (space, key_id)) WITHOUT ROWID;
+INSERT INTO space_epochs (space, key_id, epoch, author) SELECT space, key_id, rowid, NULL FROM space_keys;
+"#;
+
+const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 pub fn migrate(conn: &mut Connection) -> Result<()> {
     let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;

@@ -1,7 +1,7 @@
 //! The `spaces`, `space_keys` and `left_spaces` tables: the spaces this device holds, every key of each,
 //! and the spaces my person left.
 
-use super::blob;
+use super::{blob, int, uint};
 use crate::error::Result;
 use crate::ids::{DeviceId, Now, SpaceId};
 use crate::space::{SpaceKey, SpaceKind, SpaceState};
@@ -21,14 +21,24 @@ pub struct SpaceRow {
     pub state: SpaceState,
     /// Our `Left` entry's seq, while closing.
     pub left_seq: Option<u64>,
+    /// The current key, if a rotation established one this device holds (see `space::Rotation`).
+    pub current: Option<SpaceKey>,
 }
 
 impl SpaceRow {
-    /// The key new entries are sealed with: the newest.
+    /// The key new entries are sealed with: the current one, else the first.
     pub fn current_key(&self) -> &SpaceKey {
-        self.keys.last().unwrap_or(&self.key)
+        self.current.as_ref().unwrap_or(&self.key)
     }
 }
+
+/// The held key of the highest epoch established by a current member (or by no known author: keys of
+/// stores older than epochs), the smallest key id among equals.
+const CURRENT_KEY_SQL: &str = "SELECT k.key FROM space_keys k
+    JOIN space_epochs e ON e.space = k.space AND e.key_id = k.key_id
+    LEFT JOIN members m ON m.space = e.space AND m.device = e.author
+    WHERE k.space = ?1 AND (e.author IS NULL OR (m.device IS NOT NULL AND m.removed_after IS NULL))
+    ORDER BY e.epoch DESC, e.key_id ASC LIMIT 1";
 
 const SPACE_COLUMNS: &str = "id, kind, key, root, label, state, left_seq";
 
@@ -38,10 +48,11 @@ fn space_from_row(r: &rusqlite::Row) -> rusqlite::Result<SpaceRow> {
         kind: r.get(1)?,
         key: SpaceKey(blob(r.get(2)?)?),
         keys: Vec::new(),
+        current: None,
         root: DeviceId(blob(r.get(3)?)?),
         label: r.get(4)?,
         state: r.get(5)?,
-        left_seq: r.get::<_, Option<i64>>(6)?.map(|s| s as u64),
+        left_seq: r.get::<_, Option<i64>>(6)?.map(uint).transpose()?,
     })
 }
 
@@ -93,7 +104,37 @@ fn with_keys(c: &Connection, mut row: SpaceRow) -> Result<SpaceRow> {
     row.keys = std::iter::once(Ok(row.key.clone()))
         .chain(later)
         .collect::<rusqlite::Result<_>>()?;
+    row.current = c
+        .prepare_cached(CURRENT_KEY_SQL)?
+        .query_row([row.id.0], |r| Ok(SpaceKey(blob(r.get(0)?)?)))
+        .optional()?;
     Ok(row)
+}
+
+/// Records that a rotation by `author` established the key `key_id` at `epoch` (the first record of a key
+/// id counts).
+pub fn space_epoch_add(
+    c: &Connection,
+    space: &SpaceId,
+    key_id: &[u8; 8],
+    epoch: u64,
+    author: &DeviceId,
+) -> Result<bool> {
+    let n = c.execute(
+        "INSERT OR IGNORE INTO space_epochs (space, key_id, epoch, author) VALUES (?, ?, ?, ?)",
+        params![space.0, key_id, int(epoch)?, author.0],
+    )?;
+    Ok(n > 0)
+}
+
+/// The highest epoch recorded in a space (0: none, the first key).
+pub fn space_max_epoch(c: &Connection, space: &SpaceId) -> Result<u64> {
+    let max: Option<i64> = c.query_row(
+        "SELECT max(epoch) FROM space_epochs WHERE space = ?",
+        [space.0],
+        |r| r.get(0),
+    )?;
+    Ok(max.map(uint).transpose()?.unwrap_or(0))
 }
 
 /// Adds a later key of a space; returns false if it was known.
@@ -116,7 +157,7 @@ pub fn space_set_state(
 ) -> Result<()> {
     c.execute(
         "UPDATE spaces SET state = ?, left_seq = ? WHERE id = ?",
-        params![state, left_seq.map(|s| s as i64), id.0],
+        params![state, left_seq.map(int).transpose()?, id.0],
     )?;
     Ok(())
 }
@@ -132,6 +173,7 @@ pub fn space_delete(c: &Connection, id: &SpaceId) -> Result<()> {
         "DELETE FROM reads WHERE space = ?",
         "DELETE FROM unopened WHERE space = ?",
         "DELETE FROM space_keys WHERE space = ?",
+        "DELETE FROM space_epochs WHERE space = ?",
         "DELETE FROM spaces WHERE id = ?",
     ] {
         c.execute(sql, [id.0])?;

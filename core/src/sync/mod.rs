@@ -7,7 +7,7 @@
 mod offers;
 mod session;
 
-pub use offers::{Ended, Hello, Offers};
+pub use offers::{Ended, Hello, Offers, MAX_INTRODUCTIONS};
 pub use session::{PeerHas, Session};
 
 use crate::ids::{DeviceId, Hash, SpaceId};
@@ -49,7 +49,7 @@ impl SyncFrame {
 
 /// A list of byte strings, each encoded as one byte string: the same bytes on the wire as a list of
 /// `u8` lists, without serde visiting every byte.
-mod byte_strings {
+pub(crate) mod byte_strings {
     use serde::{Deserialize, Deserializer, Serializer};
     use serde_bytes::{ByteBuf, Bytes};
 

@@ -23,7 +23,14 @@ pub const MAX_OFFERS: usize = 4096;
 pub struct Hello {
     pub offers: Vec<[u8; 32]>,
     pub reply: bool,
+    /// For spaces where the receiver may not know the sender yet: the encoded entries that made the sender
+    /// a member (see `membership::open_with`). Filled in by the caller; at most [`MAX_INTRODUCTIONS`] are
+    /// looked at.
+    pub introductions: Vec<Vec<u8>>,
 }
+
+/// Most introductions read from one Hello.
+pub const MAX_INTRODUCTIONS: usize = 256;
 
 /// Why the exchange ends the connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,6 +79,7 @@ impl Offers {
                 .map(|(_, key)| key.offer(&self.exporter, self.role))
                 .collect(),
             reply,
+            introductions: Vec::new(),
         }
     }
 
@@ -170,6 +178,7 @@ mod tests {
         let garbage = Hello {
             offers: vec![[7; 32], [0; 32]],
             reply: true,
+            introductions: Vec::new(),
         };
         let (_, mut acceptor) = pair([2; 32]);
         assert_eq!(

@@ -24,6 +24,8 @@ async fn main() {
         listen: "0.0.0.0:0".parse().expect("address"),
         lan_discovery: true,
         lan_port: port.parse().expect("port"),
+        dht: false,
+        ..Config::default()
     };
     let client = Client::open_with(dir, "lan peer", config).expect("open");
     client.start().await.expect("start");

@@ -1,0 +1,465 @@
+//! Reach end to end: `clearchat run` processes in the lab's namespaces (tests/src/netlab.rs), with nothing
+//! in common but a Mainline DHT testnet to bootstrap from, chat across NATs. Needs root; without it each
+//! test says SKIPPED. Timings are printed (run with --nocapture), never asserted.
+
+use clearchat_scenarios::cli::{bin, clearchat, ok, RunGuard};
+use clearchat_scenarios::netlab::{Host, Lab, Nat, RouterPlan};
+use clearchat_scenarios::testnet::dht_testnet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// How long one step may take on a loaded machine before it counts as failed.
+const STEP: Duration = Duration::from_secs(40);
+
+/// `clearchat --data-dir DIR run --listen LISTEN --json` inside `host`'s namespace, meeting others through
+/// the DHT testnet `bootstrap`.
+fn run_in(host: &Host, dir: &Path, listen: &str, bootstrap: &[String]) -> RunGuard {
+    let mut command = host.ns.command(bin());
+    command
+        .env("CLEARCHAT_DHT", bootstrap.join(","))
+        .env("RUST_LOG", "clearchat_core=info")
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["run", "--listen", listen, "--json"]);
+    RunGuard::spawn(command)
+}
+
+/// Polls `condition` (which runs `clearchat` commands) until it holds or `STEP` passes; returns how long
+/// it took.
+fn wait(what: &str, condition: impl FnMut() -> bool) -> Duration {
+    wait_up_to(STEP, what, condition)
+}
+
+/// [`wait`] with another deadline.
+fn wait_up_to(deadline: Duration, what: &str, mut condition: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    while !condition() {
+        assert!(
+            start.elapsed() < deadline,
+            "timed out after {deadline:?}: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    start.elapsed()
+}
+
+/// Whether `dir`'s conversation with `buddy` shows `text` (false while `buddy` is not known yet).
+fn shows(dir: &Path, buddy: &str, text: &str) -> bool {
+    let out = clearchat(dir, &["messages", buddy, "--json"]);
+    out.status.success() && String::from_utf8_lossy(&out.stdout).contains(text)
+}
+
+/// How `dir` reaches `buddy`, as `buddies --json` says.
+fn reach_of(dir: &Path, buddy: &str) -> String {
+    let out = ok(dir, &["buddies", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&out).expect("buddies JSON");
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .find(|b| b["name"] == buddy)
+        .map(|b| b["reach"].to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_phone_behind_a_carrier_nat_reaches_a_public_laptop_and_finds_it_again_through_the_dht() {
+    let Some(lab) = Lab::new() else { return };
+    let internet = lab.internet();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    let laptop_host = internet.host("laptop");
+    let carrier = internet.carrier("cgn");
+    let phone_home = carrier.home("home", RouterPlan::nat(Nat::Masquerade));
+    let phone_host = phone_home.host("phone");
+
+    let root = tempfile::tempdir().expect("tempdir");
+    let (laptop, phone) = (root.path().join("laptop"), root.path().join("phone"));
+    ok(
+        &laptop,
+        &["init", "--name", "Amy laptop", "--person", "Amy"],
+    );
+    ok(
+        &phone,
+        &["init", "--name", "Betty phone", "--person", "Betty"],
+    );
+
+    let laptop_run = run_in(&laptop_host, &laptop, "[::]:4100", &bootstrap);
+    let code = ok(&laptop, &["invite", "--name", "Betty", "--code-only"]);
+    let started = Instant::now();
+    let phone_run = run_in(&phone_host, &phone, "[::]:4100", &bootstrap);
+    ok(&phone, &["join", code.trim()]);
+    ok(&phone, &["send", "Amy", "hello from the phone"]);
+    wait("the laptop gets the phone's message", || {
+        shows(&laptop, "Betty", "hello from the phone")
+    });
+    let first = started.elapsed();
+    ok(&laptop, &["send", "Betty", "hello from the laptop"]);
+    wait("the phone gets the laptop's message", || {
+        shows(&phone, "Amy", "hello from the laptop")
+    });
+    wait("the phone says the laptop is direct", || {
+        reach_of(&phone, "Amy") == "\"direct\""
+    });
+    eprintln!("first message delivered {first:?} after the phone started");
+
+    // The laptop comes back on another port: its invite, its `Addresses` entries and the phone's cache
+    // all name the old one, the phone's carrier NAT lets nothing in from the laptop, and there is no LAN
+    // in common. Only the laptop's DHT record can tell the phone where it is now.
+    laptop_run.terminate_cleanly(&laptop);
+    let moved = Instant::now();
+    let laptop_run = run_in(&laptop_host, &laptop, "[::]:4200", &bootstrap);
+    ok(&laptop, &["send", "Betty", "I moved"]);
+    let found = wait(
+        "the phone finds the laptop again and gets its message",
+        || shows(&phone, "Amy", "I moved"),
+    );
+    eprintln!(
+        "after the laptop moved: its message reached the phone {:?} after its restart",
+        moved.elapsed().max(found)
+    );
+    ok(&phone, &["send", "Amy", "found you"]);
+    wait("the laptop gets the phone's answer", || {
+        shows(&laptop, "Betty", "found you")
+    });
+    assert_eq!(reach_of(&phone, "Amy"), "\"direct\"");
+    drop((laptop_run, phone_run));
+    drop(testnet);
+}
+
+/// Two devices made buddies on this machine's loopback (so every address they know of each other is a
+/// loopback one, useless in the lab), then started behind two home NATs.
+fn paired_on_loopback(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let (amy, betty) = (root.join("amy"), root.join("betty"));
+    ok(&amy, &["init", "--name", "Amy laptop", "--person", "Amy"]);
+    ok(
+        &betty,
+        &["init", "--name", "Betty laptop", "--person", "Betty"],
+    );
+    let (amy_run, betty_run) = (RunGuard::start(&amy), RunGuard::start(&betty));
+    let code = ok(&amy, &["invite", "--name", "Betty", "--code-only"]);
+    ok(&betty, &["join", code.trim()]);
+    ok(&betty, &["send", "Amy", "paired"]);
+    wait("Amy gets Betty's first message", || {
+        shows(&amy, "Betty", "paired")
+    });
+    amy_run.terminate_cleanly(&amy);
+    betty_run.terminate_cleanly(&betty);
+    (amy, betty)
+}
+
+/// The threads of process `pid` named like the mainline crate's DHT thread.
+fn dht_threads(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm"))
+                .is_ok_and(|c| c.trim_end().starts_with("Mainline Dht"))
+        })
+        .count()
+}
+
+/// Two buddies, paired on loopback, started behind two home routers of `plan`: they must meet through
+/// the DHT and connect directly. Returns the lab's pieces for more steps.
+fn meet_behind(plan: RouterPlan, what: &str) -> Option<MetBehind> {
+    meet_behind_capturing(plan, what, None)
+}
+
+/// [`meet_behind`], capturing every DHT packet that crosses the internet (the testnet listens on 6881)
+/// into `capture` with tcpdump, from before the testnet starts.
+fn meet_behind_capturing(
+    plan: RouterPlan,
+    what: &str,
+    capture: Option<&Path>,
+) -> Option<MetBehind> {
+    let lab = Lab::new()?;
+    let internet = lab.internet();
+    let tcpdump = capture.map(|path| {
+        let mut command = internet.ns().command("tcpdump");
+        command
+            .args(["-i", "any", "-U", "-s", "0", "-w"])
+            .arg(path)
+            .arg("udp port 6881")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let pid = lab.spawn(&mut command);
+        wait("tcpdump is capturing", || {
+            std::fs::metadata(path).is_ok_and(|m| m.len() >= 24)
+        });
+        pid
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    let amy_home = internet.home("amyhome", plan);
+    let betty_home = internet.home("bettyhome", plan);
+    let (amy_host, betty_host) = (amy_home.host("amy"), betty_home.host("betty"));
+    let root = tempfile::tempdir().expect("tempdir");
+    let (amy, betty) = paired_on_loopback(root.path());
+
+    let started = Instant::now();
+    let amy_run = run_in(&amy_host, &amy, "[::]:0", &bootstrap);
+    let betty_run = run_in(&betty_host, &betty, "[::]:0", &bootstrap);
+    ok(&betty, &["send", "Amy", "across two NATs"]);
+    let took = wait("Amy gets Betty's message across both NATs", || {
+        shows(&amy, "Betty", "across two NATs")
+    });
+    eprintln!("{what}: first message {took:?} after both started");
+    // Nobody else exists to carry it: the path is the two devices' own connection.
+    assert_eq!(reach_of(&betty, "Amy"), "\"direct\"");
+    assert_eq!(reach_of(&amy, "Betty"), "\"direct\"");
+    ok(&amy, &["send", "Betty", "and back"]);
+    wait("Betty gets Amy's answer", || {
+        shows(&betty, "Amy", "and back")
+    });
+    eprintln!("{what}: both ways {:?}", started.elapsed());
+    Some(MetBehind {
+        tcpdump,
+        amy_home,
+        betty_home,
+        amy,
+        betty,
+        amy_run,
+        betty_run,
+        _testnet: testnet,
+        _root: root,
+        _lab: lab,
+    })
+}
+
+struct MetBehind {
+    tcpdump: Option<u32>,
+    amy_home: clearchat_scenarios::netlab::Router,
+    betty_home: clearchat_scenarios::netlab::Router,
+    amy: std::path::PathBuf,
+    betty: std::path::PathBuf,
+    amy_run: RunGuard,
+    betty_run: RunGuard,
+    // Dropped last, in this order: processes before the testnet, the lab after both.
+    _testnet: Vec<mainline::Dht>,
+    _root: tempfile::TempDir,
+    _lab: Lab,
+}
+
+/// The bytes of a hex id, as `--json` prints ids.
+fn hex_bytes(hex: &str) -> Vec<u8> {
+    (0..hex.len() / 2)
+        .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+        .collect()
+}
+
+/// What must never appear in the DHT's traffic: each device's id, the buddy space's id (in binary and
+/// hex), and each of the device's published ip:port (binary and text).
+fn secrets_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let devices: serde_json::Value =
+        serde_json::from_str(&ok(dir, &["devices", "--json"])).expect("devices JSON");
+    let buddies: serde_json::Value =
+        serde_json::from_str(&ok(dir, &["buddies", "--json"])).expect("buddies JSON");
+    for id in devices
+        .as_array()
+        .into_iter()
+        .flatten()
+        .chain(buddies.as_array().into_iter().flatten())
+        .filter_map(|v| v["id"].as_str())
+    {
+        out.push((format!("id {id}"), hex_bytes(id)));
+        out.push((format!("id {id} as text"), id.as_bytes().to_vec()));
+    }
+    out
+}
+
+#[test]
+fn two_devices_behind_port_keeping_nats_meet_through_the_dht_and_connect_directly() {
+    let capture = tempfile::NamedTempFile::new().expect("capture file");
+    let Some(met) = meet_behind_capturing(
+        RouterPlan::nat(Nat::Masquerade),
+        "two port-keeping NATs",
+        Some(capture.path()),
+    ) else {
+        return;
+    };
+    // Idle: the DHT node is gone once its jobs are done (nothing wakes for the DHT between jobs).
+    let idle = wait("no DHT thread left in either process once idle", || {
+        dht_threads(met.amy_run.pid()) == 0 && dht_threads(met.betty_run.pid()) == 0
+    });
+    eprintln!("DHT threads gone {idle:?} after both ways");
+
+    // Privacy: nothing of ours in the DHT's traffic, neither ids nor addresses, in binary or as text.
+    let mut secrets = secrets_of(&met.amy);
+    secrets.extend(secrets_of(&met.betty));
+    for (run, home) in [
+        (&met.amy_run, &met.amy_home),
+        (&met.betty_run, &met.betty_home),
+    ] {
+        let started = run.lines().first().cloned().unwrap_or_default();
+        let started: serde_json::Value = serde_json::from_str(&started).expect("started JSON");
+        let mut addrs: Vec<std::net::SocketAddr> = started["listen"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.as_str()?.parse().ok())
+            .filter(|a: &std::net::SocketAddr| !a.ip().is_loopback())
+            .collect();
+        let port = addrs.first().map(|a| a.port()).expect("a listen address");
+        addrs.push((home.wan_ipv4().expect("public IP"), port).into());
+        for addr in addrs {
+            secrets.push((format!("{addr} as text"), addr.to_string().into_bytes()));
+            if let std::net::IpAddr::V4(ip) = addr.ip() {
+                let mut binary = ip.octets().to_vec();
+                binary.extend(addr.port().to_be_bytes());
+                secrets.push((format!("{addr} in binary"), binary));
+            }
+        }
+    }
+    let lab = met._lab.clone();
+    lab.kill(met.tcpdump.expect("capturing"));
+    let captured = std::fs::read(capture.path()).expect("capture");
+    eprintln!("captured {} bytes of DHT traffic", captured.len());
+    assert!(
+        captured.len() > 10_000,
+        "the capture holds the session's DHT packets"
+    );
+    let router = met.amy_home.wan_ipv4().expect("public IP").octets();
+    assert!(
+        captured.windows(4).any(|w| w == router),
+        "the scan finds what is there: Amy's router's address, in the packets' headers"
+    );
+    for (what, bytes) in &secrets {
+        assert!(
+            !captured.windows(bytes.len()).any(|w| w == &bytes[..]),
+            "{what} appears in the DHT's traffic"
+        );
+    }
+    eprintln!("none of {} ids and addresses appears in it", secrets.len());
+    drop(met);
+}
+
+#[test]
+fn after_amy_s_router_is_renumbered_betty_finds_her_again_through_the_dht() {
+    let Some(met) = meet_behind(RouterPlan::nat(Nat::Masquerade), "before renumbering") else {
+        return;
+    };
+    let renumbered = Instant::now();
+    let new = met.amy_home.renumber();
+    ok(&met.amy, &["send", "Betty", "from my new address"]);
+    // The old connection goes silent (Betty's NAT drops what comes from Amy's new address) and is given
+    // up at the idle timeout (30 s); then both look each other up and punch again.
+    let took = wait_up_to(
+        STEP * 2,
+        "Betty gets Amy's message after the renumbering",
+        || shows(&met.betty, "Amy", "from my new address"),
+    );
+    eprintln!("renumbered to {new}: Amy's message reached Betty {took:?} later");
+    ok(&met.betty, &["send", "Amy", "found you"]);
+    wait("Amy gets the answer", || {
+        shows(&met.amy, "Betty", "found you")
+    });
+    eprintln!("renumbered: both ways {:?}", renumbered.elapsed());
+    assert_eq!(reach_of(&met.betty, "Amy"), "\"direct\"");
+    drop(met);
+}
+
+#[test]
+fn behind_ipv6_firewalls_and_symmetric_ipv4_nats_two_devices_punch_through_over_ipv6() {
+    let plan = RouterPlan {
+        ipv4: Some(Nat::Random),
+        ipv6: true,
+    };
+    let Some(met) = meet_behind(plan, "IPv6 firewalls (IPv4 symmetric NATs)") else {
+        return;
+    };
+    drop(met);
+}
+
+#[test]
+fn behind_symmetric_nats_messages_wait_until_an_always_on_member_carries_them() {
+    let Some(lab) = Lab::new() else { return };
+    let internet = lab.internet();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    let amy_home = internet.home("amyhome", RouterPlan::nat(Nat::Random));
+    let betty_home = internet.home("bettyhome", RouterPlan::nat(Nat::Random));
+    let (amy_host, betty_host) = (amy_home.host("amy"), betty_home.host("betty"));
+    let server_host = internet.host("server");
+
+    // On loopback: Amy links an always-on server of hers, then Betty becomes her buddy.
+    let root = tempfile::tempdir().expect("tempdir");
+    let (amy, betty, server) = (
+        root.path().join("amy"),
+        root.path().join("betty"),
+        root.path().join("server"),
+    );
+    ok(&amy, &["init", "--name", "Amy laptop", "--person", "Amy"]);
+    ok(&server, &["init", "--name", "Amy server"]);
+    ok(
+        &betty,
+        &["init", "--name", "Betty laptop", "--person", "Betty"],
+    );
+    {
+        let runs = [&amy, &server, &betty].map(|d| RunGuard::start(d));
+        let code = ok(&amy, &["link", "--code-only"]);
+        ok(&server, &["join", code.trim()]);
+        let code = ok(&amy, &["invite", "--name", "Betty", "--code-only"]);
+        ok(&betty, &["join", code.trim()]);
+        ok(&betty, &["send", "Amy", "paired"]);
+        wait("the server holds the buddy space", || {
+            shows(&server, "Betty", "paired")
+        });
+        for (run, dir) in runs.into_iter().zip([&amy, &server, &betty]) {
+            run.terminate_cleanly(dir);
+        }
+    }
+
+    // Behind two symmetric NATs, with the server off: no path at all.
+    let amy_run = run_in(&amy_host, &amy, "[::]:0", &bootstrap);
+    let betty_run = run_in(&betty_host, &betty, "[::]:0", &bootstrap);
+    ok(&betty, &["send", "Amy", "while nothing reaches you"]);
+    let unreachable = wait("Betty's status says Amy is not reachable", || {
+        reach_of(&betty, "Amy") == "\"unreachable\""
+    });
+    eprintln!("Betty shows Amy unreachable {unreachable:?} after sending");
+    let out = ok(&betty, &["buddies"]);
+    assert!(
+        out.contains("not reachable") && out.contains("always-on device"),
+        "the status says so, and what helps: {out}"
+    );
+    assert!(!shows(&amy, "Betty", "while nothing reaches you"));
+
+    // The server comes up on a public address: both find it through the DHT; it carries the logs.
+    let appeared = Instant::now();
+    let server_run = run_in(&server_host, &server, "[::]:0", &bootstrap);
+    let took = wait(
+        "Betty's waiting message reaches Amy through the server",
+        || shows(&amy, "Betty", "while nothing reaches you"),
+    );
+    eprintln!("delivered through the server {took:?} after it started");
+    ok(&amy, &["send", "Betty", "got it"]);
+    wait("Amy's answer reaches Betty through the server", || {
+        shows(&betty, "Amy", "got it")
+    });
+    let server_id = ok(&server, &["devices", "--json"]);
+    let server_id: serde_json::Value = serde_json::from_str(&server_id).expect("devices JSON");
+    let server_id = server_id
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|d| d["me"] == true)
+        .map(|d| d["id"].as_str().unwrap_or_default().to_string())
+        .expect("the server lists itself");
+    wait("Amy sees Betty reached through her server", || {
+        reach_of(&amy, "Betty") == format!("{{\"via\":\"{server_id}\"}}")
+    });
+    eprintln!("both ways through the server: {:?}", appeared.elapsed());
+    drop((amy_run, betty_run, server_run));
+    drop(testnet);
+}
