@@ -81,8 +81,9 @@ impl Source for Buddies {
             | Event::ReadUpTo { buddy_id, .. }
             | Event::BuddyAdded { buddy_id, .. }
             | Event::BuddyRemoved { buddy_id } => *buddy_id,
-            Event::SyncProgress { .. } | Event::InviteRedeemed { .. } => return false,
-            // Who is online and how they are reached, names, membership: read all again (rare).
+            Event::InviteRedeemed { .. } => return false,
+            // Who is online and how they are reached, names, membership, what a sync brought (a joining
+            // device learns its home's members from it): read all again (a burst is read once).
             _ => {
                 self.touched = Touched::All;
                 return true;

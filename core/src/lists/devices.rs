@@ -50,7 +50,6 @@ impl Source for Devices {
             Event::MessageAdded { .. }
                 | Event::MessageStateChanged { .. }
                 | Event::ReadUpTo { .. }
-                | Event::SyncProgress { .. }
                 | Event::InviteRedeemed { .. }
         )
     }
