@@ -258,6 +258,31 @@ pub fn conversation(
     limit: usize,
 ) -> Result<Vec<Message>> {
     let rows = store::messages_page(c, space, before, limit)?;
+    render_rows(c, space, me, rows)
+}
+
+/// The newest `limit` messages of the conversation at or after `from`, oldest first.
+pub fn conversation_from(
+    c: &Connection,
+    space: &SpaceId,
+    me: &PersonId,
+    from: MessageKey,
+    limit: usize,
+) -> Result<Vec<Message>> {
+    let rows = store::messages_from(c, space, from, limit)?;
+    render_rows(c, space, me, rows)
+}
+
+/// Stored messages of one conversation as the screens show them (author names, states with read markers).
+pub fn render_rows(
+    c: &Connection,
+    space: &SpaceId,
+    me: &PersonId,
+    rows: Vec<store::MessageRow>,
+) -> Result<Vec<Message>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
     let members = store::members(c, space)?;
     let persons = store::persons(c, space)?;
     let markers = read_markers(c, space, me)?;
@@ -265,6 +290,15 @@ pub fn conversation(
         .into_iter()
         .map(|r| render(r, me, &members, &persons, markers))
         .collect())
+}
+
+/// Where a message sits in its conversation.
+pub fn message_key(message: &Message) -> MessageKey {
+    MessageKey {
+        time: message.sent_at,
+        author: message.id.author,
+        seq: message.id.seq,
+    }
 }
 
 /// Active buddy spaces with their buddy's name; spaces whose buddy has not said hello yet are left out.
@@ -275,37 +309,53 @@ pub fn buddies(
 ) -> Result<Vec<Buddy>> {
     let mut out = Vec::new();
     for space in store::spaces(c)? {
-        if space.kind != SpaceKind::Buddy || space.state != SpaceState::Active {
-            continue;
-        }
-        let Some((person, name)) = buddy_person(c, &space.id, me)? else {
-            continue;
-        };
-        let members = store::members(c, &space.id)?;
-        let best = members
-            .iter()
-            .filter(|(m, _)| m.person == person && m.removed_after.is_none())
-            .map(|(m, _)| Reach::of(&m.device, reach))
-            .reduce(Reach::better)
-            .unwrap_or(Reach::Unknown);
-        let is_online = best == Reach::Direct;
-        let last = store::last_message(c, &space.id)?;
-        let last_message = match last {
-            Some(row) => conversation(c, &space.id, me, None, 1)?
-                .pop()
-                .filter(|m| m.id == row.key.id()),
-            None => None,
-        };
-        out.push(Buddy {
-            id: space.id.into(),
-            name,
-            online: is_online,
-            reach: best,
-            unread: store::unread_count(c, &space.id, me)?,
-            last_message,
-        });
+        out.extend(buddy_in(c, &space, me, reach)?);
     }
     Ok(out)
+}
+
+/// The buddy of one buddy space, if it is active and the buddy has said hello.
+pub fn buddy(
+    c: &Connection,
+    buddy: &BuddyId,
+    me: &PersonId,
+    reach: &HashMap<DeviceId, Reach>,
+) -> Result<Option<Buddy>> {
+    match store::space_get(c, &buddy.space())? {
+        Some(space) => buddy_in(c, &space, me, reach),
+        None => Ok(None),
+    }
+}
+
+fn buddy_in(
+    c: &Connection,
+    space: &SpaceRow,
+    me: &PersonId,
+    reach: &HashMap<DeviceId, Reach>,
+) -> Result<Option<Buddy>> {
+    if space.kind != SpaceKind::Buddy || space.state != SpaceState::Active {
+        return Ok(None);
+    }
+    let Some((person, name)) = buddy_person(c, &space.id, me)? else {
+        return Ok(None);
+    };
+    let members = store::members(c, &space.id)?;
+    // The buddy's best-reached device.
+    let best = members
+        .iter()
+        .filter(|(m, _)| m.person == person && m.removed_after.is_none())
+        .map(|(m, _)| Reach::of(&m.device, reach))
+        .reduce(Reach::better)
+        .unwrap_or(Reach::Unknown);
+    let last_message = conversation(c, &space.id, me, None, 1)?.pop();
+    Ok(Some(Buddy {
+        id: space.id.into(),
+        name,
+        online: best == Reach::Direct,
+        reach: best,
+        unread: store::unread_count(c, &space.id, me)?,
+        last_message,
+    }))
 }
 
 /// The devices of my home space; `now` is when the connected ones were last seen.

@@ -7,6 +7,7 @@ use crate::engine::{self, Engine};
 use crate::error::{Error, Result};
 use crate::ids::{BuddyId, DeviceId, MessageId, Now};
 use crate::invite::{self, Invite, InviteCode, Purpose, Redeemed};
+use crate::lists::{BuddyList, DeviceList, Notifications, Shell, Timeline};
 use crate::lock;
 use crate::net::{Config, Net};
 use std::net::SocketAddr;
@@ -40,6 +41,8 @@ struct Shared {
     net: Mutex<Option<Arc<Net>>>,
     /// Held while going online, so that two starts make one network.
     starting: tokio::sync::Mutex<()>,
+    /// What the person sees, as the shell tells it; the lists and the notifications watch it.
+    shell: tokio::sync::watch::Sender<Shell>,
 }
 
 impl Shared {
@@ -103,6 +106,7 @@ impl Client {
                 config,
                 net: Mutex::new(None),
                 starting: tokio::sync::Mutex::new(()),
+                shell: tokio::sync::watch::Sender::new(Shell::default()),
             }),
         })
     }
@@ -234,6 +238,54 @@ impl Client {
         let device = *device;
         self.blocking(move |e| e.revoke_device(&device, Now::read()))
             .await
+    }
+
+    /// The buddy list, observable (see `lists`). Each call starts a list of its own; clone it to share.
+    pub fn buddy_list(&self) -> BuddyList {
+        let engine = self.inner.engine.clone();
+        BuddyList::start(engine, self.inner.shell.subscribe(), runtime().handle())
+    }
+
+    /// A window of the conversation with `buddy`, observable, starting with its newest `initial` messages.
+    pub fn timeline(&self, buddy: &BuddyId, initial: u32) -> Result<Timeline> {
+        let engine = self.inner.engine.clone();
+        let shell = self.inner.shell.subscribe();
+        Timeline::start(engine, *buddy, initial as usize, shell, runtime().handle())
+    }
+
+    /// My devices, observable.
+    pub fn device_list(&self) -> DeviceList {
+        let engine = self.inner.engine.clone();
+        DeviceList::start(engine, self.inner.shell.subscribe(), runtime().handle())
+    }
+
+    /// What deserves a notification from now on, as the core decides it (see `lists::notify`).
+    pub fn notifications(&self) -> Notifications {
+        let engine = self.inner.engine.clone();
+        Notifications::start(engine, self.inner.shell.subscribe(), runtime().handle())
+    }
+
+    /// The shell tells whether the app is in the foreground: only then is what is on screen marked read.
+    pub fn set_foreground(&self, foreground: bool) {
+        self.inner.shell.send_if_modified(|s| {
+            let changed = s.foreground != foreground;
+            s.foreground = foreground;
+            changed
+        });
+    }
+
+    /// The shell tells which conversation is on screen (None: none is).
+    pub fn set_visible_conversation(&self, buddy: Option<BuddyId>) {
+        self.inner.shell.send_if_modified(|s| {
+            let changed = s.visible != buddy;
+            s.visible = buddy;
+            changed
+        });
+    }
+
+    /// What the shell last told of what the person sees.
+    pub fn shell(&self) -> Shell {
+        self.inner.shell.borrow().clone()
     }
 
     /// Counts for diagnostics and benchmarks: (entries, forks).

@@ -2,6 +2,7 @@
 //! one job (DESIGN.md section 3), and dependencies between them run one way (`tests/layering.rs` checks):
 //!
 //! ```text
+//! client -> lists -> engine
 //! client -> net -> engine -> replica -> chat -> store -> invite, space -> ids
 //!                         -> sync -> log
 //! ```
@@ -15,6 +16,7 @@ mod engine;
 mod error;
 mod ids;
 mod invite;
+mod lists;
 mod log;
 mod net;
 mod replica;
@@ -29,6 +31,11 @@ pub use client::{runtime, Client, Subscription};
 pub use error::{Error, Result};
 pub use ids::{BuddyId, DeviceId, MessageId, ParseIdError, PersonId, SpaceId};
 pub use invite::{CodeError, Invite, InviteCode, Purpose, QrMatrix, Redeemed};
+pub use lists::{
+    apply_batch, buddy_order, notification_for, BuddyList, DeviceList, Diffs, DiffsCloser,
+    Notification, Notifications, OutOfBounds, Shell, Timeline, VectorDiff, MAX_LINES, MAX_WINDOW,
+    OUTBOX,
+};
 pub use net::Config;
 
 /// The engine's version, as the bindings and the laptop client report it.

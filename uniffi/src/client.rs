@@ -3,6 +3,10 @@
 
 use crate::errors::{buddy_id, device_id, message_id, Result};
 use crate::listeners::{EventListener, SubscriptionHandle};
+use crate::lists::{
+    deliver_notifications, visible, BuddyListView, DeviceListView, ListSubscription,
+    NotificationListener, TimelineView,
+};
 use crate::records::{Buddy, Device, Invite, Me, Message, Redeemed};
 use clearchat_core as core;
 use std::sync::Arc;
@@ -103,5 +107,41 @@ impl ClearchatClient {
     /// the handle is closed or dropped (see `listeners` for what happens when the host falls behind).
     pub fn subscribe(&self, listener: Arc<dyn EventListener>) -> Arc<SubscriptionHandle> {
         SubscriptionHandle::start(self.inner.subscribe(), listener)
+    }
+
+    /// The buddy list, observable (a list of its own per call).
+    pub fn buddy_list(&self) -> Arc<BuddyListView> {
+        Arc::new(BuddyListView {
+            inner: self.inner.buddy_list(),
+        })
+    }
+
+    /// A window of the conversation with `buddy`, starting with its newest `initial` messages.
+    pub fn timeline(&self, buddy: String, initial: u32) -> Result<Arc<TimelineView>> {
+        let inner = self.inner.timeline(&buddy_id(&buddy)?, initial)?;
+        Ok(Arc::new(TimelineView { inner }))
+    }
+
+    /// My devices, observable.
+    pub fn device_list(&self) -> Arc<DeviceListView> {
+        Arc::new(DeviceListView {
+            inner: self.inner.device_list(),
+        })
+    }
+
+    /// Whether the app is in the foreground: only then is what is on screen marked read.
+    pub fn set_foreground(&self, foreground: bool) {
+        self.inner.set_foreground(foreground)
+    }
+
+    /// The conversation on screen (a buddy id), or None.
+    pub fn set_visible_conversation(&self, buddy: Option<String>) -> Result<()> {
+        self.inner.set_visible_conversation(visible(buddy)?);
+        Ok(())
+    }
+
+    /// The core's notification decisions from now on, on a thread of this subscription.
+    pub fn notifications(&self, listener: Arc<dyn NotificationListener>) -> Arc<ListSubscription> {
+        deliver_notifications(self.inner.notifications(), listener)
     }
 }

@@ -2,13 +2,15 @@
 //!
 //! This crate only translates: types into records and enums (`records`), errors into one typed error
 //! (`errors`), the client's methods (`client`), listeners into foreign traits called from delivery threads
-//! of their own, with handles that stop delivery on close or drop (`listeners`). It holds no logic; every
+//! of their own, with handles that stop delivery on close or drop (`listeners`), the observable lists and
+//! notification decisions the same way (`lists`). It holds no logic; every
 //! call forwards to the core, whose one tokio runtime runs everything. UniFFI catches panics at the
 //! boundary. Test-only entry points (`testing`) are built with the `testing` feature only.
 
 mod client;
 mod errors;
 mod listeners;
+mod lists;
 mod records;
 #[cfg(feature = "testing")]
 mod testing;
@@ -16,6 +18,11 @@ mod testing;
 pub use client::ClearchatClient;
 pub use errors::ClearchatError;
 pub use listeners::{EventListener, LogLevel, LogSink, SubscriptionHandle};
+pub use lists::{
+    BuddyListDiff, BuddyListListener, BuddyListView, DeviceListDiff, DeviceListListener,
+    DeviceListView, ListSubscription, MessageListDiff, NotificationEvent, NotificationListener,
+    TimelineListener, TimelineView,
+};
 pub use records::{
     Buddy, Device, Event, Invite, InvitePurpose, Me, Message, MessageState, QrCode, Redeemed,
 };

@@ -18,7 +18,7 @@ pub const EVENT_QUEUE: usize = 4096;
 /// Log records held for a busy log sink.
 const LOG_QUEUE: usize = 1024;
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 

@@ -103,6 +103,33 @@ pub fn messages_page(
     Ok(page)
 }
 
+/// The newest `limit` messages at or after `from`, returned oldest first (a conversation window's reload).
+pub fn messages_from(
+    c: &Connection,
+    space: &SpaceId,
+    from: MessageKey,
+    limit: usize,
+) -> Result<Vec<MessageRow>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT author, seq, time, text, reply_author, reply_seq, state FROM messages
+         WHERE space = ?1 AND (time, author, seq) >= (?2, ?3, ?4)
+         ORDER BY time DESC, author DESC, seq DESC LIMIT ?5",
+    )?;
+    let rows = stmt.query_map(
+        params![
+            space.0,
+            from.time as i64,
+            from.author.0,
+            from.seq as i64,
+            limit as i64
+        ],
+        message_from_row,
+    )?;
+    let mut page: Vec<MessageRow> = rows.collect::<rusqlite::Result<_>>()?;
+    page.reverse();
+    Ok(page)
+}
+
 pub fn message_get(
     c: &Connection,
     space: &SpaceId,

@@ -1,5 +1,5 @@
-// The buddy list, reloaded on every event that may change it. Deliberately small: the core's observable
-// buddy list with diffs (issue 12) replaces it.
+// The buddy list: the core's observable buddy list (ordered there: latest message first), each batch of diffs
+// applied to the rows. Nothing is reloaded.
 import ClearchatFFI
 import Foundation
 import Observation
@@ -12,6 +12,16 @@ public struct BuddyRow: Equatable, Identifiable, Sendable {
     public let lastText: String?
     public let lastFromMe: Bool
     public let lastAt: Date?
+
+    init(_ b: Buddy) {
+        id = b.id
+        name = b.name
+        online = b.online
+        unread = Int(b.unread)
+        lastText = b.lastMessage?.text
+        lastFromMe = b.lastMessage?.fromMe ?? false
+        lastAt = b.lastMessage.map { Date(timeIntervalSince1970: TimeInterval($0.sentAtMs) / 1000) }
+    }
 }
 
 @MainActor @Observable
@@ -28,39 +38,19 @@ public final class BuddiesModel {
         self.chat = chat
     }
 
-    /// Loads the list, then keeps it current until cancelled (run it from the view's `.task`).
+    /// Follows the core's buddy list until cancelled (run it from the view's `.task`).
     public func run() async {
-        let events = chat.events()
-        await reload()
-        for await event in events {
-            if case .forkDetected = event { continue }
-            await reload()
+        var rows: [BuddyRow] = []
+        for await batch in chat.buddyList() {
+            rows.apply(batch.map { $0.map(BuddyRow.init) })
+            buddies = rows
+            loading = false
         }
-    }
-
-    public func reload() async {
-        do {
-            buddies = try await chat.buddies().map { b in
-                BuddyRow(
-                    id: b.id, name: b.name, online: b.online, unread: Int(b.unread),
-                    lastText: b.lastMessage?.text, lastFromMe: b.lastMessage?.fromMe ?? false,
-                    lastAt: b.lastMessage.map { Date(timeIntervalSince1970: TimeInterval($0.sentAtMs) / 1000) })
-            }.sorted { a, b in
-                a.lastAt != b.lastAt
-                    ? (a.lastAt ?? .distantPast) > (b.lastAt ?? .distantPast)
-                    : a.name.lowercased() < b.name.lowercased()
-            }
-            error = nil
-        } catch {
-            self.error = Messages.explain(error)
-        }
-        loading = false
     }
 
     public func remove(_ buddyId: String) async {
         do {
             try await chat.removeBuddy(buddyId)
-            await reload()
         } catch {
             self.error = Messages.explain(error)
         }

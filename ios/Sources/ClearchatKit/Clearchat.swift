@@ -80,4 +80,58 @@ public final class Clearchat: Sendable {
     public func events() -> CoreStream<Event> {
         CoreStream { client.subscribe(listener: $0) }
     }
+
+    /// The buddy list's batches of diffs, the first a reset with the items (see `ListDiff`).
+    public func buddyList() -> CoreStream<[ListDiff<Buddy>]> {
+        let view = client.buddyList()
+        return CoreStream(list: { view.subscribe(listener: $0) })
+    }
+
+    /// A window of the conversation with `buddy`, starting with its newest `initial` messages.
+    public func timeline(_ buddy: String, initial: UInt32) throws(CoreError) -> Timeline {
+        Timeline(try typed { try client.timeline(buddy: buddy, initial: initial) })
+    }
+
+    /// My devices' batches of diffs, the first a reset with the items.
+    public func deviceList() -> CoreStream<[ListDiff<Device>]> {
+        let view = client.deviceList()
+        return CoreStream(list: { view.subscribe(listener: $0) })
+    }
+
+    /// Whether the app is in the foreground: only then does the core mark read what is on screen.
+    public func setForeground(_ on: Bool) { client.setForeground(foreground: on) }
+
+    /// The conversation on screen (nil: none): the core marks read what its window shows and notifies none of it.
+    public func setVisibleConversation(_ buddy: String?) throws(CoreError) {
+        try typed { try client.setVisibleConversation(buddy: buddy) }
+    }
+
+    /// The core's notification decisions from now on.
+    public func notifications() -> CoreStream<NotificationEvent> {
+        CoreStream(list: { client.notifications(listener: $0) })
+    }
+}
+
+/// One conversation's window in the core: its batches of diffs, and paging back.
+public final class Timeline: Sendable {
+    let view: TimelineView
+
+    init(_ view: TimelineView) {
+        self.view = view
+    }
+
+    /// The window's batches of diffs, the first a reset with the messages it holds.
+    public func diffs() -> CoreStream<[ListDiff<Message>]> {
+        CoreStream(list: { view.subscribe(listener: $0) })
+    }
+
+    /// The messages in the window now, oldest first.
+    public func items() async throws(CoreError) -> [Message] {
+        try await typed { try await view.items() }
+    }
+
+    /// Adds up to `n` older messages at the front of the window; whether still older ones exist.
+    public func paginateBackwards(_ n: UInt32) async throws(CoreError) -> Bool {
+        try await typed { try await view.paginateBackwards(n: n) }
+    }
 }

@@ -1,8 +1,7 @@
-// One conversation, over today's API (a page of messages, then events): a window of messages, newest last, with
-// older pages loaded on demand; delivery states and the buddy's read marker folded in; my messages shown at
-// once as pending; a validated draft; a send that failed kept as a bubble with "Send again"; mark-read while on
-// screen. Deliberately small: the core's observable conversation with diffs (issue 12) replaces how it fills
-// `items`, not what the conversation screen reads from it.
+// One conversation: the core's window of it (newest last, older pages on request), with delivery states and read
+// markers folded in there, applied batch by batch; my messages shown at once as pending; a validated draft; a send
+// that failed kept as a bubble with "Send again". What is read is the core's decision, from what the shell says is
+// on screen (`setVisible`).
 import ClearchatFFI
 import Foundation
 import Observation
@@ -21,6 +20,29 @@ public struct MessageRow: Equatable, Identifiable, Sendable {
     public internal(set) var delivery: Delivery
     /// Its place in the conversation: the core's order.
     let key: MessageKey
+
+    init(_ m: Message) {
+        id = m.id
+        text = m.text
+        fromMe = m.fromMe
+        sentAt = Date(timeIntervalSince1970: TimeInterval(m.sentAtMs) / 1000)
+        delivery = switch m.state {
+        case .pending: .pending
+        case .sent: .sent
+        case .delivered: .delivered
+        case .read: .read
+        }
+        key = MessageKey(id: m.id, timeMs: m.sentAtMs) ?? MessageKey(timeMs: m.sentAtMs, author: m.id, seq: 0)
+    }
+
+    init(id: String, text: String, fromMe: Bool, sentAt: Date, delivery: Delivery, key: MessageKey) {
+        self.id = id
+        self.text = text
+        self.fromMe = fromMe
+        self.sentAt = sentAt
+        self.delivery = delivery
+        self.key = key
+    }
 
     /// A send that failed: not in the core, only on this screen.
     public var failed: Bool {
@@ -45,12 +67,12 @@ public final class ConversationModel {
     public let buddyId: String
     public private(set) var buddyName = ""
     public private(set) var online = false
-    /// True until the newest page arrived.
+    /// True until the window's first batch arrived.
     public private(set) var loading = true
-    /// The messages in the window, oldest first, newest last.
+    /// The messages in the window, oldest first, newest last (with failed sends in their place).
     public private(set) var items: [MessageRow] = []
-    /// Whether older messages than the window's first may exist (`loadOlder()` fetches them).
-    public private(set) var hasOlder = true
+    /// Whether older messages than the window's first exist (`loadOlder()` pages them in).
+    public private(set) var hasOlder = false
     public private(set) var loadingOlder = false
     public var draft = "" {
         didSet { if draft != oldValue { draftError = nil } }
@@ -72,12 +94,18 @@ public final class ConversationModel {
 
     @ObservationIgnored private let chat: Clearchat
     @ObservationIgnored private let pageSize: Int
-    @ObservationIgnored private var visible = false
-    /// The newest message of the buddy's this model marked read.
-    @ObservationIgnored private var markedUpTo: String?
-    /// State changes that arrived before their message (two batches announced out of order).
-    @ObservationIgnored private var lateStates: [String: MessageState] = [:]
+    @ObservationIgnored private var timeline: Timeline?
+    /// The core's window, as its batches made it.
+    @ObservationIgnored private var window: [MessageRow] = []
+    /// My messages sent from here that the window does not show yet (it will, with its next batch).
+    @ObservationIgnored private var echoes: [MessageRow] = []
+    /// Failed sends: only on this screen.
+    @ObservationIgnored private var unsent: [MessageRow] = []
     @ObservationIgnored private var unsentCount: UInt64 = 0
+    /// The buddy list, as its batches made it (for the buddy's name and presence).
+    @ObservationIgnored private var listed: [Buddy] = []
+    /// Waiting for the window to show something (paging returns once the core has given the batch).
+    @ObservationIgnored private var waiters: [(check: () -> Bool, done: CheckedContinuation<Void, Never>)] = []
     /// Tests put a failing send in front of the core's here (the core itself has no failure to ask for on cue).
     @ObservationIgnored var sendThrough: (@MainActor (String) async throws(CoreError) -> Message)?
 
@@ -87,32 +115,72 @@ public final class ConversationModel {
         self.pageSize = max(1, pageSize)
     }
 
-    /// Loads the newest page, then follows the core until cancelled (run it from the view's `.task`).
+    /// Follows the core's window of the conversation and the buddy's name and presence until cancelled (run it
+    /// from the view's `.task`).
     public func run() async {
-        let events = chat.events() // first: nothing between the page and the events is missed
-        await loadBuddy()
-        await loadNewest()
-        for await event in events {
-            await apply(event)
+        do {
+            timeline = try chat.timeline(buddyId, initial: UInt32(pageSize))
+        } catch {
+            if case .core(.UnknownBuddy) = error { buddyGone() } else { self.error = Messages.explain(error) }
+            loading = false
+            return
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.followWindow() }
+            group.addTask { await self.followBuddy() }
         }
     }
 
-    /// The conversation is on screen (and the app in the foreground), or no longer: while it is, what the buddy
-    /// writes is marked read.
-    public func setVisible(_ on: Bool) async {
-        visible = on
-        await markReadIfShown()
+    private func followWindow() async {
+        guard let timeline else { return }
+        for await batch in timeline.diffs() {
+            window.apply(batch.map { $0.map(MessageRow.init) })
+            if loading {
+                hasOlder = window.count >= pageSize
+                loading = false
+            }
+            compose()
+        }
     }
 
-    /// The page before the window's first message (the view calls it when the top comes into view).
+    private func followBuddy() async {
+        var seen = false
+        for await batch in chat.buddyList() {
+            listed.apply(batch)
+            if let buddy = listed.first(where: { $0.id == buddyId }) {
+                seen = true
+                buddyName = buddy.name
+                online = buddy.online
+            } else if seen {
+                buddyGone()
+            } else if !gone {
+                error = UiText.errUnknownBuddy.say()
+            }
+        }
+    }
+
+    /// The conversation is on screen (and the app in the foreground), or no longer: while it is, the core marks
+    /// read what the window shows of the buddy's messages, and notifies none of them.
+    public func setVisible(_ on: Bool) async {
+        if on { chat.setForeground(true) }
+        do {
+            try chat.setVisibleConversation(on ? buddyId : nil)
+        } catch {
+            self.error = Messages.explain(error)
+        }
+    }
+
+    /// Pages older messages in at the top of the window (the view calls it when the top comes into view); returns
+    /// once they are in `items`.
     public func loadOlder() async {
-        guard hasOlder, !loadingOlder, !loading, let first = items.first(where: { !$0.failed }) else { return }
+        guard hasOlder, !loadingOlder, !loading, let timeline else { return }
         loadingOlder = true
         defer { loadingOlder = false }
         do {
-            let page = try await chat.conversation(with: buddyId, before: first.id, limit: UInt32(pageSize))
-            merge(page, extendingBack: true)
-            hasOlder = page.count == pageSize
+            hasOlder = try await timeline.paginateBackwards(UInt32(pageSize))
+            // The batch with them is on its way to this model: wait until the window starts where the core's does.
+            let first = try await timeline.items().first?.id
+            await until { self.window.first?.id == first }
         } catch {
             self.error = Messages.explain(error)
         }
@@ -133,8 +201,9 @@ public final class ConversationModel {
 
     /// Sends a failed message again.
     public func retry(_ id: String) async {
-        guard !sending, !gone, let row = items.first(where: { $0.id == id && $0.failed }) else { return }
-        items.removeAll { $0.id == id }
+        guard !sending, !gone, let row = unsent.first(where: { $0.id == id }) else { return }
+        unsent.removeAll { $0.id == id }
+        compose()
         sending = true
         defer { sending = false }
         await deliver(row.text)
@@ -142,175 +211,55 @@ public final class ConversationModel {
 
     /// Drops a failed message.
     public func discard(_ id: String) {
-        items.removeAll { $0.id == id && $0.failed }
+        unsent.removeAll { $0.id == id }
+        compose()
     }
 
-    // MARK: - filling the window
+    // MARK: - the rows
 
     private func deliver(_ text: String) async {
         do {
             let message =
                 if let sendThrough { try await sendThrough(text) } else { try await chat.send(text, to: buddyId) }
-            merge([message])
+            echoes.append(MessageRow(message))
+            compose()
         } catch {
             if case .core(.UnknownBuddy) = error { buddyGone() }
             unsentCount += 1
             let now = Date()
-            let row = MessageRow(
+            unsent.append(MessageRow(
                 id: "unsent-\(unsentCount)", text: text, fromMe: true, sentAt: now,
                 delivery: .failed(Messages.explain(error)),
                 // After every message of the same millisecond: "~" sorts after the hex of device ids.
-                key: MessageKey(timeMs: UInt64(now.timeIntervalSince1970 * 1000), author: "~", seq: unsentCount))
-            insert(row)
+                key: MessageKey(timeMs: UInt64(now.timeIntervalSince1970 * 1000), author: "~", seq: unsentCount)))
+            compose()
         }
     }
 
-    private func loadBuddy() async {
-        do {
-            guard let buddy = try await chat.buddies().first(where: { $0.id == buddyId }) else {
-                if !gone { error = UiText.errUnknownBuddy.say() }
-                return
-            }
-            buddyName = buddy.name
-            online = buddy.online
-        } catch {
-            self.error = Messages.explain(error)
+    /// `items`: the core's window, then what it does not show yet (my sends, failed ones), each in its place.
+    private func compose() {
+        let shown = Set(window.map(\.id))
+        echoes.removeAll { shown.contains($0.id) }
+        var rows = window
+        for row in (echoes + unsent).sorted(by: { $0.key < $1.key }) {
+            let at = rows.firstIndex { $0.key > row.key } ?? rows.endIndex
+            rows.insert(row, at: at)
         }
+        items = rows
+        var waiting: [(check: () -> Bool, done: CheckedContinuation<Void, Never>)] = []
+        for w in waiters {
+            if w.check() { w.done.resume() } else { waiting.append(w) }
+        }
+        waiters = waiting
     }
 
-    private func loadNewest() async {
-        do {
-            let page = try await chat.conversation(with: buddyId, limit: UInt32(pageSize))
-            merge(page, extendingBack: true)
-            hasOlder = page.count == pageSize
-        } catch {
-            self.error = Messages.explain(error)
-        }
-        loading = false
-        await markReadIfShown()
-    }
-
-    /// The window again from the core, as long as it is now (after a read marker on a message it does not hold).
-    private func reloadWindow() async {
-        let count = max(pageSize, items.filter { !$0.failed }.count)
-        do {
-            let page = try await chat.conversation(with: buddyId, limit: UInt32(count))
-            let unsent = items.filter(\.failed)
-            items = []
-            merge(page, extendingBack: true)
-            for row in unsent { insert(row) }
-            hasOlder = page.count == count
-        } catch {
-            self.error = Messages.explain(error)
-        }
-    }
-
-    private func apply(_ event: Event) async {
-        switch event {
-        case .messageAdded(let buddy, let message) where buddy == buddyId:
-            merge([message])
-            if !message.fromMe { await markReadIfShown() }
-        case .messageStateChanged(let buddy, let id, let state) where buddy == buddyId:
-            if let i = items.firstIndex(where: { $0.id == id }) {
-                items[i].delivery = raised(items[i].delivery, to: state)
-            } else {
-                let earlier = lateStates[id]
-                lateStates[id] = earlier.map { rank($0) > rank(state) ? $0 : state } ?? state
-            }
-        case .readUpTo(let buddy, false, let upTo) where buddy == buddyId:
-            // The buddy read up to `upTo`: my messages up to there are read.
-            guard let marker = items.first(where: { $0.id == upTo }) else {
-                // Older than the window (nothing in it changes) or not here yet: ask the core.
-                await reloadWindow()
-                return
-            }
-            for i in items.indices where items[i].fromMe && !items[i].failed && items[i].key <= marker.key {
-                items[i].delivery = .read
-            }
-        case .buddyRemoved(let buddy) where buddy == buddyId:
-            buddyGone()
-        case .buddyAdded, .peerOnline, .peerOffline:
-            await loadBuddy()
-        default:
-            break
-        }
+    private func until(_ check: @escaping () -> Bool) async {
+        if check() { return }
+        await withCheckedContinuation { done in waiters.append((check, done)) }
     }
 
     private func buddyGone() {
         gone = true
         error = UiText.errUnknownBuddy.say()
-    }
-
-    /// Puts the core's messages into the window, each once, in order, with the higher of two states. A message
-    /// older than the window's first is left for `loadOlder()` (it would leave a gap), unless `extendingBack`
-    /// (a page that ends where the window begins) or the window already holds the whole conversation.
-    private func merge(_ messages: [Message], extendingBack: Bool = false) {
-        for message in messages {
-            guard let key = MessageKey(id: message.id, timeMs: message.sentAtMs) else { continue }
-            var delivery = Self.delivery(message.state)
-            if let late = lateStates.removeValue(forKey: message.id) { delivery = raised(delivery, to: late) }
-            if let i = items.firstIndex(where: { $0.id == message.id }) {
-                items[i].delivery = raised(items[i].delivery, to: message.state)
-                continue
-            }
-            if !extendingBack, hasOlder, let first = items.first(where: { !$0.failed }), key < first.key { continue }
-            insert(MessageRow(
-                id: message.id, text: message.text, fromMe: message.fromMe,
-                sentAt: Date(timeIntervalSince1970: TimeInterval(message.sentAtMs) / 1000),
-                delivery: delivery, key: key))
-        }
-    }
-
-    private func insert(_ row: MessageRow) {
-        var low = 0
-        var high = items.count
-        while low < high {
-            let mid = (low + high) / 2
-            if items[mid].key < row.key { low = mid + 1 } else { high = mid }
-        }
-        items.insert(row, at: low)
-    }
-
-    private func markReadIfShown() async {
-        guard visible, !gone, let newest = items.last(where: { !$0.fromMe }), newest.id != markedUpTo else { return }
-        markedUpTo = newest.id // before the call: a second event meanwhile does not mark twice
-        do {
-            try await chat.markRead(buddyId, upTo: newest.id)
-        } catch {
-            markedUpTo = nil
-            if case .core(.UnknownBuddy) = error { buddyGone() } else { self.error = Messages.explain(error) }
-        }
-    }
-
-    private static func delivery(_ state: MessageState) -> MessageRow.Delivery {
-        switch state {
-        case .pending: .pending
-        case .sent: .sent
-        case .delivered: .delivered
-        case .read: .read
-        }
-    }
-
-    /// The later of `delivery` and `state` (states only move forward).
-    private func raised(_ delivery: MessageRow.Delivery, to state: MessageState) -> MessageRow.Delivery {
-        let current: MessageState? =
-            switch delivery {
-            case .pending: .pending
-            case .sent: .sent
-            case .delivered: .delivered
-            case .read: .read
-            case .failed: nil
-            }
-        guard let current else { return delivery }
-        return rank(state) > rank(current) ? Self.delivery(state) : delivery
-    }
-
-    private func rank(_ state: MessageState) -> Int {
-        switch state {
-        case .pending: 0
-        case .sent: 1
-        case .delivered: 2
-        case .read: 3
-        }
     }
 }

@@ -15,12 +15,27 @@ public final class CoreStream<Element: Sendable>: AsyncSequence, Sendable {
     nonisolated(unsafe) weak var listener: Forwarder<Element>?
 
     /// `subscribe` installs `forwarder` as the core's listener and returns the core's handle.
-    init(subscribe: (Forwarder<Element>) -> any SubscriptionHandleProtocol) {
+    convenience init(subscribe: (Forwarder<Element>) -> any SubscriptionHandleProtocol) {
+        self.init(cancelling: { forwarder in
+            let handle = subscribe(forwarder)
+            return { handle.cancel() }
+        })
+    }
+
+    /// The same over a list subscription (diffs, notifications).
+    convenience init(list subscribe: (Forwarder<Element>) -> any ListSubscriptionProtocol) {
+        self.init(cancelling: { forwarder in
+            let handle = subscribe(forwarder)
+            return { handle.cancel() }
+        })
+    }
+
+    private init(cancelling subscribe: (Forwarder<Element>) -> @Sendable () -> Void) {
         let (stream, continuation) = AsyncStream.makeStream(of: Element.self, bufferingPolicy: .unbounded)
         let forwarder = Forwarder(continuation)
-        let handle = subscribe(forwarder)
+        let cancel = subscribe(forwarder)
         // Cancelling twice is harmless: the core takes its task out once.
-        continuation.onTermination = { _ in handle.cancel() }
+        continuation.onTermination = { _ in cancel() }
         self.stream = stream
         self.continuation = continuation
         self.listener = forwarder
@@ -56,5 +71,29 @@ final class Forwarder<Element: Sendable>: Sendable {
 extension Forwarder: EventListener where Element == Event {
     func onEvent(event: Event) {
         continuation.yield(event)
+    }
+}
+
+extension Forwarder: BuddyListListener where Element == [ListDiff<Buddy>] {
+    func onDiffs(diffs: [BuddyListDiff]) {
+        continuation.yield(diffs.map(ListDiff.init))
+    }
+}
+
+extension Forwarder: TimelineListener where Element == [ListDiff<Message>] {
+    func onDiffs(diffs: [MessageListDiff]) {
+        continuation.yield(diffs.map(ListDiff.init))
+    }
+}
+
+extension Forwarder: DeviceListListener where Element == [ListDiff<Device>] {
+    func onDiffs(diffs: [DeviceListDiff]) {
+        continuation.yield(diffs.map(ListDiff.init))
+    }
+}
+
+extension Forwarder: NotificationListener where Element == NotificationEvent {
+    func onNotification(notification: NotificationEvent) {
+        continuation.yield(notification)
     }
 }

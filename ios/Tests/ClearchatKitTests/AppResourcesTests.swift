@@ -43,8 +43,7 @@ final class AppResourcesTests: XCTestCase {
         // The few that only iOS says: its own screens' details.
         XCTAssertEqual(
             Set(UiText.allCases.filter { android[$0.rawValue] == nil }.map(\.rawValue)),
-            ["scan_unsupported", "scan_open_settings", "conversation_not_sent", "conversation_retry",
-             "conversation_discard", "conversation_loading_older"])
+            ["scan_unsupported", "scan_open_settings", "conversation_discard", "conversation_loading_older"])
     }
 
     func testTextsFillTheirPlaceholders() {

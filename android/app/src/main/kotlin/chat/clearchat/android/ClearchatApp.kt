@@ -25,6 +25,7 @@ import chat.clearchat.app.connection.ServiceControl
 import chat.clearchat.app.connection.asConnection
 import chat.clearchat.app.connection.holding
 import chat.clearchat.app.notify.NotificationFeed
+import chat.clearchat.app.notify.NotifiedMessage
 import chat.clearchat.core.ClearchatClient
 import chat.clearchat.core.ClearchatClientInterface
 import kotlinx.coroutines.CoroutineScope
@@ -110,6 +111,11 @@ class ClearchatApp : Application() {
     /** The conversation on screen (null: none), from the conversation screen's lifecycle. */
     fun setVisibleConversation(buddyId: String?) {
         feed?.setVisibleConversation(buddyId)
+    }
+
+    /** My reply sent from a notification, to show in it. */
+    fun replied(buddyId: String, message: NotifiedMessage) {
+        feed?.replied(buddyId, message)
     }
 
     /** SyncService reports here that it runs (after startForeground) or ended. */

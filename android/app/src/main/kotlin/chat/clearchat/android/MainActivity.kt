@@ -204,7 +204,7 @@ private fun Destination(app: ClearchatApp, nav: Navigation, client: ClearchatCli
                 }
             }
             val state by vm.state.collectAsStateWithLifecycle()
-            ConversationScreen(state, onDraft = vm::setDraft, onSend = vm::send)
+            ConversationScreen(state, onDraft = vm::setDraft, onSend = vm::send, onLoadOlder = vm::loadOlder, onRetry = vm::retry)
         }
         Screen.AddBuddy, Screen.LinkDevice -> {
             val purpose = if (screen == Screen.LinkDevice) InvitePurpose.LINK else InvitePurpose.BUDDY

@@ -1,10 +1,11 @@
-// The notification's actions: reply (RemoteInput) and mark as read. The core's events then update or cancel the
-// notification through the NotificationFeed (my reply appended, a read takes it away), as for any other device.
+// The notification's actions: reply (RemoteInput) and mark as read. My reply is appended to the notification through
+// the NotificationFeed; the core's decisions cancel it once read (here or on any other of my devices).
 package chat.clearchat.android
 
 import android.content.BroadcastReceiver
 import android.content.Context
 import android.content.Intent
+import chat.clearchat.app.notify.NotifiedMessage
 import androidx.core.app.RemoteInput
 import chat.clearchat.app.Launches
 import chat.clearchat.app.StartupState
@@ -25,7 +26,11 @@ class NotificationActionReceiver : BroadcastReceiver() {
                 when (intent.action) {
                     ACTION_REPLY -> {
                         val text = RemoteInput.getResultsFromIntent(intent)?.getCharSequence(KEY_REPLY)?.toString()
-                        if (!text.isNullOrBlank()) ready.client.send(buddy, text)
+                        if (!text.isNullOrBlank()) {
+                            val sent = ready.client.send(buddy, text)
+                            // The core never notifies my own messages: the feed shows the reply in the notification.
+                            app.replied(buddy, NotifiedMessage(sent.id, sent.text, sent.sentAtMs.toLong(), fromMe = true))
+                        }
                     }
                     ACTION_MARK_READ -> ready.client.markRead(buddy, intent.getStringExtra(EXTRA_UP_TO))
                 }

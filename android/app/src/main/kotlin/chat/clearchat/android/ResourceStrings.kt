@@ -22,6 +22,9 @@ class ResourceStrings(private val context: Context) : Strings {
         UiText.BUDDY_UNREAD -> R.string.buddy_unread
         UiText.CONVERSATION_PLACEHOLDER -> R.string.conversation_placeholder
         UiText.CONVERSATION_SEND -> R.string.conversation_send
+        UiText.CONVERSATION_NOT_SENT -> R.string.conversation_not_sent
+        UiText.CONVERSATION_RETRY -> R.string.conversation_retry
+        UiText.CONVERSATION_OLDER -> R.string.conversation_older
         UiText.STATE_PENDING -> R.string.state_pending
         UiText.STATE_SENT -> R.string.state_sent
         UiText.STATE_DELIVERED -> R.string.state_delivered
@@ -71,5 +74,28 @@ class ResourceStrings(private val context: Context) : Strings {
         UiText.MESSAGE_EMPTY -> R.string.message_empty
         UiText.MESSAGE_TOO_LONG -> R.string.message_too_long
         UiText.CODE_EMPTY -> R.string.code_empty
+        UiText.ONBOARDING_WELCOME -> R.string.onboarding_welcome
+        UiText.ONBOARDING_DEVICE_NAME -> R.string.onboarding_device_name
+        UiText.ONBOARDING_NEXT -> R.string.onboarding_next
+        UiText.ONBOARDING_LINK -> R.string.onboarding_link
+        UiText.ONBOARDING_NEW_PERSON -> R.string.onboarding_new_person
+        UiText.ONBOARDING_SCAN_LAPTOP -> R.string.onboarding_scan_laptop
+        UiText.ONBOARDING_BUDDY_ADDED -> R.string.onboarding_buddy_added
+        UiText.ONBOARDING_PERSON_NAME -> R.string.onboarding_person_name
+        UiText.ONBOARDING_START -> R.string.onboarding_start
+        UiText.ONBOARDING_LINKED -> R.string.onboarding_linked
+        UiText.ONBOARDING_ALL_SET -> R.string.onboarding_all_set
+        UiText.DEVICES_TITLE -> R.string.devices_title
+        UiText.DEVICES_THIS -> R.string.devices_this
+        UiText.DEVICES_ONLINE -> R.string.devices_online
+        UiText.DEVICES_UNLINK -> R.string.devices_unlink
+        UiText.DEVICES_LINK -> R.string.devices_link
+        UiText.DEVICES_UNLINK_TITLE -> R.string.devices_unlink_title
+        UiText.DEVICES_UNLINK_BODY -> R.string.devices_unlink_body
+        UiText.DEVICES_CANCEL -> R.string.devices_cancel
+        UiText.SCAN_PASTE -> R.string.scan_paste
+        UiText.SCAN_CONNECTING -> R.string.scan_connecting
+        UiText.SCAN_USE -> R.string.scan_use
+        UiText.SCAN_NO_CAMERA -> R.string.scan_no_camera
     }
 }

@@ -1,4 +1,5 @@
-// Scan a code: camera permission flow, CameraX preview with a zxing-cpp QR analyzer (no Play services), paste fallback.
+// Scan a code: camera permission flow, CameraX preview with a zxing-cpp QR analyzer (no Play services), in the
+// shared PasteCodeContent (the paste fallback).
 // What the camera reads goes to RedeemViewModel.scanned, whose gate decides (no latch here that could stick); a phone
 // without a usable camera gets the paste field only.
 package chat.clearchat.android
@@ -12,15 +13,9 @@ import androidx.camera.core.ImageAnalysis
 import androidx.camera.core.Preview
 import androidx.camera.lifecycle.ProcessCameraProvider
 import androidx.camera.view.PreviewView
-import androidx.compose.foundation.layout.Arrangement
-import androidx.compose.foundation.layout.Column
 import androidx.compose.foundation.layout.aspectRatio
-import androidx.compose.foundation.layout.fillMaxSize
 import androidx.compose.foundation.layout.fillMaxWidth
-import androidx.compose.foundation.layout.padding
 import androidx.compose.material3.Button
-import androidx.compose.material3.MaterialTheme
-import androidx.compose.material3.OutlinedTextField
 import androidx.compose.material3.Text
 import androidx.compose.runtime.Composable
 import androidx.compose.runtime.DisposableEffect
@@ -40,6 +35,7 @@ import androidx.compose.ui.viewinterop.AndroidView
 import androidx.core.content.ContextCompat
 import chat.clearchat.app.DeepLink
 import chat.clearchat.app.RedeemViewModel
+import chat.clearchat.app.ui.PasteCodeContent
 import java.util.concurrent.Executors
 import zxingcpp.BarcodeReader
 
@@ -55,24 +51,12 @@ fun ScanScreen(vm: RedeemViewModel, title: String) {
     var asked by remember { mutableStateOf(false) }
     val ask = rememberLauncherForActivityResult(ActivityResultContracts.RequestPermission()) { granted = it; asked = true }
 
-    Column(Modifier.fillMaxSize().padding(16.dp), verticalArrangement = Arrangement.spacedBy(12.dp)) {
-        Text(title, style = MaterialTheme.typography.headlineSmall)
+    PasteCodeContent(state, title, onInput = vm::setInput, onSubmit = vm::submit) {
         when {
             !hasCamera || cameraFailed -> Text(stringResource(R.string.scan_no_camera))
             granted -> CameraPreview(onCode = { vm.scanned(it) }, onNoCamera = { cameraFailed = true })
             asked -> Text(stringResource(R.string.scan_denied))
             else -> Button(onClick = { ask.launch(Manifest.permission.CAMERA) }) { Text(stringResource(R.string.scan_with_camera)) }
-        }
-        OutlinedTextField(
-            value = state.input,
-            onValueChange = vm::setInput,
-            label = { Text(stringResource(R.string.scan_paste)) },
-            modifier = Modifier.fillMaxWidth(),
-            isError = state.error != null,
-            supportingText = state.error?.let { { Text(it) } },
-        )
-        Button(onClick = vm::submit, enabled = state.canSubmit) {
-            Text(stringResource(if (state.busy) R.string.scan_connecting else R.string.scan_use))
         }
     }
 }

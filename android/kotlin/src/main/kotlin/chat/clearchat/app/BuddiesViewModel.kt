@@ -1,14 +1,16 @@
-// The buddy list: names, online marks, unread counts and last message, reloaded whenever the core reports a change.
+// The buddy list: the core's observable buddy list (ordered there: latest activity first) with each batch of diffs
+// applied to a copy; names, online marks, unread counts and last message as rows. Nothing is reloaded.
 package chat.clearchat.app
 
+import chat.clearchat.core.Buddy
 import chat.clearchat.core.ClearchatClientInterface
-import chat.clearchat.core.Event
+import chat.clearchat.core.applyDiffs
+import chat.clearchat.core.diffs
+import chat.clearchat.core.map
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
-import kotlinx.coroutines.flow.conflate
-import kotlinx.coroutines.flow.filter
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
 
@@ -20,7 +22,22 @@ data class BuddyRow(
     val lastText: String?,
     val lastFromMe: Boolean,
     val lastAtMs: Long?,
-)
+) {
+    companion object {
+        fun of(b: Buddy): BuddyRow {
+            val last = b.lastMessage
+            return BuddyRow(
+                id = b.id,
+                name = b.name,
+                online = b.online,
+                unread = b.unread.toInt(),
+                lastText = last?.text,
+                lastFromMe = last?.fromMe ?: false,
+                lastAtMs = last?.sentAtMs?.toLong(),
+            )
+        }
+    }
+}
 
 data class BuddiesState(
     val loading: Boolean = true,
@@ -36,33 +53,15 @@ class BuddiesViewModel(
 ) : AppViewModel(parent) {
     private val _state = MutableStateFlow(BuddiesState())
     val state: StateFlow<BuddiesState> = _state.asStateFlow()
+    private val list = client.buddyList()
 
     init {
         scope.launch {
-            client.changes()
-                .filter { it !is Change.Core || it.event !is Event.ForkDetected }
-                .conflate()
-                .collect { reload() }
-        }
-    }
-
-    private suspend fun reload() {
-        try {
-            val rows = client.buddies().map { b ->
-                val last = b.lastMessage
-                BuddyRow(
-                    id = b.id,
-                    name = b.name,
-                    online = b.online,
-                    unread = b.unread.toInt(),
-                    lastText = last?.text,
-                    lastFromMe = last?.fromMe ?: false,
-                    lastAtMs = last?.sentAtMs?.toLong(),
-                )
-            }.sortedWith(compareByDescending<BuddyRow> { it.lastAtMs ?: 0L }.thenBy { it.name.lowercase() })
-            _state.value = BuddiesState(loading = false, buddies = rows)
-        } catch (e: Exception) {
-            _state.update { it.copy(loading = false, error = Messages.explain(e)) }
+            val rows = mutableListOf<BuddyRow>()
+            list.diffs().collect { batch ->
+                rows.applyDiffs(batch.map { it.map(BuddyRow::of) })
+                _state.update { it.copy(loading = false, buddies = rows.toList()) }
+            }
         }
     }
 
@@ -74,5 +73,10 @@ class BuddiesViewModel(
                 _state.update { it.copy(error = Messages.explain(e)) }
             }
         }
+    }
+
+    override fun close() {
+        super.close()
+        list.close()
     }
 }

@@ -1,19 +1,20 @@
-// One conversation: live messages with delivery states and read markers, a validated draft, and mark-read while shown.
+// One conversation: the core's window of it (newest at the end, older pages on request) with delivery states and
+// read markers folded in, applied batch by batch; a validated draft; a failed send kept for a retry. What is read is
+// decided by the core from what the shell says is on screen (`visible`).
 package chat.clearchat.app
 
 import chat.clearchat.core.ClearchatClientInterface
-import chat.clearchat.core.Event
 import chat.clearchat.core.MessageState
+import chat.clearchat.core.TimelineView
+import chat.clearchat.core.applyDiffs
+import chat.clearchat.core.diffs
+import chat.clearchat.core.map
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
-import kotlinx.coroutines.flow.conflate
-import kotlinx.coroutines.flow.filter
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
-import kotlinx.coroutines.sync.Mutex
-import kotlinx.coroutines.sync.withLock
 
 data class MessageRow(
     val id: String,
@@ -32,6 +33,10 @@ data class MessageRow(
         }
 
     val stateLabel: String get() = stateText.say()
+
+    companion object {
+        fun of(m: chat.clearchat.core.Message) = MessageRow(m.id, m.text, m.fromMe, m.sentAtMs.toLong(), m.state)
+    }
 }
 
 data class ConversationState(
@@ -39,10 +44,16 @@ data class ConversationState(
     val buddyName: String = "",
     val online: Boolean = false,
     val loading: Boolean = true,
+    /** The window, oldest first: the newest message is the last. */
     val messages: List<MessageRow> = emptyList(),
+    /** Older messages exist before the window (scrolling to the top pages them in). */
+    val hasOlder: Boolean = false,
+    val loadingOlder: Boolean = false,
     val draft: String = "",
     val draftError: String? = null,
     val sending: Boolean = false,
+    /** A text whose send failed, kept for [ConversationViewModel.retry]. */
+    val failed: String? = null,
     val error: String? = null,
 ) {
     /** My newest message the buddy has read: where the read marker is drawn. */
@@ -54,69 +65,85 @@ class ConversationViewModel(
     private val client: ClearchatClientInterface,
     parent: CoroutineScope,
     buddyId: String,
-    private val pageSize: UInt = 100u,
+    private val pageSize: UInt = 50u,
     /** Keeps the draft across process death (SavedStateHandle on Android). */
     private val saved: SavedValues = InMemorySavedValues(),
 ) : AppViewModel(parent) {
     private val _state = MutableStateFlow(ConversationState(buddyId = buddyId, draft = saved[DRAFT].orEmpty()))
     val state: StateFlow<ConversationState> = _state.asStateFlow()
     private val buddy = buddyId
-    private val marking = Mutex()
+    private val timeline: TimelineView? = try {
+        client.timeline(buddyId, pageSize)
+    } catch (e: Exception) {
+        _state.update { it.copy(loading = false, error = Messages.explain(e)) }
+        null
+    }
+    private val buddies = client.buddyList()
 
-    /** True while the conversation is on screen: incoming messages are then marked read. */
+    /**
+     * True while the conversation is on screen in front of the person (Android: resumed). The core then marks read
+     * what the window shows of the buddy's messages, and notifies none of them.
+     */
     @Volatile
     var visible: Boolean = false
         set(value) {
             field = value
-            if (value) scope.launch { markReadIfShown() }
+            try {
+                if (value) {
+                    client.setForeground(true)
+                    client.setVisibleConversation(buddy)
+                } else {
+                    client.setVisibleConversation(null)
+                }
+            } catch (e: Exception) {
+                _state.update { it.copy(error = Messages.explain(e)) }
+            }
         }
 
     init {
+        timeline?.let { t ->
+            scope.launch {
+                val rows = mutableListOf<MessageRow>()
+                t.diffs().collect { batch ->
+                    rows.applyDiffs(batch.map { it.map(MessageRow::of) })
+                    _state.update {
+                        it.copy(
+                            loading = false,
+                            messages = rows.toList(),
+                            hasOlder = it.hasOlder || (it.loading && rows.size >= pageSize.toInt()),
+                        )
+                    }
+                }
+            }
+        }
         scope.launch {
-            client.changes()
-                .filter { c -> c !is Change.Core || concerns(c.event) }
-                .conflate()
-                .collect { reload() }
+            val copy = mutableListOf<chat.clearchat.core.Buddy>()
+            buddies.diffs().collect { batch ->
+                copy.applyDiffs(batch)
+                val info = copy.firstOrNull { it.id == buddy }
+                _state.update {
+                    it.copy(
+                        buddyName = info?.name ?: it.buddyName,
+                        online = info?.online ?: false,
+                        error = if (info == null && !it.loading) UiText.ERR_UNKNOWN_BUDDY.say() else it.error,
+                    )
+                }
+            }
         }
     }
 
-    private fun concerns(e: Event): Boolean = when (e) {
-        is Event.MessageAdded -> e.buddyId == buddy
-        is Event.MessageStateChanged -> e.buddyId == buddy
-        is Event.ReadUpTo -> e.buddyId == buddy
-        is Event.BuddyAdded, is Event.BuddyRemoved, is Event.PeerOnline, is Event.PeerOffline,
-        is Event.SyncProgress -> true
-        else -> false
-    }
-
-    private suspend fun reload() {
-        try {
-            val info = client.buddies().firstOrNull { it.id == buddy }
-            val rows = client.conversation(buddy, null, pageSize).map {
-                MessageRow(it.id, it.text, it.fromMe, it.sentAtMs.toLong(), it.state)
-            }
-            _state.update {
-                it.copy(
-                    buddyName = info?.name ?: it.buddyName,
-                    online = info?.online ?: false,
-                    loading = false,
-                    messages = rows,
-                    error = if (info == null) UiText.ERR_UNKNOWN_BUDDY.say() else null,
-                )
-            }
-            markReadIfShown(info?.unread ?: 0u)
-        } catch (e: Exception) {
-            _state.update { it.copy(loading = false, error = Messages.explain(e)) }
-        }
-    }
-
-    private suspend fun markReadIfShown(unread: ULong? = null) {
-        if (!visible || unread == 0uL) return
-        marking.withLock {
+    /** Pages older messages in at the top of the window (the screen calls it when scrolled to the top). */
+    fun loadOlder() {
+        val t = timeline ?: return
+        val s = _state.value
+        if (s.loadingOlder || !s.hasOlder) return
+        _state.update { it.copy(loadingOlder = true) }
+        scope.launch {
             try {
-                client.markRead(buddy, null)
+                val more = t.paginateBackwards(pageSize)
+                _state.update { it.copy(loadingOlder = false, hasOlder = more) }
             } catch (e: Exception) {
-                _state.update { it.copy(error = Messages.explain(e)) }
+                _state.update { it.copy(loadingOlder = false, error = Messages.explain(e)) }
             }
         }
     }
@@ -130,17 +157,40 @@ class ConversationViewModel(
         val s = _state.value
         if (s.sending) return
         Validation.message(s.draft)?.let { msg -> _state.update { it.copy(draftError = msg) }; return }
+        deliver(s.draft, fromDraft = true)
+    }
+
+    /** Sends the text whose send failed again. */
+    fun retry() {
+        val text = _state.value.failed ?: return
+        if (_state.value.sending) return
+        deliver(text, fromDraft = false)
+    }
+
+    private fun deliver(text: String, fromDraft: Boolean) {
         _state.update { it.copy(sending = true, draftError = null) }
         scope.launch {
             try {
-                client.send(buddy, s.draft)
-                // The saved draft first, so no one sees the cleared draft while the saved one is still there.
-                if (saved[DRAFT] == s.draft) saved[DRAFT] = ""
-                _state.update { it.copy(sending = false, draft = if (it.draft == s.draft) "" else it.draft) }
+                // The window shows it at once, pending, through the timeline's next batch.
+                client.send(buddy, text)
+                if (fromDraft && saved[DRAFT] == text) saved[DRAFT] = ""
+                _state.update {
+                    it.copy(
+                        sending = false,
+                        failed = null,
+                        draft = if (fromDraft && it.draft == text) "" else it.draft,
+                    )
+                }
             } catch (e: Exception) {
-                _state.update { it.copy(sending = false, draftError = Messages.explain(e)) }
+                _state.update { it.copy(sending = false, failed = text, draftError = Messages.explain(e)) }
             }
         }
+    }
+
+    override fun close() {
+        super.close()
+        timeline?.close()
+        buddies.close()
     }
 
     private companion object {

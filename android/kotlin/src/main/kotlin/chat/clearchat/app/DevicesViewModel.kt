@@ -1,14 +1,15 @@
-// My devices (this one first), online marks, and unlinking a lost one after a confirmation.
+// My devices (this one first), online marks, and unlinking a lost one after a confirmation: the core's observable
+// device list with each batch of diffs applied to a copy.
 package chat.clearchat.app
 
 import chat.clearchat.core.ClearchatClientInterface
-import chat.clearchat.core.Event
+import chat.clearchat.core.Device
+import chat.clearchat.core.applyDiffs
+import chat.clearchat.core.diffs
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.flow.MutableStateFlow
 import kotlinx.coroutines.flow.StateFlow
 import kotlinx.coroutines.flow.asStateFlow
-import kotlinx.coroutines.flow.conflate
-import kotlinx.coroutines.flow.filter
 import kotlinx.coroutines.flow.update
 import kotlinx.coroutines.launch
 
@@ -28,31 +29,19 @@ class DevicesViewModel(
 ) : AppViewModel(parent) {
     private val _state = MutableStateFlow(DevicesState())
     val state: StateFlow<DevicesState> = _state.asStateFlow()
+    private val list = client.deviceList()
 
     init {
         scope.launch {
-            client.changes()
-                .filter { c ->
-                    c !is Change.Core || c.event.let {
-                        it is Event.DeviceLinked || it is Event.DeviceRevoked || it is Event.PeerOnline ||
-                            it is Event.PeerOffline || it is Event.SyncProgress
-                    }
-                }
-                .conflate()
-                .collect { reload() }
-        }
-    }
-
-    private suspend fun reload() {
-        try {
-            // devices() lists the members of my home space: my own devices only.
-            val rows = client.devices()
-                .filter { !it.revoked }
-                .map { DeviceRow(it.id, it.name, it.me, it.online || it.me) }
-                .sortedWith(compareByDescending<DeviceRow> { it.thisDevice }.thenBy { it.name.lowercase() })
-            _state.update { it.copy(loading = false, devices = rows, error = null) }
-        } catch (e: Exception) {
-            _state.update { it.copy(loading = false, error = Messages.explain(e)) }
+            val copy = mutableListOf<Device>()
+            list.diffs().collect { batch ->
+                copy.applyDiffs(batch)
+                // The list is my home space's members in joining order; the screen shows this device first.
+                val rows = copy.filter { !it.revoked }
+                    .map { DeviceRow(it.id, it.name, it.me, it.online || it.me) }
+                    .sortedWith(compareByDescending<DeviceRow> { it.thisDevice }.thenBy { it.name.lowercase() })
+                _state.update { it.copy(loading = false, devices = rows, error = null) }
+            }
         }
     }
 
@@ -73,5 +62,10 @@ class DevicesViewModel(
                 _state.update { it.copy(error = Messages.explain(e)) }
             }
         }
+    }
+
+    override fun close() {
+        super.close()
+        list.close()
     }
 }

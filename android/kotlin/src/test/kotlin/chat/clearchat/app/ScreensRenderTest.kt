@@ -1,10 +1,14 @@
-// Renders the buddies, conversation and add-buddy screens with real core data to PNG (Compose desktop + Skia),
-// into target/screens/, so a person can look at them.
+// Renders every screen with real core data to PNG (Compose desktop + Skia), into target/screens/, so a person can
+// look at them: onboarding's steps, buddies, conversation (with an older page, states, a failed send), add buddy,
+// the scanner's paste fallback with a real error, my devices with the unlink confirmation.
 package chat.clearchat.app
 
 import chat.clearchat.app.ui.AddBuddyScreen
 import chat.clearchat.app.ui.BuddiesScreen
 import chat.clearchat.app.ui.ConversationScreen
+import chat.clearchat.app.ui.DevicesContent
+import chat.clearchat.app.ui.OnboardingContent
+import chat.clearchat.app.ui.PasteCodeContent
 import chat.clearchat.core.ClearchatClient
 import chat.clearchat.core.MessageState
 import androidx.compose.runtime.Composable
@@ -91,6 +95,55 @@ class ScreensRenderTest {
         val bitmap = BinaryBitmap(HybridBinarizer(RGBLuminanceSource(img.width, img.height, pixels)))
         val decoded = QRCodeReader().decode(bitmap, mapOf(DecodeHintType.TRY_HARDER to true)).text
         assertEquals(amyAdd.state.value.code!!.uri, decoded)
+
+        // A conversation longer than its window: the newest at the bottom, "Earlier messages" above, a failed send.
+        repeat(8) { bettyChat.setDraft("Photo $it is coming"); bettyChat.send(); bettyChat.state.await("sent $it") { s -> !s.sending } }
+        amyChat.state.await("the photos at Amy's", 60) { s -> s.messages.size == 11 }
+        val paged = ConversationViewModel(amy, scope, bettyId, pageSize = 6u)
+        paged.state.await("a window of 6 with older ones", 60) { s -> s.messages.size == 6 && s.hasOlder && s.messages.last().text == "Photo 7 is coming" }
+        paged.loadOlder()
+        // 11 in all: the older page holds the 5 before the window, and nothing older remains.
+        paged.state.await("an older page in", 60) { s -> s.messages.size == 11 && !s.loadingOlder && !s.hasOlder }
+        png("conversation-paged") { ConversationScreen(paged.state.value, zone = utc) }
+
+        // A send that fails (Carol removed Amy meanwhile): kept as "Not sent" with Retry; a retry fails the same way.
+        val amyAtCarol = BuddiesViewModel(carol, scope).state.await("Amy at Carol") { it.buddies.size == 1 }.buddies[0].id
+        val carolChat = ConversationViewModel(carol, scope, amyAtCarol)
+        carolChat.state.await("loaded") { !it.loading }
+        carol.removeBuddy(amyAtCarol)
+        carolChat.setDraft("Are you there?"); carolChat.send()
+        val failed = carolChat.state.await("not sent", 60) { it.failed != null && !it.sending }
+        assertEquals("Are you there?", failed.failed)
+        png("conversation-failed") { ConversationScreen(failed, zone = utc) }
+        carolChat.retry()
+        carolChat.state.await("retried, not sent again", 60) { !it.sending && it.failed == "Are you there?" }
+
+        // The scanner's fallback, after a mangled code: the core's typed error in plain words.
+        val scan = RedeemViewModel(carol, scope)
+        scan.setInput("CLEARCHAT:not-a-code"); scan.submit()
+        val refused = scan.state.await("the mangled code refused", 60) { it.error != null }
+        png("scan-fallback") { PasteCodeContent(refused, "Scan a code", camera = { androidx.compose.material3.Text("No camera here: paste the code below instead.") }) }
+
+        // My devices: Amy links a tablet; the list shows both, then asks before unlinking it.
+        val tablet = ClearchatClient.openLoopback(dir.resolve("Amy-tablet").toString(), "Amy tablet").also { clients += it }
+        tablet.redeem(amy.createLinkInvite().code)
+        val devices = DevicesViewModel(amy, scope)
+        val two = devices.state.await("two devices", 60) { it.devices.size == 2 }
+        png("devices") { DevicesContent(two) }
+        devices.askUnlink(two.devices.first { !it.thisDevice }.id)
+        png("devices-unlink") { DevicesContent(devices.state.value) }
+
+        // Onboarding on a new device: its name, then the choice, then the person's name.
+        val onboarding = OnboardingViewModel(scope, suggestedDeviceName = "Dan phone") { name ->
+            ClearchatClient.openLoopback(dir.resolve("Dan").toString(), name).also { clients += it; it.start() }
+        }
+        png("onboarding-device") { OnboardingContent(onboarding.state.value) }
+        onboarding.submitDeviceName()
+        val choose = onboarding.state.await("the choice", 60) { it.step == OnboardingStep.CHOOSE }
+        png("onboarding-choose") { OnboardingContent(choose) }
+        onboarding.chooseNewPerson()
+        onboarding.setPersonName("Dan")
+        png("onboarding-name") { OnboardingContent(onboarding.state.value) }
         Unit
     }
 }

@@ -1,10 +1,11 @@
-// Feeds the NotificationModel: the client's events and the host's presence (foreground, conversation on screen) go
-// through one channel to one coroutine that owns the model and hands every change to the host's renderer.
+// Feeds the NotificationModel with the core's decisions (what deserves a notification, what goes) and tells the
+// core what the person sees (foreground, the conversation on screen), on which those decisions depend. One
+// coroutine owns the model and hands every change to the host's renderer.
 package chat.clearchat.app.notify
 
 import chat.clearchat.core.ClearchatClientInterface
-import chat.clearchat.core.Event
-import chat.clearchat.core.events
+import chat.clearchat.core.NotificationEvent
+import chat.clearchat.core.notificationsFlow
 import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.SupervisorJob
@@ -12,58 +13,51 @@ import kotlinx.coroutines.cancel
 import kotlinx.coroutines.channels.Channel
 import kotlinx.coroutines.launch
 
-/** The one place that reads the bindings' events for notifications. */
-fun fromEvent(event: Event): NotificationInput? = when (event) {
-    is Event.MessageAdded -> event.message.let { m ->
-        NotificationInput.Message(event.buddyId, m.from, m.id, m.text, m.sentAtMs.toLong(), m.fromMe)
-    }
-    is Event.ReadUpTo -> if (event.byMe) NotificationInput.ReadByMe(event.buddyId, event.upTo) else null
-    is Event.BuddyRemoved -> NotificationInput.BuddyRemoved(event.buddyId)
-    else -> null
+/** The one place that reads the bindings' notification decisions. */
+fun fromCore(n: NotificationEvent): NotificationInput = when (n) {
+    is NotificationEvent.Show -> NotificationInput.Show(
+        n.buddyId,
+        n.buddyName,
+        n.messages.map { NotifiedMessage(it.id, it.text, it.sentAtMs.toLong(), it.fromMe) },
+    )
+    is NotificationEvent.Cancel -> NotificationInput.Cancel(n.buddyId, n.removed)
 }
 
 /**
  * [render] runs on the feed's coroutine, in order, with every change (on Android: NotificationManagerCompat calls,
- * which may be made from any thread). [onSubscribed] runs once the event listener is in place.
+ * which may be made from any thread). [onSubscribed] runs once the core's notifications are subscribed to.
  */
 class NotificationFeed(
-    client: ClearchatClientInterface,
+    private val client: ClearchatClientInterface,
     parent: CoroutineScope,
     private val model: NotificationModel = NotificationModel(),
     onSubscribed: () -> Unit = {},
     private val render: (List<NotificationChange>) -> Unit,
 ) : AutoCloseable {
-    private sealed interface Item {
-        data class Input(val input: NotificationInput) : Item
-        data class Foreground(val on: Boolean) : Item
-        data class Visible(val buddyId: String?) : Item
-    }
-
     private val scope = CoroutineScope(parent.coroutineContext + SupervisorJob(parent.coroutineContext[Job]))
-    private val items = Channel<Item>(Channel.UNLIMITED)
+    private val inputs = Channel<NotificationInput>(Channel.UNLIMITED)
 
     init {
         scope.launch {
-            client.events(onSubscribed).collect { e -> fromEvent(e)?.let { items.send(Item.Input(it)) } }
+            client.notificationsFlow(onSubscribed).collect { inputs.send(fromCore(it)) }
         }
         scope.launch {
-            for (item in items) {
-                val changes = when (item) {
-                    is Item.Input -> model.handle(item.input)
-                    is Item.Foreground -> model.setForeground(item.on)
-                    is Item.Visible -> model.setVisibleConversation(item.buddyId)
-                }
+            for (input in inputs) {
+                val changes = model.handle(input)
                 if (changes.isNotEmpty()) render(changes)
             }
         }
     }
 
-    fun setForeground(on: Boolean) {
-        items.trySend(Item.Foreground(on))
-    }
+    /** The app came to the foreground or left it. */
+    fun setForeground(on: Boolean) = client.setForeground(on)
 
-    fun setVisibleConversation(buddyId: String?) {
-        items.trySend(Item.Visible(buddyId))
+    /** The conversation on screen (null: none); the core then notifies none of its messages and marks them read. */
+    fun setVisibleConversation(buddyId: String?) = client.setVisibleConversation(buddyId)
+
+    /** My reply sent from the notification, to show in it. */
+    fun replied(buddyId: String, message: NotifiedMessage) {
+        inputs.trySend(NotificationInput.Replied(buddyId, message))
     }
 
     override fun close() = scope.cancel()

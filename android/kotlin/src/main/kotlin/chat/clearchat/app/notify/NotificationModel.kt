@@ -1,4 +1,4 @@
-// Which message notifications should be up: a pure model fed by the core's events and by what the person sees. It
+// Which message notifications are up and how they read: a pure model fed by the core's notification decisions. It
 // hands the host changes to render (one MessagingStyle notification per conversation, a group summary, cancels).
 package chat.clearchat.app.notify
 
@@ -27,93 +27,59 @@ sealed interface NotificationChange {
     data class Forget(val buddyId: String) : NotificationChange
 }
 
-/** What the model is told, in its own terms: the adapter from the bindings' events is [fromEvent]. */
+/** What the model is told, in its own terms: the adapter from the core's decisions is [fromCore]. */
 sealed interface NotificationInput {
-    data class Message(
-        val buddyId: String,
-        val buddyName: String,
-        val id: String,
-        val text: String,
-        val atMs: Long,
-        val fromMe: Boolean,
-    ) : NotificationInput
+    /** The core decided these messages from a buddy deserve a notification (oldest first). */
+    data class Show(val buddyId: String, val buddyName: String, val messages: List<NotifiedMessage>) : NotificationInput
 
-    /** I read the conversation up to [upTo], on this device or any other of mine. */
-    data class ReadByMe(val buddyId: String, val upTo: String) : NotificationInput
-    data class BuddyRemoved(val buddyId: String) : NotificationInput
+    /** My reply, sent from the notification: shown in it, silently (the core never notifies my own messages). */
+    data class Replied(val buddyId: String, val message: NotifiedMessage) : NotificationInput
+
+    /** The core decided the notification goes: read on one of my devices, or the buddy [removed]. */
+    data class Cancel(val buddyId: String, val removed: Boolean) : NotificationInput
 }
 
 /**
- * Rules: a message from a buddy is notified unless its conversation is on screen; my own messages never alert,
- * they are only appended (silently) to a notification that is up, so a reply from the notification shows there;
- * reading on any of my devices takes the read messages out, and the notification goes when nothing unread is left;
- * opening the conversation or removing the buddy cancels it. A cancel is given even for a conversation the model
- * does not hold: a notification posted by an earlier process (the app was killed, then started for a notification
- * action) must go too, and cancelling is harmless when there is none.
+ * What is up, and how it is drawn. What deserves a notification is the core's decision (never my own messages,
+ * never the conversation open in the foreground, never a removed buddy; a read on any of my devices cancels): this
+ * model only keeps each conversation's lines (the newest [maxMessages], no repeats), appends my replies from the
+ * notification silently, keeps the group summary, and drops a removed buddy's shortcut.
  */
 class NotificationModel(private val maxMessages: Int = 25) {
     private val shown = LinkedHashMap<String, ConversationNotification>()
-    private var foreground = false
-    private var visible: String? = null
 
     /** The notifications that should be up now, by buddy id. */
     val current: Map<String, ConversationNotification> get() = shown.toMap()
 
-    fun setForeground(on: Boolean): List<NotificationChange> {
-        foreground = on
-        return cancelOnScreen()
-    }
-
-    /** The conversation on screen (null: none). It counts only while the app is in the foreground. */
-    fun setVisibleConversation(buddyId: String?): List<NotificationChange> {
-        visible = buddyId
-        return cancelOnScreen()
-    }
-
     fun handle(input: NotificationInput): List<NotificationChange> = when (input) {
-        is NotificationInput.Message -> message(input)
-        is NotificationInput.ReadByMe -> read(input.buddyId, input.upTo)
-        is NotificationInput.BuddyRemoved -> cancel(input.buddyId) + NotificationChange.Forget(input.buddyId)
+        is NotificationInput.Show -> show(input)
+        is NotificationInput.Replied -> replied(input)
+        is NotificationInput.Cancel ->
+            cancel(input.buddyId) + if (input.removed) listOf(NotificationChange.Forget(input.buddyId)) else emptyList()
     }
 
-    private fun onScreen(buddyId: String) = foreground && visible == buddyId
-
-    private fun message(m: NotificationInput.Message): List<NotificationChange> {
-        val existing = shown[m.buddyId]
-        if (m.fromMe && existing == null) return cancel(m.buddyId) // I wrote there: nothing of it is unread
-        if (!m.fromMe && onScreen(m.buddyId)) return emptyList()
-        if (existing != null && existing.messages.any { it.id == m.id }) return emptyList()
-        val line = NotifiedMessage(m.id, m.text, m.atMs, m.fromMe)
-        val next = ConversationNotification(
-            buddyId = m.buddyId,
-            buddyName = if (m.fromMe) existing!!.buddyName else m.buddyName,
-            messages = ((existing?.messages ?: emptyList()) + line).takeLast(maxMessages),
-            alert = !m.fromMe,
-        )
-        shown[m.buddyId] = next
+    private fun show(s: NotificationInput.Show): List<NotificationChange> {
+        val existing = shown[s.buddyId]?.messages ?: emptyList()
+        val fresh = s.messages.filter { m -> existing.none { it.id == m.id } }
+        if (fresh.isEmpty()) return emptyList()
+        val next = ConversationNotification(s.buddyId, s.buddyName, (existing + fresh).takeLast(maxMessages), alert = true)
+        shown[s.buddyId] = next
         return listOf(NotificationChange.Show(next), summary())
     }
 
-    private fun read(buddyId: String, upTo: String): List<NotificationChange> {
-        val existing = shown[buddyId] ?: return cancel(buddyId)
-        val at = existing.messages.indexOfFirst { it.id == upTo }
-        // A marker on a message that is not in the notification is on a newer one (or one read on screen):
-        // everything shown is read then.
-        val left = if (at < 0) emptyList() else existing.messages.drop(at + 1)
-        if (left.none { !it.fromMe }) return cancel(buddyId)
-        val next = existing.copy(messages = left, alert = false)
-        shown[buddyId] = next
+    private fun replied(r: NotificationInput.Replied): List<NotificationChange> {
+        // Nothing up: my reply alone is no notification.
+        val existing = shown[r.buddyId] ?: return emptyList()
+        if (existing.messages.any { it.id == r.message.id }) return emptyList()
+        val next = existing.copy(messages = (existing.messages + r.message.copy(fromMe = true)).takeLast(maxMessages), alert = false)
+        shown[r.buddyId] = next
         return listOf(NotificationChange.Show(next), summary())
     }
 
+    /** A cancel is given even for a conversation the model does not hold (an earlier process may have posted it). */
     private fun cancel(buddyId: String): List<NotificationChange> {
         shown.remove(buddyId)
         return listOf(NotificationChange.Cancel(buddyId), summary())
-    }
-
-    private fun cancelOnScreen(): List<NotificationChange> {
-        val on = visible ?: return emptyList()
-        return if (foreground) cancel(on) else emptyList()
     }
 
     private fun summary(): NotificationChange =

@@ -1,5 +1,6 @@
-// The notification feed against the real core: Amy's messages notify Betty's phone, and reading on Betty's laptop
-// (another of her devices) takes the notification off the phone. (What is on screen is NotificationModelTest's.)
+// The notification feed against the real core: Amy's messages notify Betty's phone, reading on Betty's laptop (another
+// of her devices) takes the notification off the phone, and the conversation open in the foreground is not notified
+// (the core decides; the feed tells it what is on screen).
 package chat.clearchat.app.notify
 
 import chat.clearchat.app.await
@@ -67,6 +68,41 @@ class NotificationFeedTest {
         rendered.await("cancelled on the phone", 60) { NotificationChange.Cancel(amyAtPhone) in it }
         assertEquals(NotificationChange.CancelSummary, rendered.value.last())
 
+        feed.close()
+    }
+
+    @Test
+    fun theConversationOpenInTheForegroundIsNotNotified() = runBlocking {
+        val betty = h.open("betty").also { it.setPersonName("Betty") }
+        val amy = h.open("amy").also { it.setPersonName("Amy") }
+        amy.redeem(betty.createBuddyInvite("").uri)
+        val bettyAtAmy = buddyId(amy, "Betty")
+        val amyAtBetty = buddyId(betty, "Amy")
+        val rendered = MutableStateFlow<List<NotificationChange>>(emptyList())
+        val subscribed = CompletableDeferred<Unit>()
+        val feed = NotificationFeed(betty, h.scope, onSubscribed = { subscribed.complete(Unit) }) { changes ->
+            rendered.update { it + changes }
+        }
+        withTimeout(10_000) { subscribed.await() }
+        // The conversation is open, in the foreground, with its window (the screen's view model holds one).
+        val window = betty.timeline(amyAtBetty, 20u)
+        feed.setForeground(true)
+        feed.setVisibleConversation(amyAtBetty)
+        amy.send(bettyAtAmy, "seen at once")
+        // Read on screen: Amy sees it read; nothing was shown at Betty's.
+        val deadline = System.nanoTime() + 60_000_000_000
+        while (amy.conversation(bettyAtAmy, null, 1u).singleOrNull()?.state != chat.clearchat.core.MessageState.READ) {
+            assertTrue(System.nanoTime() < deadline, "read on screen")
+            delay(20)
+        }
+        assertTrue(rendered.value.none { it is NotificationChange.Show }, "${rendered.value}")
+
+        // In the background the next one is notified.
+        feed.setForeground(false)
+        amy.send(bettyAtAmy, "later")
+        val shown = rendered.await("notified in the background", 60) { l -> l.any { it is NotificationChange.Show } }
+        assertEquals(listOf("later"), shown.filterIsInstance<NotificationChange.Show>().last().conversation.messages.map { it.text })
+        window.close()
         feed.close()
     }
 }

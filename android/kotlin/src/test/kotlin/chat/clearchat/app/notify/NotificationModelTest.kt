@@ -1,4 +1,5 @@
-// The notification model alone: what is notified, grouped, appended, and cancelled when read on any of my devices.
+// The notification model alone: how the core's decisions are drawn: grouped, capped, appended, cancelled, forgotten.
+// (What deserves a notification is the core's policy, tested in core/src/lists/notify.rs.)
 package chat.clearchat.app.notify
 
 import chat.clearchat.app.notify.NotificationChange.Cancel
@@ -14,20 +15,21 @@ class NotificationModelTest {
     private val model = NotificationModel(maxMessages = 3)
     private var clock = 1_000L
 
-    private fun from(buddy: String, id: String, text: String = "text $id") =
-        model.handle(NotificationInput.Message(buddy, buddy.uppercase(), id, text, clock++, fromMe = false))
+    private fun line(id: String, text: String = "text $id", fromMe: Boolean = false) = NotifiedMessage(id, text, clock++, fromMe)
 
-    private fun mine(buddy: String, id: String) =
-        model.handle(NotificationInput.Message(buddy, "Me", id, "reply $id", clock++, fromMe = true))
+    private fun from(buddy: String, vararg ids: String) =
+        model.handle(NotificationInput.Show(buddy, buddy.uppercase(), ids.map { line(it) }))
+
+    private fun mine(buddy: String, id: String) = model.handle(NotificationInput.Replied(buddy, line(id, "reply $id")))
 
     private fun Show.ids() = conversation.messages.map { it.id }
 
     @Test
-    fun aMessageShowsItsConversationWithTheGroupSummary() {
-        val changes = from("amy", "m1", "hi")
+    fun aDecisionShowsItsConversationWithTheGroupSummary() {
+        val changes = from("amy", "m1")
         val show = changes[0] as Show
         assertEquals("AMY", show.conversation.buddyName)
-        assertEquals(listOf("hi"), show.conversation.messages.map { it.text })
+        assertEquals(listOf("text m1"), show.conversation.messages.map { it.text })
         assertTrue(show.conversation.alert)
         assertEquals(Summary(conversations = 1, unread = 1), changes[1])
         from("betty", "n1")
@@ -35,34 +37,16 @@ class NotificationModelTest {
     }
 
     @Test
-    fun keepsTheNewestMessagesAndIgnoresRepeats() {
-        listOf("m1", "m2", "m3", "m4").forEach { from("amy", it) }
+    fun keepsTheNewestLinesAndIgnoresRepeats() {
+        from("amy", "m1", "m2")
+        from("amy", "m3", "m4")
         assertEquals(listOf("m2", "m3", "m4"), model.current.getValue("amy").messages.map { it.id })
-        assertEquals(emptyList<NotificationChange>(), from("amy", "m4"), "the same message again")
-    }
-
-    @Test
-    fun theOpenConversationIsNotNotifiedAndOpeningOneCancelsIt() {
-        model.setForeground(true)
-        model.setVisibleConversation("amy")
-        assertEquals(emptyList<NotificationChange>(), from("amy", "m1"))
-        assertEquals(Show::class, from("betty", "n1")[0]::class, "another conversation is")
-        assertEquals(listOf(Cancel("betty"), CancelSummary), model.setVisibleConversation("betty"))
-    }
-
-    @Test
-    fun aConversationLeftOpenInTheBackgroundIsNotified() {
-        model.setForeground(true)
-        model.setVisibleConversation("amy")
-        model.setForeground(false)
-        assertEquals(Show::class, from("amy", "m1")[0]::class)
-        assertEquals(listOf(Cancel("amy"), CancelSummary), model.setForeground(true), "back on screen")
+        assertEquals(emptyList<NotificationChange>(), from("amy", "m4"), "a repeat changes nothing")
     }
 
     @Test
     fun myRepliesAreAppendedSilentlyAndNeverNotifyAlone() {
-        // Nothing to append to: whatever an earlier process left for this conversation goes, since I wrote there.
-        assertEquals(listOf(Cancel("amy"), CancelSummary), mine("amy", "r0"))
+        assertEquals(emptyList<NotificationChange>(), mine("amy", "r0"), "nothing up: no notification of my own")
         from("amy", "m1")
         val show = mine("amy", "r1")[0] as Show
         assertEquals(listOf("m1", "r1"), show.ids())
@@ -72,40 +56,20 @@ class NotificationModelTest {
     }
 
     @Test
-    fun readingOnAnyOfMyDevicesTakesTheReadMessagesOut() {
+    fun aCancelTakesTheNotificationDownEvenOneThisProcessDidNotPost() {
         from("amy", "m1")
-        from("amy", "m2")
-        from("amy", "m3")
-        val partial = model.handle(NotificationInput.ReadByMe("amy", "m2"))
-        assertEquals(listOf("m3"), (partial[0] as Show).ids())
-        assertFalse((partial[0] as Show).conversation.alert, "a read is silent")
-        assertEquals(listOf(Cancel("amy"), CancelSummary), model.handle(NotificationInput.ReadByMe("amy", "m3")))
-        // Read again, or read with no notification known (the process restarted): cancelled all the same, in case
-        // an earlier process left one up.
-        assertEquals(listOf(Cancel("amy"), CancelSummary), model.handle(NotificationInput.ReadByMe("amy", "m3")))
         from("betty", "n1")
-        assertEquals(listOf(Cancel("zoe"), Summary(1, 1)), model.handle(NotificationInput.ReadByMe("zoe", "z1")))
+        assertEquals(listOf(Cancel("amy"), Summary(1, 1)), model.handle(NotificationInput.Cancel("amy", removed = false)))
+        assertEquals(listOf(Cancel("betty"), CancelSummary), model.handle(NotificationInput.Cancel("betty", removed = false)))
+        assertEquals(listOf(Cancel("carol"), CancelSummary), model.handle(NotificationInput.Cancel("carol", removed = false)))
     }
 
     @Test
-    fun aReadMarkerBeyondTheNotificationCancelsItAndOnlyMyRepliesLeftCancelToo() {
-        from("amy", "m1")
-        mine("amy", "r1")
-        assertEquals(listOf(Cancel("amy"), CancelSummary), model.handle(NotificationInput.ReadByMe("amy", "m1")))
-        from("betty", "n1")
-        from("amy", "m5")
-        assertEquals(
-            listOf(Cancel("amy"), Summary(conversations = 1, unread = 1)),
-            model.handle(NotificationInput.ReadByMe("amy", "newer-than-any")),
-        )
-    }
-
-    @Test
-    fun removingABuddyCancelsItsNotification() {
+    fun removingABuddyCancelsAndForgetsItsConversation() {
         from("amy", "m1")
         val forget = NotificationChange.Forget("amy")
-        assertEquals(listOf(Cancel("amy"), CancelSummary, forget), model.handle(NotificationInput.BuddyRemoved("amy")))
-        assertEquals(listOf(Cancel("amy"), CancelSummary, forget), model.handle(NotificationInput.BuddyRemoved("amy")))
+        assertEquals(listOf(Cancel("amy"), CancelSummary, forget), model.handle(NotificationInput.Cancel("amy", removed = true)))
+        assertTrue(model.current.isEmpty())
     }
 
     @Test
