@@ -1,7 +1,7 @@
 //! Longer journeys over real QUIC and SQLite: store-and-forward, restarts, removal.
 
 use clearchat_core::{testing, BuddyId};
-use clearchat_scenarios::{amy_and_betty, link_new_device, wait_until, Device};
+use clearchat_scenarios::{add_buddy, amy_and_betty, link_new_device, wait_until, Device};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn phone_gets_messages_through_the_laptop_while_betty_sleeps() {
@@ -288,4 +288,17 @@ async fn delivery_states_read_markers_unread_counts_and_events() {
         laptop.send("Betty", "  ").await,
         Err(clearchat_core::Error::InvalidMessage { .. })
     ));
+}
+
+/// Betty's tablet, linked before Betty adds Amy at her phone, lists Amy: it learns the buddy space from its home
+/// and opens it with Betty's phone (which introduced it) or Amy's devices.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_linked_before_its_person_adds_a_buddy_lists_the_buddy() {
+    let laptop = Device::new("Amy laptop", "Amy").await;
+    laptop.client.start().await.unwrap();
+    let betty = Device::new("Betty phone", "Betty").await;
+    betty.client.start().await.unwrap();
+    let tablet = link_new_device(&betty, "Betty tablet").await;
+    add_buddy(&laptop, &betty, "Betty").await;
+    wait_until("Betty's tablet lists Amy", || tablet.lists("Amy", false)).await;
 }

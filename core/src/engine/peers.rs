@@ -80,8 +80,16 @@ impl Engine {
     ) -> Result<Vec<(SpaceId, SpaceKey)>> {
         let c = self.store.read()?;
         let mut out = Vec::new();
-        for (space, members) in rosters(&c)? {
-            let mut shown = vouched == Some(space.id);
+        let spaces = rosters(&c)?;
+        // A current device of my own person is vouched for in every space I hold: my spaces reach me through
+        // my home, from my devices, and a device linked before a buddy was added may not have seen the entry
+        // that made its sibling a member of that buddy's space yet (nor the sibling its own introduction).
+        let home = self.home();
+        let my_device = spaces.iter().any(|(space, members)| {
+            space.id == home && members.iter().any(|m| m.device == *peer && m.is_current())
+        });
+        for (space, members) in spaces {
+            let mut shown = my_device || vouched == Some(space.id);
             for raw in introductions.iter().take(MAX_INTRODUCTIONS) {
                 if shown {
                     break;
