@@ -1,5 +1,5 @@
-// My devices (this one first), online marks, and unlinking a lost one after a confirmation.
-// Reloaded on the events that change the list; the core's device diffs (issue 12) will replace the reload.
+// My devices (this one first), online marks, and unlinking a lost one after a confirmation. The core's device
+// list is copied from its batches of diffs; the rows are that copy without unlinked devices. Nothing is reloaded.
 import ClearchatFFI
 import Foundation
 import Observation
@@ -25,32 +25,26 @@ public final class DevicesModel {
         self.chat = chat
     }
 
-    /// Loads the list, then keeps it current until cancelled (run it from the view's `.task`).
+    /// The core's list as its diffs left it (unlinked devices included).
+    private var listed: [Device] = []
+
+    /// Follows the core's device list until cancelled (run it from the view's `.task`).
     public func run() async {
-        let events = chat.events()
-        await reload()
-        for await event in events {
-            switch event {
-            case .deviceLinked, .deviceRevoked, .peerOnline, .peerOffline, .syncProgress: await reload()
-            default: break
-            }
+        for await batch in chat.deviceList() {
+            listed.apply(batch)
+            devices = Self.rows(listed)
+            loading = false
         }
     }
 
-    public func reload() async {
-        do {
-            // devices() lists the members of my home space: my own devices only.
-            devices = try await chat.devices()
-                .filter { !$0.revoked }
-                .map { DeviceRow(id: $0.id, name: $0.name, thisDevice: $0.me, online: $0.online || $0.me) }
-                .sorted { a, b in
-                    a.thisDevice != b.thisDevice ? a.thisDevice : a.name.lowercased() < b.name.lowercased()
-                }
-            error = nil
-        } catch {
-            self.error = Messages.explain(error)
-        }
-        loading = false
+    /// What the screen lists: my devices not unlinked, this one first, then by name.
+    static func rows(_ listed: [Device]) -> [DeviceRow] {
+        listed
+            .filter { !$0.revoked }
+            .map { DeviceRow(id: $0.id, name: $0.name, thisDevice: $0.me, online: $0.online || $0.me) }
+            .sorted { a, b in
+                a.thisDevice != b.thisDevice ? a.thisDevice : a.name.lowercased() < b.name.lowercased()
+            }
     }
 
     /// Asks before unlinking another of my devices (this one cannot be unlinked from here).
@@ -75,7 +69,7 @@ public final class DevicesModel {
         guard !device.thisDevice else { return }
         do {
             try await chat.revokeDevice(device.id)
-            await reload()
+            error = nil
         } catch {
             self.error = Messages.explain(error)
         }

@@ -207,7 +207,10 @@ final class ModelTests: CoreTestCase, @unchecked Sendable {
         await devices.unlink(asked)
         XCTAssertNil(devices.pendingUnlink)
         XCTAssertNil(devices.error)
-        XCTAssertEqual(devices.devices.map(\.name), ["amy-laptop"])
+        // The list follows the core's diffs: the unlinked phone leaves it once the core has recorded the unlink.
+        try await waitUntil("the phone gone from the list", state: { "\(devices.devices)" }) {
+            devices.devices.map(\.name) == ["amy-laptop"]
+        }
         let listed = try await laptop.devices()
         XCTAssertEqual(listed.first { $0.id == phoneId }?.revoked, true)
     }
