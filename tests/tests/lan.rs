@@ -97,6 +97,7 @@ async fn devices_find_each_other_on_the_lan_by_beacons_alone() {
                     buddy,
                     "hello over the LAN",
                 ])
+                .stdin(Stdio::piped())
                 .stdout(Stdio::piped())
                 .spawn()
                 .expect("spawn lan-peer"),
@@ -105,8 +106,10 @@ async fn devices_find_each_other_on_the_lan_by_beacons_alone() {
     let mut receiver = spawn(&a, &amy_dir, "expect", "Betty");
     let mut sender = spawn(&b, &betty_dir, "send", "Amy");
     let status = tokio::task::spawn_blocking(move || {
-        let r = receiver.0.wait();
+        // The receiver stays up until its stdin closes, so that the sender gets its acknowledgement.
         let s = sender.0.wait();
+        drop(receiver.0.stdin.take());
+        let r = receiver.0.wait();
         (r, s)
     })
     .await

@@ -25,6 +25,9 @@ async fn a_stranger_is_dropped_and_learns_no_space() {
         .await
         .unwrap();
 
+    // Betty's hello reaches Amy by sync: only then does Amy list her.
+    wait_until("Amy lists Betty", || amy.lists("Betty", false)).await;
+
     let (_endpoint, conn) = dial_as_stranger(&amy).await;
     let (mut send, mut recv) = conn.open_bi().await.unwrap();
     write_frame(

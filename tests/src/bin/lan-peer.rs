@@ -62,6 +62,13 @@ async fn main() {
         };
         if done {
             println!("done");
+            if mode != "send" {
+                // Stay up until the test closes stdin: the sender is waiting for our acknowledgement.
+                let _ = tokio::task::spawn_blocking(|| {
+                    std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new())
+                })
+                .await;
+            }
             client.stop().await.ok();
             std::process::exit(0);
         }
