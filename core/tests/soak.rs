@@ -69,7 +69,7 @@ async fn dial_as_stranger(target: &Device) -> (quinn::Endpoint, quinn::Connectio
 async fn a_frame_of_millions_of_empty_entries_costs_a_stranger_nothing() {
     let _turn = TURN.lock().await;
     let (amy, betty) = amy_and_betty_alone().await;
-    let frame = std::sync::Arc::new(empty_entries([0x5a; 32], (4 << 20) - 64));
+    let frame = std::sync::Arc::new(rogue::empty_entries_frame([0x5a; 32], (4 << 20) - 64));
     let before = peak_rss();
     let mut strangers = Vec::new();
     for _ in 0..4 {
@@ -101,26 +101,6 @@ async fn a_frame_of_millions_of_empty_entries_costs_a_stranger_nothing() {
         betty.texts("Amy").await == vec!["still here"]
     })
     .await;
-}
-
-/// An `Entries` frame of `n` empty entries, as raw bytes (length prefix included).
-fn empty_entries(space: [u8; 32], n: usize) -> Vec<u8> {
-    let mut body = vec![1u8, 4, 1];
-    body.extend(space);
-    let mut len = n as u64;
-    loop {
-        let byte = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            body.push(byte);
-            break;
-        }
-        body.push(byte | 0x80);
-    }
-    body.resize(body.len() + n, 0);
-    let mut out = (body.len() as u32).to_be_bytes().to_vec();
-    out.extend(body);
-    out
 }
 
 /// One round of abuse by the member rogue on a fresh connection: every kind of frame, until Amy closes
@@ -179,7 +159,9 @@ async fn member_round(rogue: &Rogue, target: &Device, fork: &[u8], round: usize)
         }
     }
     // Last, what ends the connection: a batch of 1025 entries, then garbage.
-    let _ = send.write_all(&empty_entries(space.0, 1025)).await;
+    let _ = send
+        .write_all(&rogue::empty_entries_frame(space.0, 1025))
+        .await;
     let _ = send.write_all(&[0xff; 64]).await;
     let _ = tokio::time::timeout(Duration::from_secs(10), quic.closed()).await;
     reader.abort();
@@ -268,7 +250,7 @@ async fn a_minute_of_floods_leaves_amy_small_chatting_and_her_store_untouched() 
     };
     let (chat, _betty, laptop) = chat;
 
-    let stranger_frame = empty_entries([0x5a; 32], (4 << 20) - 64);
+    let stranger_frame = rogue::empty_entries_frame([0x5a; 32], (4 << 20) - 64);
     let baseline = rss();
     let mut peak = baseline;
     let mut round = 0;

@@ -25,34 +25,13 @@ async fn now<F: std::future::Future>(f: F) -> Option<F::Output> {
     }
 }
 
-/// An `Entries` frame of `n` empty entries, written by hand (building it as a `Frame` would itself
-/// allocate what the attack wants the victim to allocate).
-fn frame_of_empty_entries(n: usize) -> Vec<u8> {
-    let mut body = vec![1u8, 4, 1]; // version, Frame::Sync, SyncFrame::Entries
-    body.extend([0x5a; 32]); // a space
-    let mut len = n as u64;
-    loop {
-        let byte = (len & 0x7f) as u8;
-        len >>= 7;
-        if len == 0 {
-            body.push(byte);
-            break;
-        }
-        body.push(byte | 0x80);
-    }
-    body.resize(body.len() + n, 0);
-    let mut out = (body.len() as u32).to_be_bytes().to_vec();
-    out.extend(body);
-    out
-}
-
 /// The decoder itself bounds every list before it allocates: an `Entries` frame of more entries than a
 /// batch may hold is malformed, whoever sends it.
 #[test]
 fn a_frame_of_more_entries_than_a_batch_is_malformed() {
-    let frame = frame_of_empty_entries(1025);
+    let frame = crate::rogue::empty_entries_frame([0x5a; 32], 1025);
     assert!(Frame::decode(&frame[4..]).is_err());
-    let frame = frame_of_empty_entries(3);
+    let frame = crate::rogue::empty_entries_frame([0x5a; 32], 3);
     assert!(Frame::decode(&frame[4..]).is_ok());
 }
 

@@ -323,3 +323,24 @@ impl RogueConn {
         out
     }
 }
+
+/// An `Entries` frame for `space` of `n` empty entries, written by hand as raw bytes with its length prefix
+/// (building it as a `Frame` would itself allocate what the attack wants the victim to allocate).
+pub fn empty_entries_frame(space: [u8; 32], n: usize) -> Vec<u8> {
+    let mut body = vec![1u8, 4, 1]; // version, Frame::Sync, SyncFrame::Entries
+    body.extend(space);
+    let mut len = n as u64;
+    loop {
+        let byte = (len & 0x7f) as u8;
+        len >>= 7;
+        if len == 0 {
+            body.push(byte);
+            break;
+        }
+        body.push(byte | 0x80);
+    }
+    body.resize(body.len() + n, 0);
+    let mut out = (body.len() as u32).to_be_bytes().to_vec();
+    out.extend(body);
+    out
+}
