@@ -16,9 +16,14 @@ pub enum SecretStoreError {
     Failed { reason: String },
 }
 
+/// An exception the host threw that is not a [`SecretStoreError`] (Kotlin sends its whole stack trace: only
+/// its first line, the exception and its message, is kept).
 impl From<uniffi::UnexpectedUniFFICallbackError> for SecretStoreError {
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        Self::Failed { reason: e.reason }
+        let reason = e.reason.lines().next().unwrap_or_default().trim();
+        Self::Failed {
+            reason: reason.chars().take(200).collect(),
+        }
     }
 }
 
