@@ -177,14 +177,19 @@ impl Engine {
         let plain = store::meta_get(&c, Meta::DeviceSecret)?.is_some();
         drop(c);
         if let (Some(secrets), true) = (secrets, plain) {
-            Self::seal_stored_key(store, secrets, &signer)?;
+            // The device opens with the key it has either way; one the keystore cannot take now (locked,
+            // failing) is moved on a later open.
+            if let Err(e) = Self::seal_stored_key(store, secrets, &signer) {
+                log::warn!("the device key stays in the store for now: {e}");
+            }
         }
         Ok(Some((signer, Identity { person, home })))
     }
 
     /// Moves a device key kept in the clear into the secret store: the sealed key is written and the
     /// clear one deleted in one transaction, then the store is rewritten so that no copy of the clear key
-    /// stays in a free page of the file or in the write-ahead log.
+    /// stays in a free page of the file or in the write-ahead log. (If the rewrite fails, on a full disk,
+    /// the key is sealed all the same and the old copy stays until SQLite reuses its page.)
     fn seal_stored_key(
         store: &Store,
         secrets: &dyn SecretStore,
@@ -195,8 +200,10 @@ impl Engine {
             store::meta_set(c, Meta::DeviceSecretSealed, &sealed)?;
             store::meta_delete(c, Meta::DeviceSecret)
         })?;
-        store.scrub()?;
         log::info!("moved the device key into the keystore");
+        if let Err(e) = store.scrub() {
+            log::warn!("rewriting the store after moving the device key out of it: {e}");
+        }
         Ok(())
     }
 

@@ -240,3 +240,28 @@ async fn a_key_kept_in_the_clear_is_moved_into_the_keystore() {
     assert_eq!(device(&again), me);
     assert_eq!(again.me().unwrap().person_name, "Amy");
 }
+
+/// A keystore that cannot take the key now (locked after a restart, or failing) does not stop a device whose
+/// key is in the clear from opening: the key is moved on a later open.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_in_the_clear_is_moved_once_the_keystore_can_take_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let me = device(&open(&data, None).unwrap());
+    let keystore = Keystore::new();
+    for mood in [Mood::Locked, Mood::Broken] {
+        keystore.set(mood);
+        assert_eq!(device(&open(&data, Some(&keystore)).unwrap()), me);
+        assert_eq!(
+            device(&open(&data, None).unwrap()),
+            me,
+            "still in the clear"
+        );
+    }
+    keystore.set(Mood::Working);
+    assert_eq!(device(&open(&data, Some(&keystore)).unwrap()), me);
+    assert!(matches!(
+        open(&data, None).err(),
+        Some(Error::DeviceKeyUnavailable { .. })
+    ));
+}
