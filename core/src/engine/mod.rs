@@ -207,7 +207,8 @@ impl Engine {
         Ok(())
     }
 
-    /// The key is sealed by `secrets` if there is one, and in the clear otherwise.
+    /// A new device: its key, a new person, and a home space holding only it, in one transaction. The key
+    /// is sealed by `secrets` if there is one, and in the clear otherwise.
     fn create(
         store: &Store,
         name: &str,
