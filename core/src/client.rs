@@ -99,7 +99,8 @@ impl Client {
         device_name: &str,
         config: Config,
     ) -> Result<Client> {
-        let engine = Engine::open(data_dir.as_ref(), device_name, Now::read())?;
+        let secrets = config.secret_store.as_deref();
+        let engine = Engine::open(data_dir.as_ref(), device_name, secrets, Now::read())?;
         Ok(Client {
             inner: Arc::new(Shared {
                 engine: Arc::new(engine),

@@ -36,6 +36,13 @@ pub enum Error {
     Revoked,
     #[error("the client is closed")]
     Closed,
+    /// The store's device key is sealed by a phone's keystore that cannot open it here: the store was
+    /// copied or restored from another device (or the keystore lost its key). The store is left as it is.
+    #[error("this device's key is held by the phone's keystore and could not be opened here ({reason}): this store was copied from another device, or the keystore lost its key")]
+    DeviceKeyUnavailable { reason: String },
+    /// The phone's keystore is locked (before the first unlock after a restart): try again once unlocked.
+    #[error("the phone is locked: this device's key can be opened once it has been unlocked")]
+    KeystoreLocked,
     #[error("storage error: {0}")]
     Storage(String),
     #[error("network error: {0}")]

@@ -20,6 +20,7 @@ mod lists;
 mod log;
 mod net;
 mod replica;
+mod secret;
 mod space;
 mod store;
 mod sync;
@@ -37,6 +38,7 @@ pub use lists::{
     OUTBOX,
 };
 pub use net::Config;
+pub use secret::{SecretStore, SecretStoreError};
 
 /// The engine's version, as the bindings and the laptop client report it.
 pub fn version() -> &'static str {

@@ -8,7 +8,7 @@ use crate::invite::{self, Invite, InviteCode, Purpose};
 use crate::log::{Body, Entry};
 use crate::replica::Replica;
 use crate::space::SpaceKind;
-use crate::store::{self, Delivery, Meta};
+use crate::store::{self, Delivery};
 use crate::Client;
 use ed25519_dalek::SigningKey;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -45,16 +45,7 @@ pub mod entries {
 /// A device's own identity as its store holds it: its signing key and its person. For tests that act as
 /// that device (a stolen phone) with a rogue peer.
 pub fn identity(client: &Client) -> Result<(SigningKey, PersonId)> {
-    let (secret, person) = read(client, |c| {
-        Ok((
-            store::meta_get(c, Meta::DeviceSecret)?,
-            store::meta_get(c, Meta::Person)?,
-        ))
-    })?;
-    let damaged = || Error::Storage("the identity is damaged".into());
-    let secret: [u8; 32] = secret.and_then(|s| s.try_into().ok()).ok_or_else(damaged)?;
-    let person: [u8; 16] = person.and_then(|p| p.try_into().ok()).ok_or_else(damaged)?;
-    Ok((SigningKey::from_bytes(&secret), PersonId(person)))
+    Ok((client.engine().signer.clone(), client.engine().person()))
 }
 
 /// A space as `client` holds it, for a rogue peer: id, kind, root and every key it holds, oldest first.
@@ -388,20 +379,11 @@ pub fn seed_entries_from(
     n: usize,
     text: impl Fn(usize) -> String,
 ) -> Result<()> {
-    let (secret, person) = read(author, |c| {
-        Ok((
-            store::meta_get(c, Meta::DeviceSecret)?,
-            store::meta_get(c, Meta::Person)?,
-        ))
-    })?;
-    let damaged = || Error::Storage("the author's identity is damaged".into());
-    let secret: [u8; 32] = secret.and_then(|s| s.try_into().ok()).ok_or_else(damaged)?;
-    let person: [u8; 16] = person.and_then(|p| p.try_into().ok()).ok_or_else(damaged)?;
-    let signer = SigningKey::from_bytes(&secret);
+    let (signer, person) = identity(author)?;
     let now = Now::read();
     client.engine().store.write(|c| {
         let space = store::space_get(c, &buddy.space())?.ok_or(Error::Closed)?;
-        let mut replica = Replica::new(c, &signer, PersonId(person), now);
+        let mut replica = Replica::new(c, &signer, person, now);
         for i in 0..n {
             let body = Body::Message {
                 text: text(i),

@@ -8,6 +8,7 @@ use crate::lists::{
     NotificationListener, TimelineView,
 };
 use crate::records::{Buddy, Device, Invite, Me, Message, Redeemed};
+use crate::secret::{self, SecretStore};
 use clearchat_core as core;
 use std::sync::Arc;
 
@@ -15,6 +16,23 @@ use std::sync::Arc;
 #[derive(uniffi::Object)]
 pub struct ClearchatClient {
     pub(crate) inner: core::Client,
+}
+
+impl ClearchatClient {
+    fn open_config(
+        data_dir: String,
+        device_name: String,
+        config: core::Config,
+        secret_store: Arc<dyn SecretStore>,
+    ) -> Result<Arc<Self>> {
+        let config = core::Config {
+            secret_store: Some(secret::into_core(secret_store)),
+            ..config
+        };
+        Ok(Arc::new(Self {
+            inner: core::Client::open_with(data_dir, &device_name, config)?,
+        }))
+    }
 }
 
 #[uniffi::export]
@@ -33,6 +51,33 @@ impl ClearchatClient {
         Ok(Arc::new(Self {
             inner: core::Client::open_with(data_dir, &device_name, core::Config::loopback())?,
         }))
+    }
+
+    /// Opens (or creates) the device in `data_dir` with its key sealed by the phone's keystore: a store
+    /// copied from another phone fails with `DeviceKeyUnavailable` and is left as it is. Listens on all
+    /// interfaces and uses LAN discovery.
+    #[uniffi::constructor]
+    pub fn open_with_secret_store(
+        data_dir: String,
+        device_name: String,
+        secret_store: Arc<dyn SecretStore>,
+    ) -> Result<Arc<Self>> {
+        Self::open_config(data_dir, device_name, core::Config::default(), secret_store)
+    }
+
+    /// [`ClearchatClient::open_with_secret_store`] on loopback only, without LAN discovery (tests).
+    #[uniffi::constructor]
+    pub fn open_loopback_with_secret_store(
+        data_dir: String,
+        device_name: String,
+        secret_store: Arc<dyn SecretStore>,
+    ) -> Result<Arc<Self>> {
+        Self::open_config(
+            data_dir,
+            device_name,
+            core::Config::loopback(),
+            secret_store,
+        )
     }
 
     pub async fn start(&self) -> Result<()> {

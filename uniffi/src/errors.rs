@@ -38,6 +38,10 @@ pub enum ClearchatError {
     #[error("{description}")]
     Closed { description: String },
     #[error("{description}")]
+    DeviceKeyUnavailable { reason: String, description: String },
+    #[error("{description}")]
+    KeystoreLocked { description: String },
+    #[error("{description}")]
     Storage { reason: String, description: String },
     #[error("{description}")]
     Network { reason: String, description: String },
@@ -82,6 +86,11 @@ impl From<core::Error> for ClearchatError {
             },
             E::Revoked => Self::Revoked { description },
             E::Closed => Self::Closed { description },
+            E::DeviceKeyUnavailable { reason } => Self::DeviceKeyUnavailable {
+                reason,
+                description,
+            },
+            E::KeystoreLocked => Self::KeystoreLocked { description },
             E::Storage(reason) => Self::Storage {
                 reason,
                 description,

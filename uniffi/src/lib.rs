@@ -3,7 +3,7 @@
 //! This crate only translates: types into records and enums (`records`), errors into one typed error
 //! (`errors`), the client's methods (`client`), listeners into foreign traits called from delivery threads
 //! of their own, with handles that stop delivery on close or drop (`listeners`), the observable lists and
-//! notification decisions the same way (`lists`). It holds no logic; every
+//! notification decisions the same way (`lists`), the phone's keystore as a foreign trait (`secret`). It holds no logic; every
 //! call forwards to the core, whose one tokio runtime runs everything. UniFFI catches panics at the
 //! boundary. Test-only entry points (`testing`) are built with the `testing` feature only.
 
@@ -12,6 +12,7 @@ mod errors;
 mod listeners;
 mod lists;
 mod records;
+mod secret;
 #[cfg(feature = "testing")]
 mod testing;
 
@@ -26,6 +27,7 @@ pub use lists::{
 pub use records::{
     Buddy, Device, Event, Invite, InvitePurpose, Me, Message, MessageState, QrCode, Redeemed,
 };
+pub use secret::{SecretStore, SecretStoreError};
 
 uniffi::setup_scaffolding!("clearchat");
 

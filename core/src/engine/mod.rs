@@ -34,6 +34,7 @@ use crate::ids::{DeviceId, Hash, Now, PersonId, SpaceId};
 use crate::lock;
 use crate::log::Body;
 use crate::replica::{Effects, Replica};
+use crate::secret::{self, SecretStore};
 use crate::space::{SpaceKey, SpaceKind};
 use crate::store::{self, Meta, Store};
 use crate::sync::Head;
@@ -110,15 +111,23 @@ fn make_private(dir: &Path, store: &Path) -> Result<()> {
 }
 
 impl Engine {
-    /// Opens (or creates) the device in `dir`; `device_name` names a new device.
-    pub fn open(dir: &Path, device_name: &str, now: Now) -> Result<Engine> {
+    /// Opens (or creates) the device in `dir`; `device_name` names a new device. With a secret store
+    /// (a phone's keystore) the device key is kept sealed by it: a new device is created so, and a store
+    /// holding the key in the clear is moved to it. A store whose key is sealed opens only with the secret
+    /// store that sealed it; otherwise it is left untouched and the error says why.
+    pub fn open(
+        dir: &Path,
+        device_name: &str,
+        secrets: Option<&dyn SecretStore>,
+        now: Now,
+    ) -> Result<Engine> {
         std::fs::create_dir_all(dir)?;
         let path = dir.join("clearchat.db");
         make_private(dir, &path)?;
         let store = Store::open(&path)?;
-        let (signer, identity) = match Self::stored_identity(&store)? {
+        let (signer, identity) = match Self::stored_identity(&store, secrets)? {
             Some(found) => found,
-            None => Self::create(&store, &validate_name(device_name)?, now)?,
+            None => Self::create(&store, &validate_name(device_name)?, secrets, now)?,
         };
         let me = DeviceId(signer.verifying_key().to_bytes());
         log::info!("opened device {} in {}", me.short(), dir.display());
@@ -137,14 +146,25 @@ impl Engine {
         })
     }
 
-    fn stored_identity(store: &Store) -> Result<Option<(SigningKey, Identity)>> {
+    /// The device key and identity the store holds (None: a new store), unsealing the key or moving it
+    /// into `secrets` as needed (see [`Engine::open`]).
+    fn stored_identity(
+        store: &Store,
+        secrets: Option<&dyn SecretStore>,
+    ) -> Result<Option<(SigningKey, Identity)>> {
         let c = store.read()?;
-        let Some(secret) = store::meta_get(&c, Meta::DeviceSecret)? else {
-            return Ok(None);
+        let signer = match store::meta_get(&c, Meta::DeviceSecretSealed)? {
+            Some(sealed) => secret::unseal(secrets, &sealed)?,
+            None => {
+                let Some(secret) = store::meta_get(&c, Meta::DeviceSecret)? else {
+                    return Ok(None);
+                };
+                let secret: [u8; 32] = secret
+                    .try_into()
+                    .map_err(|_| Error::Storage("device key is damaged".into()))?;
+                SigningKey::from_bytes(&secret)
+            }
         };
-        let secret: [u8; 32] = secret
-            .try_into()
-            .map_err(|_| Error::Storage("device key is damaged".into()))?;
         let person = store::meta_get(&c, Meta::Person)?
             .and_then(|p| p.try_into().ok())
             .map(PersonId);
@@ -154,22 +174,59 @@ impl Engine {
         let (Some(person), Some(home)) = (person, home) else {
             return Err(Error::Storage("identity is incomplete".into()));
         };
-        Ok(Some((
-            SigningKey::from_bytes(&secret),
-            Identity { person, home },
-        )))
+        let plain = store::meta_get(&c, Meta::DeviceSecret)?.is_some();
+        drop(c);
+        if let (Some(secrets), true) = (secrets, plain) {
+            // The device opens with the key it has either way; one the keystore cannot take now (locked,
+            // failing) is moved on a later open.
+            if let Err(e) = Self::seal_stored_key(store, secrets, &signer) {
+                log::warn!("the device key stays in the store for now: {e}");
+            }
+        }
+        Ok(Some((signer, Identity { person, home })))
     }
 
-    /// A new device: its key, a new person, and a home space holding only it, in one transaction.
-    fn create(store: &Store, name: &str, now: Now) -> Result<(SigningKey, Identity)> {
+    /// Moves a device key kept in the clear into the secret store: the sealed key is written and the
+    /// clear one deleted in one transaction, then the store is rewritten so that no copy of the clear key
+    /// stays in a free page of the file or in the write-ahead log. (If the rewrite fails, on a full disk,
+    /// the key is sealed all the same and the old copy stays until SQLite reuses its page.)
+    fn seal_stored_key(
+        store: &Store,
+        secrets: &dyn SecretStore,
+        signer: &SigningKey,
+    ) -> Result<()> {
+        let sealed = secret::seal(secrets, signer)?;
+        store.write(|c| {
+            store::meta_set(c, Meta::DeviceSecretSealed, &sealed)?;
+            store::meta_delete(c, Meta::DeviceSecret)
+        })?;
+        log::info!("moved the device key into the keystore");
+        if let Err(e) = store.scrub() {
+            log::warn!("rewriting the store after moving the device key out of it: {e}");
+        }
+        Ok(())
+    }
+
+    /// A new device: its key, a new person, and a home space holding only it, in one transaction. The key
+    /// is sealed by `secrets` if there is one, and in the clear otherwise.
+    fn create(
+        store: &Store,
+        name: &str,
+        secrets: Option<&dyn SecretStore>,
+        now: Now,
+    ) -> Result<(SigningKey, Identity)> {
         let signer = SigningKey::generate(&mut rand::thread_rng());
+        let sealed = secrets.map(|s| secret::seal(s, &signer)).transpose()?;
         let mut person = [0u8; 16];
         rand::thread_rng().fill_bytes(&mut person);
         let person = PersonId(person);
         let me = DeviceId(signer.verifying_key().to_bytes());
         let home = SpaceKey::generate();
         store.write(|c| {
-            store::meta_set(c, Meta::DeviceSecret, signer.as_bytes())?;
+            match &sealed {
+                Some(sealed) => store::meta_set(c, Meta::DeviceSecretSealed, sealed)?,
+                None => store::meta_set(c, Meta::DeviceSecret, signer.as_bytes())?,
+            }
             store::meta_set(c, Meta::DeviceName, name.as_bytes())?;
             store::meta_set(c, Meta::Person, &person.0)?;
             store::meta_set(c, Meta::Home, &home.space_id().0)?;

@@ -6,7 +6,7 @@ use crate::invite::{InviteCode, Purpose};
 use std::sync::Barrier;
 
 fn engine(dir: &tempfile::TempDir, name: &str) -> Engine {
-    Engine::open(dir.path(), name, Now::read()).unwrap()
+    Engine::open(dir.path(), name, None, Now::read()).unwrap()
 }
 
 fn request(code: &InviteCode, exporter: &[u8; 32], person: u8) -> Redeem {

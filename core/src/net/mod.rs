@@ -25,6 +25,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::ids::{DeviceId, Now};
 use crate::lock;
+use crate::secret::SecretStore;
 use dialer::Dialer;
 use discovery::Discovery;
 use std::collections::HashMap;
@@ -52,6 +53,9 @@ pub struct Config {
     pub dht_bootstrap: Vec<String>,
     /// Ask the home router (PCP, then NAT-PMP) to map the listening port, and publish the mapped address.
     pub port_mapping: bool,
+    /// The phone's keystore, which seals the device's secret key in the store (none: the key is kept in
+    /// the owner-only store file, as on a laptop). Used when the client opens, not by the network.
+    pub secret_store: Option<Arc<dyn SecretStore>>,
 }
 
 impl Default for Config {
@@ -64,6 +68,7 @@ impl Default for Config {
             dht: true,
             dht_bootstrap: Vec::new(),
             port_mapping: true,
+            secret_store: None,
         }
     }
 }

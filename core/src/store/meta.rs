@@ -7,8 +7,11 @@ use rusqlite::{params, Connection, OptionalExtension};
 /// Every key of the `meta` table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Meta {
-    /// This device's Ed25519 secret key (the store is the device's secret).
+    /// This device's Ed25519 secret key (the store is the device's secret), where no keystore seals it.
     DeviceSecret,
+    /// This device's Ed25519 secret key sealed by the phone's keystore (see `crate::secret` for the
+    /// layout); a store holds this or [`Meta::DeviceSecret`], never both.
+    DeviceSecretSealed,
     /// This device's name, as given when it was created or renamed.
     DeviceName,
     /// My person id.
@@ -30,6 +33,7 @@ impl Meta {
     fn key(&self) -> String {
         match self {
             Meta::DeviceSecret => "device_secret".into(),
+            Meta::DeviceSecretSealed => "device_secret_sealed".into(),
             Meta::DeviceName => "device_name".into(),
             Meta::Person => "person".into(),
             Meta::Home => "home".into(),
@@ -49,5 +53,11 @@ pub fn meta_get(c: &Connection, key: Meta) -> Result<Option<Vec<u8>>> {
 pub fn meta_set(c: &Connection, key: Meta, value: &[u8]) -> Result<()> {
     c.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")?
         .execute(params![key.key(), value])?;
+    Ok(())
+}
+
+pub fn meta_delete(c: &Connection, key: Meta) -> Result<()> {
+    c.prepare_cached("DELETE FROM meta WHERE key = ?")?
+        .execute([key.key()])?;
     Ok(())
 }

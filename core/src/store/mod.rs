@@ -130,6 +130,17 @@ impl Store {
         Ok(value)
     }
 
+    /// Rewrites the whole file and empties the write-ahead log, so that nothing deleted before is left in
+    /// either (after a secret left the store). Slow on a big store: for a one-time move only.
+    pub fn scrub(&self) -> Result<()> {
+        let conn = lock(&self.writer);
+        conn.execute_batch("VACUUM")?;
+        if self.path.is_some() {
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok(())
+    }
+
     /// A read-only connection for a query, from the pool (the writer, for an in-memory store). It sees
     /// every committed write; hold it only for the query.
     pub fn read(&self) -> Result<Read<'_>> {

@@ -5,6 +5,7 @@ mod entry_time;
 mod first_key;
 mod foreign_person;
 mod invite_reuse;
+mod keystore;
 mod local;
 mod planted_key;
 mod resources;

@@ -36,8 +36,9 @@ final class AppModel {
         case .failure: records = UnavailableRecords()
         }
         startup = AppStartup(records: records) { name in
-            // Listens on all interfaces, with LAN discovery; the store in Application Support (AppFiles).
-            try Clearchat.open(dataDir: try files.get().store.path, deviceName: name)
+            // Listens on all interfaces, with LAN discovery; the store in Application Support (AppFiles), the
+            // device key sealed by a wrapping key in the Keychain (KeychainSecretStore).
+            try Clearchat.open(dataDir: try files.get().store.path, deviceName: name, secretStore: KeychainSecretStore())
         }
         notifications.onOpen = { [weak self] buddyId in self?.navigation.open(.openConversation(buddyId: buddyId)) }
     }

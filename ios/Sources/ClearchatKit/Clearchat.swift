@@ -21,6 +21,29 @@ public final class Clearchat: Sendable {
         Clearchat(try typed { try ClearchatClient.openLoopback(dataDir: dataDir, deviceName: deviceName) })
     }
 
+    /// Opens (or creates) the device in `dataDir` with its key sealed by the phone's keystore: `secretStore`
+    /// implements the generated `SecretStore` protocol (seal, unseal; throwing `SecretStoreError.Locked` before
+    /// the first unlock after a restart, `.Failed(reason:)` otherwise, and anything else it throws counts as
+    /// `.Failed`). A store copied from another phone fails with `.core(.DeviceKeyUnavailable)` and is left as it
+    /// is; a store that kept its key in the clear is moved into the keystore. Listens on all interfaces.
+    public static func open(dataDir: String, deviceName: String, secretStore: SecretStore) throws(CoreError)
+        -> Clearchat
+    {
+        Clearchat(try typed {
+            try ClearchatClient.openWithSecretStore(dataDir: dataDir, deviceName: deviceName, secretStore: secretStore)
+        })
+    }
+
+    /// `open(dataDir:deviceName:secretStore:)` on loopback only, without LAN discovery (tests).
+    public static func openLoopback(dataDir: String, deviceName: String, secretStore: SecretStore)
+        throws(CoreError) -> Clearchat
+    {
+        Clearchat(try typed {
+            try ClearchatClient.openLoopbackWithSecretStore(
+                dataDir: dataDir, deviceName: deviceName, secretStore: secretStore)
+        })
+    }
+
     /// The version of the Rust core in the loaded library.
     public static var coreVersion: String { ClearchatFFI.coreVersion() }
 

@@ -36,6 +36,8 @@ public enum Messages {
         case .InvalidName: UiText.errInvalidName.say(Validation.maxNameBytes)
         case .Revoked: UiText.errRevoked.say()
         case .Closed: UiText.errClosed.say()
+        case .DeviceKeyUnavailable: UiText.errKeyElsewhere.say()
+        case .KeystoreLocked: UiText.errLocked.say()
         case .Storage: UiText.errStorage.say()
         case .Network: UiText.errNetwork.say()
         }

@@ -59,6 +59,8 @@ public enum UiText: String, CaseIterable, Sendable {
     case errRevoked = "err_revoked"
     case errClosed = "err_closed"
     case errStorage = "err_storage"
+    case errKeyElsewhere = "err_key_elsewhere"
+    case errLocked = "err_locked"
     case errNetwork = "err_network"
     case errOther = "err_other"
     case nameEmpty = "name_empty"
@@ -169,6 +171,9 @@ public enum UiText: String, CaseIterable, Sendable {
         case .errRevoked: "This device was unlinked. Link it again to keep using it."
         case .errClosed: "Clearchat is shutting down. Open it again."
         case .errStorage: "Couldn't save on this device. Check that there is free space."
+        case .errKeyElsewhere:
+            "This is another phone's data: its key stays on that phone. Remove Clearchat's data here, then link this phone anew."
+        case .errLocked: "Unlock your phone to open Clearchat."
         case .errNetwork: "No connection right now. Try again in a moment."
         case .errOther: "Something went wrong. Try again."
         case .nameEmpty: "Enter a name."

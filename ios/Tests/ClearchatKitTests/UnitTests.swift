@@ -74,6 +74,9 @@ final class UnitTests: XCTestCase {
             (.Revoked(description: d), "This device was unlinked. Link it again to keep using it."),
             (.Closed(description: d), "Clearchat is shutting down. Open it again."),
             (.Storage(reason: "disk full", description: d), "Couldn't save on this device. Check that there is free space."),
+            (.DeviceKeyUnavailable(reason: "r", description: d),
+             "This is another phone's data: its key stays on that phone. Remove Clearchat's data here, then link this phone anew."),
+            (.KeystoreLocked(description: d), "Unlock your phone to open Clearchat."),
             (.Network(reason: "n", description: d), "No connection right now. Try again in a moment."),
         ]
         for (error, sentence) in cases {

@@ -73,7 +73,10 @@ class ClearchatApp : Application() {
             rememberDeviceName = { name -> prefs.edit { putString(KEY_DEVICE_NAME, name) } },
             completed = { prefs.getBoolean(KEY_ONBOARDED, false) },
             rememberCompleted = { prefs.edit { putBoolean(KEY_ONBOARDED, true) } },
-        ) { name -> ClearchatClient.open(filesDir.resolve(STORE_DIR).path, name) }
+        ) { name ->
+            // The device key is sealed by the AndroidKeyStore (DeviceKey); a store from before is moved into it.
+            ClearchatClient.openWithSecretStore(filesDir.resolve(STORE_DIR).path, name, DeviceKey.secretStore())
+        }
         appScope.launch {
             val ready = startup.state.first { it is StartupState.Ready } as StartupState.Ready
             connect(ready.client)

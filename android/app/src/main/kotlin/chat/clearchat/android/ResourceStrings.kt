@@ -66,6 +66,8 @@ class ResourceStrings(private val context: Context) : Strings {
         UiText.ERR_REVOKED -> R.string.err_revoked
         UiText.ERR_CLOSED -> R.string.err_closed
         UiText.ERR_STORAGE -> R.string.err_storage
+        UiText.ERR_KEY_ELSEWHERE -> R.string.err_key_elsewhere
+        UiText.ERR_LOCKED -> R.string.err_locked
         UiText.ERR_NETWORK -> R.string.err_network
         UiText.ERR_OTHER -> R.string.err_other
         UiText.NAME_EMPTY -> R.string.name_empty

@@ -22,6 +22,8 @@ object Messages {
         is ClearchatException.InvalidName -> UiText.ERR_INVALID_NAME.say(Validation.MAX_NAME_BYTES)
         is ClearchatException.Revoked -> UiText.ERR_REVOKED.say()
         is ClearchatException.Closed -> UiText.ERR_CLOSED.say()
+        is ClearchatException.DeviceKeyUnavailable -> UiText.ERR_KEY_ELSEWHERE.say()
+        is ClearchatException.KeystoreLocked -> UiText.ERR_LOCKED.say()
         is ClearchatException.Storage -> UiText.ERR_STORAGE.say()
         is ClearchatException.Network -> UiText.ERR_NETWORK.say()
         else -> UiText.ERR_OTHER.say()

@@ -69,6 +69,11 @@ enum class UiText(val resName: String, val english: String) {
     ERR_REVOKED("err_revoked", "This device was unlinked. Link it again to keep using it."),
     ERR_CLOSED("err_closed", "Clearchat is shutting down. Open it again."),
     ERR_STORAGE("err_storage", "Couldn't save on this device. Check that there is free space."),
+    ERR_KEY_ELSEWHERE(
+        "err_key_elsewhere",
+        "This is another phone's data: its key stays on that phone. Remove Clearchat's data here, then link this phone anew.",
+    ),
+    ERR_LOCKED("err_locked", "Unlock your phone to open Clearchat."),
     ERR_NETWORK("err_network", "No connection right now. Try again in a moment."),
     ERR_OTHER("err_other", "Something went wrong. Try again."),
     NAME_EMPTY("name_empty", "Enter a name."),
