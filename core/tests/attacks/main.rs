@@ -7,6 +7,7 @@ mod foreign_person;
 mod invite_reuse;
 mod local;
 mod planted_key;
+mod removed_device;
 mod resources;
 mod rogue;
 mod secrets;
