@@ -141,6 +141,9 @@ pub fn buddies_human(list: &[BuddyView]) -> String {
             short(b.id),
             reach_human(&b.reach)
         ));
+        if let Some(warning) = &b.warning {
+            out.push_str(&format!("  warning: {warning}\n"));
+        }
     }
     let reach: Vec<ReachView> = list.iter().map(|b| b.reach).collect();
     out.push_str(nothing_reachable(&reach));
@@ -237,6 +240,11 @@ pub fn event_human(e: &Event) -> String {
             "warning: device {} wrote two different entries at {seq}",
             short(device_id)
         ),
+        Event::InviteUsedTwice { buddies: [a, b] } => format!(
+            "warning: buddies {} and {} joined with the same invite code: remove the one you did not invite (`clearchat buddies` names them)",
+            short(a),
+            short(b)
+        ),
     }
 }
 
@@ -252,6 +260,8 @@ mod tests {
             reach,
             unread: 0,
             last_message: None,
+            shares_code_with: None,
+            warning: None,
         }
     }
 
