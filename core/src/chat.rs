@@ -363,7 +363,7 @@ fn buddy_in(
         reach: best,
         unread: store::unread_count(c, &space.id, me)?,
         last_message,
-        shares_code_with: None,
+        shares_code_with: store::shares_code_with(c, &space.id)?.map(Into::into),
     }))
 }
 

@@ -8,7 +8,7 @@ use clearchat_core::testing::{
     wire::Frame,
 };
 use clearchat_core::{Buddy, Event, InviteCode, Redeemed};
-use clearchat_testkit::{link_new_device, wait_until, Device};
+use clearchat_testkit::{link_new_device, wait_lists, wait_until, Device};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_joiner_redeeming_again_gets_the_same_space() {
@@ -75,6 +75,8 @@ async fn a_double_use_across_devices_is_detected_when_they_sync() {
     else {
         panic!("a buddy code")
     };
+    // (Each inviter lists its joiner, so it has the joiner's hello, before it goes.)
+    wait_lists(&laptop, "Betty", false).await;
     laptop.client.stop().await.unwrap();
     phone.client.start().await.unwrap();
     let carol = Device::new("Carol phone", "Carol").await;
@@ -94,6 +96,7 @@ async fn a_double_use_across_devices_is_detected_when_they_sync() {
     else {
         panic!("a buddy code")
     };
+    wait_lists(&phone, "Carol", false).await;
     laptop.client.start().await.unwrap();
     let (betty_id, carol_id) = (
         betty.client.me().unwrap().device_id,
