@@ -158,6 +158,12 @@ fn read<T>(client: &Client, f: impl FnOnce(&Connection) -> Result<T>) -> Result<
     f(&*client.engine().store.read()?)
 }
 
+/// How many incoming connections `client`'s network (while started) asked to prove their address with a
+/// QUIC Retry.
+pub fn retries_sent(client: &Client) -> u64 {
+    client.net().map_or(0, |net| net.retries_sent())
+}
+
 /// The keys `client` tags its LAN beacons with (and recognizes others' by).
 pub fn beacon_keys(client: &Client) -> Result<Vec<crate::space::SpaceKey>> {
     client.engine().beacon_keys()

@@ -67,8 +67,12 @@ pub(super) async fn accept_loop(net: Arc<Net>) {
     while let Some(incoming) = net.endpoint.accept().await {
         let busy = MAX_UNPROVEN - unproven.available_permits();
         if busy >= RETRY_ABOVE && !incoming.remote_address_validated() {
-            if let Err(e) = incoming.retry() {
-                e.into_incoming().ignore();
+            match incoming.retry() {
+                Ok(()) => {
+                    net.retries
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Err(e) => e.into_incoming().ignore(),
             }
             continue;
         }
