@@ -9,6 +9,7 @@ mod local;
 mod planted_key;
 mod removed_device;
 mod resources;
+mod revoker;
 mod rogue;
 mod secrets;
 mod self_removal;
