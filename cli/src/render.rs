@@ -141,6 +141,9 @@ pub fn buddies_human(list: &[BuddyView]) -> String {
             short(b.id),
             reach_human(&b.reach)
         ));
+        if let Some(warning) = &b.warning {
+            out.push_str(&format!("  warning: {warning}\n"));
+        }
     }
     let reach: Vec<ReachView> = list.iter().map(|b| b.reach).collect();
     out.push_str(nothing_reachable(&reach));
@@ -237,6 +240,11 @@ pub fn event_human(e: &Event) -> String {
             "warning: device {} wrote two different entries at {seq}",
             short(device_id)
         ),
+        Event::InviteUsedTwice { buddies: [a, b] } => format!(
+            "warning: buddies {} and {} joined with the same invite code: remove the one you did not invite (`clearchat buddies` names them)",
+            short(a),
+            short(b)
+        ),
     }
 }
 
@@ -252,6 +260,8 @@ mod tests {
             reach,
             unread: 0,
             last_message: None,
+            shares_code_with: None,
+            warning: None,
         }
     }
 
@@ -280,6 +290,42 @@ mod tests {
         ]);
         assert!(out.contains("nothing is reachable right now"), "{out}");
         assert!(out.contains("link an always-on device"), "{out}");
+    }
+
+    /// Issue 10 item 6: two buddies who joined with one code are both named, with what to do, in the
+    /// human list and in JSON.
+    #[test]
+    fn buddies_sharing_a_code_are_named_with_what_to_do() {
+        let core_buddy = |name: &str, other: Option<&str>| clearchat_core::Buddy {
+            id: crate::test_ids::buddy(name),
+            name: name.into(),
+            online: false,
+            reach: clearchat_core::Reach::Unknown,
+            unread: 0,
+            last_message: None,
+            shares_code_with: other.map(crate::test_ids::buddy),
+        };
+        let views = crate::wire::buddy_views(vec![
+            core_buddy("Betty", Some("Carol")),
+            core_buddy("Carol", Some("Betty")),
+            core_buddy("Dan", None),
+        ]);
+        let out = buddies_human(&views);
+        let want = "warning: Betty and Carol joined with the same invite code: remove the one you did not invite";
+        assert!(out.contains(want), "{out}");
+        assert!(out.contains("warning: Carol and Betty"), "{out}");
+        assert_eq!(out.matches("warning").count(), 2, "{out}");
+        let json = serde_json::to_string(&views).unwrap();
+        assert!(
+            json.contains(&format!("\"warning\":\"{}", &want["warning: ".len()..])),
+            "{json}"
+        );
+        assert!(json.contains("\"shares_code_with\""), "{json}");
+        assert_eq!(
+            json.matches("shares_code_with").count(),
+            2,
+            "only the two: {json}"
+        );
     }
 
     #[test]

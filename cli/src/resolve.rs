@@ -105,6 +105,7 @@ mod tests {
             reach: clearchat_core::Reach::Unknown,
             unread: 0,
             last_message: None,
+            shares_code_with: None,
         })
         .collect()
     }

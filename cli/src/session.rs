@@ -5,7 +5,7 @@ use crate::control::{self, Access};
 use crate::error::{Error, Result};
 use crate::resolve;
 use crate::wire::{
-    BuddyView, DeviceView, InviteView, Joined, MeView, MessageView, Redemption, Request, Response,
+    buddy_views, DeviceView, InviteView, Joined, MeView, MessageView, Redemption, Request, Response,
 };
 use clearchat_core::{BuddyId, Client, Config, DeviceId, Event, Me, Redeemed};
 use std::path::Path;
@@ -119,13 +119,7 @@ impl Session {
                 self.wait_first_sync(&redeemed).await;
                 Response::Joined(Joined::from(redeemed))
             }
-            Request::Buddies => Response::Buddies(
-                c.buddies()
-                    .await?
-                    .into_iter()
-                    .map(BuddyView::from)
-                    .collect(),
-            ),
+            Request::Buddies => Response::Buddies(buddy_views(c.buddies().await?)),
             Request::Send { buddy, text } => {
                 let buddy = self.buddy(&buddy).await?;
                 Response::Sent(c.send(&buddy, &text).await?.into())

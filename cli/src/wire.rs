@@ -197,6 +197,41 @@ pub struct BuddyView {
     pub reach: ReachView,
     pub unread: u64,
     pub last_message: Option<MessageView>,
+    /// The other buddy who joined with the same invite code (see [`buddy_views`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shares_code_with: Option<BuddyId>,
+    /// A warning for people, when there is one (the shared code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// The buddy list as the CLI shows it: a buddy that shares an invite code with another carries a warning
+/// naming both.
+pub fn buddy_views(list: Vec<Buddy>) -> Vec<BuddyView> {
+    let name_of = |id: BuddyId| {
+        list.iter()
+            .find(|b| b.id == id)
+            .map_or_else(|| id.to_string(), |b| b.name.clone())
+    };
+    let warnings: Vec<Option<String>> = list
+        .iter()
+        .map(|b| {
+            b.shares_code_with.map(|other| {
+                format!(
+                    "{} and {} joined with the same invite code: remove the one you did not invite",
+                    b.name,
+                    name_of(other)
+                )
+            })
+        })
+        .collect();
+    list.into_iter()
+        .zip(warnings)
+        .map(|(b, warning)| BuddyView {
+            warning,
+            ..BuddyView::from(b)
+        })
+        .collect()
 }
 
 impl From<Buddy> for BuddyView {
@@ -208,6 +243,8 @@ impl From<Buddy> for BuddyView {
             reach: b.reach.into(),
             unread: b.unread,
             last_message: b.last_message.map(MessageView::from),
+            shares_code_with: b.shares_code_with,
+            warning: None,
         }
     }
 }
@@ -379,6 +416,9 @@ pub enum EventLine {
         device_id: DeviceId,
         seq: u64,
     },
+    InviteUsedTwice {
+        buddies: [BuddyId; 2],
+    },
 }
 
 impl From<Event> for EventLine {
@@ -419,6 +459,7 @@ impl From<Event> for EventLine {
                 EventLine::InviteRedeemed { label, by_device }
             }
             Event::ForkDetected { device_id, seq } => EventLine::ForkDetected { device_id, seq },
+            Event::InviteUsedTwice { buddies } => EventLine::InviteUsedTwice { buddies },
         }
     }
 }

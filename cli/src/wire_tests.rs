@@ -208,6 +208,7 @@ fn buddies_messages_devices() {
         reach: Reach::Direct,
         unread: 2,
         last_message: Some(message()),
+        shares_code_with: None,
     };
     pinned(
         &BuddyView::from(buddy.clone()),

@@ -106,6 +106,9 @@ pub struct Buddy {
     pub reach: Reach,
     pub unread: u64,
     pub last_message: Option<Message>,
+    /// The other buddy who joined with the same invite code (two of my devices each served it before
+    /// they synced): one of the two is not who I invited. Cleared once either is removed.
+    pub shares_code_with: Option<BuddyId>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -176,6 +179,11 @@ pub enum Event {
     InviteRedeemed {
         label: String,
         by_device: DeviceId,
+    },
+    /// One invite code was redeemed by two people, at two of my devices before they synced: both are my
+    /// buddies now and one of them is not who I invited (see `Buddy::shares_code_with`).
+    InviteUsedTwice {
+        buddies: [BuddyId; 2],
     },
     ForkDetected {
         device_id: DeviceId,
@@ -355,6 +363,7 @@ fn buddy_in(
         reach: best,
         unread: store::unread_count(c, &space.id, me)?,
         last_message,
+        shares_code_with: store::shares_code_with(c, &space.id)?.map(Into::into),
     }))
 }
 

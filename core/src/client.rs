@@ -298,6 +298,11 @@ impl Client {
         &self.inner.engine
     }
 
+    /// The network, while started.
+    pub(crate) fn net(&self) -> Option<Arc<Net>> {
+        lock(&self.inner.net).clone()
+    }
+
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Engine) -> Result<T> + Send + 'static,

@@ -17,6 +17,7 @@ pub mod fuzz;
 
 /// The frames and TLS configurations of the wire, for tests that act as a peer and for raw QUIC limits.
 pub mod wire {
+    pub use crate::net::beacon::Beacon;
     pub use crate::net::close;
     pub use crate::net::frame::{read_frame, write_frame, Frame, FrameError};
     pub use crate::net::tls::{client_config, peer_device_id, server_config};
@@ -146,6 +147,17 @@ pub fn member(
 
 fn read<T>(client: &Client, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
     f(&*client.engine().store.read()?)
+}
+
+/// How many incoming connections `client`'s network (while started) asked to prove their address with a
+/// QUIC Retry.
+pub fn retries_sent(client: &Client) -> u64 {
+    client.net().map_or(0, |net| net.retries_sent())
+}
+
+/// The keys `client` tags its LAN beacons with (and recognizes others' by).
+pub fn beacon_keys(client: &Client) -> Result<Vec<crate::space::SpaceKey>> {
+    client.engine().beacon_keys()
 }
 
 /// An invite with a chosen lifetime (0: already expired).

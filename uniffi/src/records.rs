@@ -79,6 +79,8 @@ pub struct Buddy {
     pub reach: Reach,
     pub unread: u64,
     pub last_message: Option<Message>,
+    /// The other buddy who joined with the same invite code: one of the two is not who was invited.
+    pub shares_code_with: Option<String>,
 }
 
 impl From<core::Buddy> for Buddy {
@@ -90,6 +92,7 @@ impl From<core::Buddy> for Buddy {
             reach: b.reach.into(),
             unread: b.unread,
             last_message: b.last_message.map(Into::into),
+            shares_code_with: b.shares_code_with.map(|id| id.to_string()),
         }
     }
 }
@@ -257,6 +260,10 @@ pub enum Event {
         label: String,
         by_device: String,
     },
+    /// One invite code was redeemed by two people (two buddy ids): remove the one not invited.
+    InviteUsedTwice {
+        buddies: Vec<String>,
+    },
     ForkDetected {
         device_id: String,
         seq: u64,
@@ -316,6 +323,9 @@ impl From<core::Event> for Event {
             E::InviteRedeemed { label, by_device } => Self::InviteRedeemed {
                 label,
                 by_device: by_device.to_string(),
+            },
+            E::InviteUsedTwice { buddies } => Self::InviteUsedTwice {
+                buddies: buddies.iter().map(ToString::to_string).collect(),
             },
             E::ForkDetected { device_id, seq } => Self::ForkDetected {
                 device_id: device_id.to_string(),

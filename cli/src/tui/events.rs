@@ -79,6 +79,7 @@ pub(super) fn on_event(state: &mut State, event: Event, effects: &mut Vec<Effect
                     reach: clearchat_core::Reach::Unknown,
                     unread: 0,
                     last_message: None,
+                    shares_code_with: None,
                 });
                 let selected = state.selected;
                 state.select(selected, effects);
@@ -113,7 +114,9 @@ pub(super) fn on_event(state: &mut State, event: Event, effects: &mut Vec<Effect
             state.say(crate::render::event_human(&event));
         }
         Event::SyncProgress { .. } => state.note(crate::render::event_human(&event)),
-        Event::ForkDetected { .. } => state.warn(crate::render::event_human(&event)),
+        Event::ForkDetected { .. } | Event::InviteUsedTwice { .. } => {
+            state.warn(crate::render::event_human(&event))
+        }
     }
 }
 

@@ -369,6 +369,7 @@ mod tests {
             reach: clearchat_core::Reach::Direct,
             unread: 0,
             last_message: None,
+            shares_code_with: None,
         };
         let done = Done::Buddies(Ok(vec![betty]));
         crate::tui::state::update(&mut state, Input::Done(done));

@@ -68,8 +68,8 @@ impl Engine {
         self.commands.subscribe()
     }
 
-    /// The spaces I offer on a connection with `peer`, each with its first key (which every member holds,
-    /// so a member that lacks a later key can still sync and receive it).
+    /// The spaces I offer on a connection with `peer`, each with every key of it that still counts, newest
+    /// first (a member that missed a rotation proves an older one, syncs and receives the rotation).
     /// `introductions` are those the peer showed (see `replica::introduces`); `vouched` is the space of
     /// the invite this device redeemed from the peer on this connection, if it did.
     pub fn offerable(
@@ -77,7 +77,7 @@ impl Engine {
         peer: &DeviceId,
         introductions: &[Vec<u8>],
         vouched: Option<SpaceId>,
-    ) -> Result<Vec<(SpaceId, SpaceKey)>> {
+    ) -> Result<Vec<crate::sync::Offerable>> {
         let c = self.store.read()?;
         let mut out = Vec::new();
         let spaces = rosters(&c)?;
@@ -97,14 +97,14 @@ impl Engine {
                 shown = introduces(&c, &space, peer, raw)?;
             }
             if membership::open_with(&self.me, peer, &roster(&space, &members), shown) {
-                out.push((space.id, space.key));
+                out.push((space.id, space.counted_keys()));
             }
         }
         Ok(out)
     }
 
     /// The entries that made me a member of `spaces`, for a peer that may not know me yet.
-    pub fn introductions(&self, spaces: &[(SpaceId, SpaceKey)]) -> Result<Vec<Vec<u8>>> {
+    pub fn introductions(&self, spaces: &[crate::sync::Offerable]) -> Result<Vec<Vec<u8>>> {
         let c = self.store.read()?;
         let mut out = Vec::new();
         for (space, _) in spaces {
@@ -138,12 +138,13 @@ impl Engine {
         Ok(())
     }
 
-    /// The keys of the spaces that LAN beacons announce: every space not closed.
+    /// The keys LAN beacons are tagged with and recognized by: the current key of every space not closed
+    /// (a removed device holds none of them once its removal rotated the keys).
     pub fn beacon_keys(&self) -> Result<Vec<SpaceKey>> {
         Ok(store::spaces(&*self.store.read()?)?
             .into_iter()
             .filter(|s| s.state != SpaceState::Closed)
-            .map(|s| s.key)
+            .map(|s| s.current_key().clone())
             .collect())
     }
 

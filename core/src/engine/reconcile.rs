@@ -2,15 +2,21 @@
 //! space I share (with the later keys it lacks), revoked ones are removed after a fresh key is sealed to
 //! the rest, and a space my buddy closed is recorded as left in my home so my other devices close it too.
 //! The decisions are `membership::follow_home`; here they become entries, all in one transaction.
+//!
+//! A revoked device is removed from the buddy spaces by the device that revoked it, with the heads it saw
+//! (a sibling that lags would cut the revoked device's log short: the earliest cut wins); the others only
+//! apply that removal. Only if no device that revoked it is still a current device of mine does any device
+//! write the removal, so that it happens even when the revoking device is gone too.
 
 use super::ops::rotation_for_members;
 use super::Engine;
 use crate::error::Result;
-use crate::ids::Now;
-use crate::log::Body;
+use crate::ids::{DeviceId, Now};
+use crate::log::{Body, Entry};
 use crate::space::membership::{follow_home, Follow};
 use crate::space::{Member, SpaceKind, SpaceState};
-use crate::store;
+use crate::store::{self, SpaceRow};
+use rusqlite::Connection;
 
 impl Engine {
     pub(super) fn reconcile(&self, now: Now) -> Result<()> {
@@ -19,6 +25,7 @@ impl Engine {
             let c = r.conn;
             let home_members = store::members(c, &home)?;
             let mine: Vec<Member> = home_members.iter().map(|(m, _)| m.clone()).collect();
+            let home_row = store::space_get(c, &home)?;
             for space in store::spaces(c)? {
                 if space.kind == SpaceKind::Home {
                     continue;
@@ -62,6 +69,14 @@ impl Engine {
                                 r.append_to(&space.id, &Body::KeysSealed { keys: later })?;
                             }
                         }
+                        Follow::Remove(device)
+                            if !removal_is_mine(c, home_row.as_ref(), &mine, &me, &device)? =>
+                        {
+                            log::debug!(
+                                "leaving the removal of {} to the device that revoked it",
+                                device.short()
+                            );
+                        }
                         Follow::Remove(device) => {
                             // The new key travels in the removal: a buddy who learns of the removal
                             // holds the key that keeps what it writes next from the removed device.
@@ -80,4 +95,42 @@ impl Engine {
             Ok(())
         })
     }
+}
+
+/// Whether this device writes the removal of `device` from my buddy spaces: it revoked it in home, or no
+/// device that did is still a current device of mine (nor is any known).
+fn removal_is_mine(
+    c: &Connection,
+    home: Option<&SpaceRow>,
+    mine: &[Member],
+    me: &DeviceId,
+    device: &DeviceId,
+) -> Result<bool> {
+    let Some(home) = home else {
+        return Ok(true);
+    };
+    let revokers = revokers(c, home, mine, device)?;
+    let current = |d: &DeviceId| mine.iter().any(|m| m.device == *d && m.is_current());
+    Ok(revokers.contains(me) || !revokers.iter().any(current))
+}
+
+/// The devices of my home that wrote a `DeviceRevoked` of `device` (its own does not count): read from
+/// their home logs, which are short (membership, names, invites, spaces).
+fn revokers(
+    c: &Connection,
+    home: &SpaceRow,
+    mine: &[Member],
+    device: &DeviceId,
+) -> Result<Vec<DeviceId>> {
+    let mut out = Vec::new();
+    for author in mine.iter().map(|m| m.device).filter(|a| a != device) {
+        let revoked = store::entries_after(c, &home.id, &author, 0, usize::MAX >> 1)?
+            .iter()
+            .filter_map(|raw| Entry::decode(raw).ok()?.open(&home.key).ok())
+            .any(|body| matches!(body, Body::DeviceRevoked { device: d, .. } if d == *device));
+        if revoked {
+            out.push(author);
+        }
+    }
+    Ok(out)
 }

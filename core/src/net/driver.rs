@@ -17,8 +17,10 @@ use crate::error::Result;
 use crate::ids::{DeviceId, Now, SpaceId};
 use crate::lock;
 use crate::log::EntryKeys;
-use crate::space::{Role, SpaceKey};
-use crate::sync::{decode_entries, Ended, Hello, Incoming, Offers, Session, SyncError, SyncFrame};
+use crate::space::Role;
+use crate::sync::{
+    decode_entries, Ended, Hello, Incoming, Offerable, Offers, Session, SyncError, SyncFrame,
+};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -65,8 +67,12 @@ pub(super) async fn accept_loop(net: Arc<Net>) {
     while let Some(incoming) = net.endpoint.accept().await {
         let busy = MAX_UNPROVEN - unproven.available_permits();
         if busy >= RETRY_ABOVE && !incoming.remote_address_validated() {
-            if let Err(e) = incoming.retry() {
-                e.into_incoming().ignore();
+            match incoming.retry() {
+                Ok(()) => {
+                    net.retries
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                Err(e) => e.into_incoming().ignore(),
             }
             continue;
         }
@@ -318,14 +324,14 @@ impl Conn {
     }
 
     /// The spaces I would open with the peer, given what it showed (see `Engine::offerable`).
-    fn mine(&self) -> Result<Vec<(SpaceId, SpaceKey)>> {
+    fn mine(&self) -> Result<Vec<Offerable>> {
         self.net
             .engine
             .offerable(&self.peer, &self.peer_introductions, self.vouched)
     }
 
     /// Sends a Hello with the entries that made me a member of the spaces it offers.
-    async fn write_hello(&mut self, mut hello: Hello, mine: &[(SpaceId, SpaceKey)]) -> Result<()> {
+    async fn write_hello(&mut self, mut hello: Hello, mine: &[Offerable]) -> Result<()> {
         hello.introductions = self.net.engine.introductions(mine)?;
         self.write(&Frame::hello(hello)).await
     }

@@ -110,6 +110,8 @@ pub struct Net {
     mapping: portmap::Slot,
     tasks: Mutex<JoinSet<()>>,
     next_conn: AtomicU64,
+    /// QUIC Retries sent to incoming connections (`driver::accept_loop`), for diagnostics and tests.
+    retries: AtomicU64,
 }
 
 fn net_err(e: impl std::fmt::Display) -> Error {
@@ -234,6 +236,7 @@ impl Net {
             mapping: portmap::Slot::default(),
             tasks: Mutex::new(JoinSet::new()),
             next_conn: AtomicU64::new(1),
+            retries: AtomicU64::new(0),
         });
         let engine = net.engine.clone();
         let (port, addrs) = (bound.port(), net.addrs.clone());
@@ -258,6 +261,11 @@ impl Net {
     /// Where this device listens.
     pub fn addrs(&self) -> &[SocketAddr] {
         &self.addrs
+    }
+
+    /// How many incoming connections were asked to prove their address with a QUIC Retry.
+    pub fn retries_sent(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
     }
 
     /// My addresses to publish: the local ones, after the one my router maps for me and my public one

@@ -4,7 +4,7 @@
 use super::{Replica, MAX_CLOCK_SKEW_MS, MAX_MESSAGE_BYTES};
 use crate::chat::Event;
 use crate::error::Result;
-use crate::ids::{MessageId, MessageKey, Now, PersonId};
+use crate::ids::{DeviceId, MessageId, MessageKey, Now, PersonId};
 use crate::invite::redeem::{self, Issued};
 use crate::log::{Body, Entry};
 use crate::space::{membership, Member, Rotation, SealedKey, SpaceKey, SpaceKind, SpaceState};
@@ -81,6 +81,9 @@ impl Replica<'_> {
                             device_id: device,
                             name,
                         });
+                    }
+                    if space.kind == SpaceKind::Buddy {
+                        self.note_shared_code(c, &device)?;
                     }
                 }
             }
@@ -202,6 +205,7 @@ impl Replica<'_> {
                         "an invite was redeemed twice, by {} too, before my devices synced",
                         by.short()
                     );
+                    self.note_shared_code(c, &by)?;
                 }
                 let label = store::invite_get(c, &id)?
                     .map(|i| i.label)
@@ -336,6 +340,19 @@ impl Replica<'_> {
         self.effects.membership.push(space.id);
         self.effects.reconcile = true;
         Ok(true)
+    }
+}
+impl Replica<'_> {
+    /// Tells the person when `device`, a joiner of an invite that two joiners redeemed, and the other
+    /// joiner are now both known as buddies here (whichever of the entries that says so came last).
+    fn note_shared_code(&mut self, c: &rusqlite::Connection, device: &DeviceId) -> Result<()> {
+        if let Some([a, b]) = store::shared_code_of(c, device)? {
+            log::warn!("two buddies joined with one invite code");
+            self.events.push(Event::InviteUsedTwice {
+                buddies: [a.into(), b.into()],
+            });
+        }
+        Ok(())
     }
 }
 

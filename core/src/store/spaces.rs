@@ -23,6 +23,9 @@ pub struct SpaceRow {
     pub left_seq: Option<u64>,
     /// The current key, if a rotation established one this device holds (see `space::Rotation`).
     pub current: Option<SpaceKey>,
+    /// The held keys that rotations by current members established, newest epoch first (`current` is
+    /// the first).
+    pub epochs: Vec<SpaceKey>,
 }
 
 impl SpaceRow {
@@ -30,15 +33,23 @@ impl SpaceRow {
     pub fn current_key(&self) -> &SpaceKey {
         self.current.as_ref().unwrap_or(&self.key)
     }
+
+    /// Every key of the space that still counts, newest epoch first, ending with the first key (epoch 0):
+    /// the keys a member may prove in an offer (see `sync::offers`).
+    pub fn counted_keys(&self) -> Vec<SpaceKey> {
+        let mut keys = self.epochs.clone();
+        keys.push(self.key.clone());
+        keys
+    }
 }
 
-/// The held key of the highest epoch established by a current member (or by no known author: keys of
-/// stores older than epochs), the smallest key id among equals.
-const CURRENT_KEY_SQL: &str = "SELECT k.key FROM space_keys k
+/// The held keys established by a current member (or by no known author: keys of stores older than
+/// epochs), highest epoch first, the smallest key id first among equals: the first is the current key.
+const EPOCH_KEYS_SQL: &str = "SELECT k.key FROM space_keys k
     JOIN space_epochs e ON e.space = k.space AND e.key_id = k.key_id
     LEFT JOIN members m ON m.space = e.space AND m.device = e.author
     WHERE k.space = ?1 AND (e.author IS NULL OR (m.device IS NOT NULL AND m.removed_after IS NULL))
-    ORDER BY e.epoch DESC, e.key_id ASC LIMIT 1";
+    ORDER BY e.epoch DESC, e.key_id ASC";
 
 const SPACE_COLUMNS: &str = "id, kind, key, root, label, state, left_seq";
 
@@ -49,6 +60,7 @@ fn space_from_row(r: &rusqlite::Row) -> rusqlite::Result<SpaceRow> {
         key: SpaceKey(blob(r.get(2)?)?),
         keys: Vec::new(),
         current: None,
+        epochs: Vec::new(),
         root: DeviceId(blob(r.get(3)?)?),
         label: r.get(4)?,
         state: r.get(5)?,
@@ -104,10 +116,10 @@ fn with_keys(c: &Connection, mut row: SpaceRow) -> Result<SpaceRow> {
     row.keys = std::iter::once(Ok(row.key.clone()))
         .chain(later)
         .collect::<rusqlite::Result<_>>()?;
-    row.current = c
-        .prepare_cached(CURRENT_KEY_SQL)?
-        .query_row([row.id.0], |r| Ok(SpaceKey(blob(r.get(0)?)?)))
-        .optional()?;
+    let mut stmt = c.prepare_cached(EPOCH_KEYS_SQL)?;
+    let epochs = stmt.query_map([row.id.0], |r| Ok(SpaceKey(blob(r.get(0)?)?)))?;
+    row.epochs = epochs.collect::<rusqlite::Result<_>>()?;
+    row.current = row.epochs.first().cloned();
     Ok(row)
 }
 

@@ -7,7 +7,7 @@
 mod offers;
 mod session;
 
-pub use offers::{Ended, Hello, Offers, MAX_INTRODUCTIONS, MAX_OFFERS};
+pub use offers::{Ended, Hello, Offerable, Offers, MAX_INTRODUCTIONS, MAX_OFFERS};
 pub use session::{PeerHas, Session};
 
 use crate::ids::{DeviceId, Hash, SpaceId};

@@ -1,9 +1,17 @@
 //! Which spaces a connection opens: the Hello exchange as a pure state machine.
 //!
 //! Each side offers, for every space it is willing to sync with this peer, a MAC over the connection's TLS
-//! exporter value and its own role ([`SpaceKey::offer`]); a side counts a space as proven by the peer when
-//! the peer's offers hold the MAC it expects for the peer's role. A space is open when it is both in the
-//! last Hello we sent and proven in the last Hello the peer sent.
+//! exporter value and its own role ([`SpaceKey::offer`]) under a key of the space; a side counts a space as
+//! proven by the peer when the peer's offers hold the MAC it expects for the peer's role under any key of
+//! the space that still counts (the current one, older epochs, the first). A space is open when it is both
+//! in the last Hello we sent and proven in the last Hello the peer sent.
+//!
+//! Which key an offer is made under (keys follow the space's epochs, so a removed device, which keeps only
+//! older keys, can check nothing): under the key the peer proved for that space on this connection, if it
+//! did; else the dialer's opening Hello offers every counted key, newest first (the acceptor is a device
+//! the dialer pinned in TLS and counts as a current member, and it may have missed a rotation); any other
+//! Hello offers the current key only. So the acceptor answers a peer under the key that peer proved, and a
+//! member one rotation behind opens the space whichever side dials, and receives the rotation.
 //!
 //! The dialer speaks first. The stranger rule: an acceptor whose spaces the dialer's first Hello proves
 //! none of answers nothing at all, so a stranger learns nothing, not even that the acceptor holds a space.
@@ -13,10 +21,14 @@
 use crate::ids::SpaceId;
 use crate::space::{ct_eq, Role, SpaceKey};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Most offers read from one Hello (the rest are ignored).
 pub const MAX_OFFERS: usize = 4096;
+
+/// A space this side is willing to open with the peer, with every key of it that still counts, newest
+/// first (the first element is the current key; the last, the space's first key).
+pub type Offerable = (SpaceId, Vec<SpaceKey>);
 
 /// The offers of one side. `reply` asks the peer to answer with its own.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,8 +62,8 @@ pub struct Offers {
     exporter: [u8; 32],
     /// Spaces named in the last Hello we sent.
     sent: BTreeSet<SpaceId>,
-    /// Spaces the peer proved in its last Hello.
-    proven: BTreeSet<SpaceId>,
+    /// Spaces the peer proved in its last Hello, each with the key it proved.
+    proven: BTreeMap<SpaceId, SpaceKey>,
     /// The opening exchange is done.
     open: bool,
 }
@@ -63,21 +75,28 @@ impl Offers {
             role,
             exporter,
             sent: BTreeSet::new(),
-            proven: BTreeSet::new(),
+            proven: BTreeMap::new(),
             open: false,
         }
     }
 
-    /// Our Hello over `mine` (the spaces I am willing to open with this peer, each with its first key), and
+    /// Our Hello over `mine` (the spaces I am willing to open with this peer, see [`Offerable`]), and
     /// remembers what it offered. The dialer opens with `hello(mine, true)`; either side sends one with
     /// `reply` when its spaces change.
-    pub fn hello(&mut self, mine: &[(SpaceId, SpaceKey)], reply: bool) -> Hello {
+    pub fn hello(&mut self, mine: &[Offerable], reply: bool) -> Hello {
         self.sent = mine.iter().map(|(id, _)| *id).collect();
+        let opening_dial = self.role == Role::Dialer && !self.open;
+        let mut offers = Vec::new();
+        for (id, keys) in mine {
+            let keys = match self.proven.get(id).filter(|k| keys.contains(k)) {
+                Some(proven) => std::slice::from_ref(proven),
+                None if opening_dial => &keys[..],
+                None => &keys[..keys.len().min(1)],
+            };
+            offers.extend(keys.iter().map(|k| k.offer(&self.exporter, self.role)));
+        }
         Hello {
-            offers: mine
-                .iter()
-                .map(|(_, key)| key.offer(&self.exporter, self.role))
-                .collect(),
+            offers,
             reply,
             introductions: Vec::new(),
         }
@@ -88,20 +107,20 @@ impl Offers {
     pub fn handle_hello(
         &mut self,
         hello: &Hello,
-        mine: &[(SpaceId, SpaceKey)],
+        mine: &[Offerable],
     ) -> Result<Option<Hello>, Ended> {
         let peer_role = self.role.other();
+        let offers = &hello.offers[..hello.offers.len().min(MAX_OFFERS)];
         self.proven = mine
             .iter()
-            .filter(|(_, key)| {
-                let expected = key.offer(&self.exporter, peer_role);
-                hello
-                    .offers
-                    .iter()
-                    .take(MAX_OFFERS)
-                    .any(|offer| ct_eq(offer, &expected))
+            .filter_map(|(id, keys)| {
+                keys.iter()
+                    .find(|key| {
+                        let expected = key.offer(&self.exporter, peer_role);
+                        offers.iter().any(|offer| ct_eq(offer, &expected))
+                    })
+                    .map(|key| (*id, key.clone()))
             })
-            .map(|(id, _)| *id)
             .collect();
         let opening = !self.open;
         self.open = true;
@@ -127,7 +146,11 @@ impl Offers {
 
     /// The spaces open on this connection: in the last Hello each side sent.
     pub fn shared(&self) -> BTreeSet<SpaceId> {
-        self.sent.intersection(&self.proven).copied().collect()
+        self.sent
+            .iter()
+            .filter(|id| self.proven.contains_key(id))
+            .copied()
+            .collect()
     }
 }
 
@@ -135,9 +158,9 @@ impl Offers {
 mod tests {
     use super::*;
 
-    fn space() -> (SpaceId, SpaceKey) {
+    fn space() -> Offerable {
         let key = SpaceKey::generate();
-        (key.space_id(), key)
+        (key.space_id(), vec![key])
     }
 
     /// A dialer and an acceptor on one connection.
@@ -249,6 +272,89 @@ mod tests {
         assert_eq!(
             dialer.handle_hello(&none, &both),
             Err(Ended::NoLongerShared)
+        );
+    }
+
+    /// Keys follow epochs: `old` is the first key, `new` a rotation's; `behind` holds only the first.
+    fn rotated() -> (Offerable, Offerable, SpaceKey, SpaceKey) {
+        let (old, new) = (SpaceKey::generate(), SpaceKey::generate());
+        let id = old.space_id();
+        (
+            (id, vec![new.clone(), old.clone()]),
+            (id, vec![old.clone()]),
+            old,
+            new,
+        )
+    }
+
+    #[test]
+    fn a_member_one_rotation_behind_opens_whichever_side_dials() {
+        let (current, behind, old, new) = rotated();
+        let id = current.0;
+        for up_to_date_dials in [true, false] {
+            let (mut dialer, mut acceptor) = pair([8; 32]);
+            let (d, a) = match up_to_date_dials {
+                true => (&current, &behind),
+                false => (&behind, &current),
+            };
+            let hello = dialer.hello(std::slice::from_ref(d), true);
+            let answer = acceptor
+                .handle_hello(&hello, std::slice::from_ref(a))
+                .unwrap()
+                .expect("answered");
+            // The answer is made under the key the dialer proved, the old one, and nothing else.
+            assert_eq!(answer.offers, vec![old.offer(&[8; 32], Role::Acceptor)]);
+            assert_ne!(answer.offers, vec![new.offer(&[8; 32], Role::Acceptor)]);
+            assert_eq!(
+                dialer.handle_hello(&answer, std::slice::from_ref(d)),
+                Ok(None)
+            );
+            assert_eq!(dialer.shared(), [id].into_iter().collect());
+            assert_eq!(acceptor.shared(), [id].into_iter().collect());
+        }
+    }
+
+    #[test]
+    fn only_the_dialers_opening_hello_offers_older_keys() {
+        let (current, _, old, new) = rotated();
+        let mine = std::slice::from_ref(&current);
+        let mut dialer = Offers::new(Role::Dialer, [9; 32]);
+        let opening = dialer.hello(mine, true);
+        assert_eq!(
+            opening.offers,
+            vec![
+                new.offer(&[9; 32], Role::Dialer),
+                old.offer(&[9; 32], Role::Dialer)
+            ]
+        );
+        // An acceptor answering a dialer that proved nothing of this space offers the current key alone.
+        let (other, _, _, _) = rotated();
+        let mut acceptor = Offers::new(Role::Acceptor, [9; 32]);
+        let theirs = Offers::new(Role::Dialer, [9; 32]).hello(std::slice::from_ref(&other), true);
+        let both = vec![current.clone(), other.clone()];
+        let answer = acceptor.handle_hello(&theirs, &both).unwrap().unwrap();
+        assert!(answer.offers.contains(&new.offer(&[9; 32], Role::Acceptor)));
+        assert!(!answer.offers.contains(&old.offer(&[9; 32], Role::Acceptor)));
+        // And a later Hello offers the current key, or the key the peer proved.
+        let (mut dialer, mut acceptor) = pair([10; 32]);
+        let behind = (current.0, vec![old.clone()]);
+        let hello = dialer.hello(mine, true);
+        let answer = acceptor
+            .handle_hello(&hello, std::slice::from_ref(&behind))
+            .unwrap()
+            .unwrap();
+        dialer.handle_hello(&answer, mine).unwrap();
+        assert_eq!(
+            dialer.hello(mine, true).offers,
+            vec![old.offer(&[10; 32], Role::Dialer)],
+            "the key the peer proved"
+        );
+        let mut later = Offers::new(Role::Acceptor, [11; 32]);
+        later.open = true;
+        assert_eq!(
+            later.hello(mine, true).offers,
+            vec![new.offer(&[11; 32], Role::Acceptor)],
+            "the current key"
         );
     }
 }

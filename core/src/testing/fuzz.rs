@@ -209,9 +209,9 @@ pub fn offers(data: &[u8]) {
     else {
         return;
     };
-    let mine: Vec<(SpaceId, SpaceKey)> = [SpaceKey([3; 32]), SpaceKey([6; 32])]
+    let mine: Vec<crate::sync::Offerable> = [SpaceKey([3; 32]), SpaceKey([6; 32])]
         .into_iter()
-        .map(|k| (k.space_id(), k))
+        .map(|k| (k.space_id(), vec![SpaceKey([9; 32]), k]))
         .collect();
     let mut state = Offers::new(role, [7; 32]);
     if role == Role::Dialer {

@@ -2,7 +2,10 @@
 //! attacker here is a stranger (a fresh key that proves no space): it must cost us almost nothing. (The
 //! test that measures memory is in `core/tests/soak.rs`, a process of its own.)
 
-use clearchat_core::testing::wire::{client_config, Frame};
+use clearchat_core::testing::{
+    self,
+    wire::{client_config, Frame},
+};
 use clearchat_testkit::{amy_and_betty_alone, wait_until, Device};
 use ed25519_dalek::SigningKey;
 
@@ -88,4 +91,57 @@ async fn a_crowd_of_silent_strangers_is_refused_beyond_the_limit_and_leaves_no_t
             .contains(&"after the crowd".to_string())
     })
     .await;
+}
+
+/// Under a crowd of handshakes from strangers, a connection beyond the first few unproven ones must first
+/// prove its address with a QUIC Retry (so spoofed sources cannot make Amy run handshakes). Observed on
+/// Amy's side (her count of Retries sent), with real clients. Betty, coming back while the crowd holds
+/// its places, goes through a Retry like anyone (Amy knows no address of hers, so Betty dials) and chats.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crowd_of_handshakes_is_answered_with_retry_and_a_buddy_still_gets_in() {
+    let (amy, betty) = amy_and_betty_alone().await;
+    betty.client.stop().await.unwrap();
+    testing::forget_addresses(&amy.client).unwrap();
+    assert_eq!(
+        testing::retries_sent(&amy.client),
+        0,
+        "no Retry without a crowd"
+    );
+    // 24 strangers handshake at once, then say nothing: they hold places among the unproven.
+    let mut dials = tokio::task::JoinSet::new();
+    for _ in 0..24 {
+        let stranger = SigningKey::generate(&mut rand::thread_rng());
+        let me = amy.client.me().unwrap().device_id;
+        let addr = amy.client.listen_addrs()[0];
+        dials.spawn(async move {
+            let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+            endpoint.set_default_client_config(client_config(&stranger, Some(me.0)).unwrap());
+            let conn = endpoint.connect(addr, "clearchat").unwrap().await;
+            (endpoint, conn)
+        });
+    }
+    let crowd = dials.join_all().await;
+    let handshaken = crowd.iter().filter(|(_, conn)| conn.is_ok()).count();
+    let retries = testing::retries_sent(&amy.client);
+    assert!(
+        retries >= 8,
+        "only {retries} Retries for 24 strangers handshaking at once ({handshaken} got in)"
+    );
+    assert_eq!(
+        handshaken, 24,
+        "a Retry is answered, then the handshake goes on"
+    );
+    betty.client.start().await.unwrap();
+    betty.send("Amy", "through the crowd").await.unwrap();
+    wait_until("Amy gets Betty's message", || async {
+        amy.texts("Betty")
+            .await
+            .contains(&"through the crowd".to_string())
+    })
+    .await;
+    assert!(
+        testing::retries_sent(&amy.client) > retries,
+        "Betty got in without a Retry while the crowd was there"
+    );
+    drop(crowd);
 }

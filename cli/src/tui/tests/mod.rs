@@ -33,6 +33,7 @@ fn buddy(short: &str, name: &str, unread: u64) -> Buddy {
         reach: clearchat_core::Reach::Unknown,
         unread,
         last_message: None,
+        shares_code_with: None,
     }
 }
 
