@@ -168,6 +168,13 @@ pub enum Event {
     PeerOffline {
         device_id: DeviceId,
     },
+    /// How a device is reached (what [`Reach`] says of it) changed: it connected or its connection ended
+    /// (with `PeerOnline`/`PeerOffline`), its logs began to reach us through another device or stopped,
+    /// a dial failed, or the network stopped (`Unknown`).
+    ReachChanged {
+        device_id: DeviceId,
+        reach: Reach,
+    },
     /// Entries received from a peer in one space, so far in this connection.
     SyncProgress {
         space_id: SpaceId,
