@@ -314,22 +314,45 @@ pub fn buddies(
     me: &PersonId,
     reach: &HashMap<DeviceId, Reach>,
 ) -> Result<Vec<Buddy>> {
+    buddies_counted(c, me, reach, &mut count_unread(me))
+}
+
+/// How a buddy's unread count is had, given its space and the key of its newest message: counted afresh
+/// ([`count_unread`]), or from what a list counted before (`lists::buddies`).
+pub type CountUnread<'a> = dyn FnMut(&Connection, &SpaceId, Option<MessageKey>) -> Result<u64> + 'a;
+
+/// Counts a buddy's unread messages afresh.
+pub fn count_unread(
+    me: &PersonId,
+) -> impl FnMut(&Connection, &SpaceId, Option<MessageKey>) -> Result<u64> + '_ {
+    move |c, space, _| store::unread_count(c, space, me)
+}
+
+/// [`buddies`], with the unread counts had by `unread`.
+pub fn buddies_counted(
+    c: &Connection,
+    me: &PersonId,
+    reach: &HashMap<DeviceId, Reach>,
+    unread: &mut CountUnread<'_>,
+) -> Result<Vec<Buddy>> {
     let mut out = Vec::new();
     for space in store::spaces(c)? {
-        out.extend(buddy_in(c, &space, me, reach)?);
+        out.extend(buddy_in(c, &space, me, reach, unread)?);
     }
     Ok(out)
 }
 
-/// The buddy of one buddy space, if it is active and the buddy has said hello.
-pub fn buddy(
+/// The buddy of one buddy space, if it is active and the buddy has said hello, with the unread count had by
+/// `unread`.
+pub fn buddy_counted(
     c: &Connection,
     buddy: &BuddyId,
     me: &PersonId,
     reach: &HashMap<DeviceId, Reach>,
+    unread: &mut CountUnread<'_>,
 ) -> Result<Option<Buddy>> {
     match store::space_get(c, &buddy.space())? {
-        Some(space) => buddy_in(c, &space, me, reach),
+        Some(space) => buddy_in(c, &space, me, reach, unread),
         None => Ok(None),
     }
 }
@@ -339,6 +362,7 @@ fn buddy_in(
     space: &SpaceRow,
     me: &PersonId,
     reach: &HashMap<DeviceId, Reach>,
+    unread: &mut CountUnread<'_>,
 ) -> Result<Option<Buddy>> {
     if space.kind != SpaceKind::Buddy || space.state != SpaceState::Active {
         return Ok(None);
@@ -360,7 +384,7 @@ fn buddy_in(
         name,
         online: best == Reach::Direct,
         reach: best,
-        unread: store::unread_count(c, &space.id, me)?,
+        unread: unread(c, &space.id, last_message.as_ref().map(message_key))?,
         last_message,
     }))
 }

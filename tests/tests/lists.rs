@@ -258,14 +258,34 @@ async fn run(ops: Vec<Op>) {
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        // Paging says rightly whether older messages exist.
-        let window = w.timeline.items().await.unwrap();
-        if let Ok(all) = w.device.client.conversation(&w.buddy, None, 1000).await {
+        // Paging says rightly whether older messages exist: asked while neither the window nor the store
+        // changes (a message still on its way to this device may arrive meanwhile; then ask again).
+        let start = std::time::Instant::now();
+        loop {
+            let window = w.timeline.items().await.unwrap();
+            let Ok(all) = w.device.client.conversation(&w.buddy, None, 1000).await else {
+                break;
+            };
             let more = w.timeline.paginate_backwards(0).await.unwrap();
-            assert_eq!(
-                more,
-                all.len() > window.len(),
-                "{}: more older",
+            let still = w.timeline.items().await.unwrap() == window
+                && w.device
+                    .client
+                    .conversation(&w.buddy, None, 1000)
+                    .await
+                    .ok()
+                    == Some(all.clone());
+            if still {
+                assert_eq!(
+                    more,
+                    all.len() > window.len(),
+                    "{}: more older",
+                    w.device.name
+                );
+                break;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "{}: the window holds still",
                 w.device.name
             );
         }
