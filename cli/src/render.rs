@@ -2,7 +2,7 @@
 //! times in the local zone, and the QR code as dense half blocks with a quiet zone.
 
 use crate::wire::{BuddyView, DeviceView, MessageView, ReachView};
-use clearchat_core::Event;
+use clearchat_core::{Event, Reach};
 
 /// Modules of light margin around a QR code, as the standard asks.
 pub const QUIET_ZONE: usize = 4;
@@ -221,6 +221,15 @@ pub fn event_human(e: &Event) -> String {
         }
         Event::PeerOffline { device_id } => {
             format!("device {} went offline", short(device_id))
+        }
+        Event::ReachChanged { device_id, reach } => {
+            let how = match reach {
+                Reach::Unknown => "not known yet".to_string(),
+                Reach::Direct => "directly".to_string(),
+                Reach::Via(via) => format!("through device {}", short(via)),
+                Reach::Unreachable => "not at all".to_string(),
+            };
+            format!("device {} is reached {how}", short(device_id))
         }
         Event::SyncProgress { space_id, received } => {
             format!(

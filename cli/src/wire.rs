@@ -404,6 +404,10 @@ pub enum EventLine {
     PeerOffline {
         device_id: DeviceId,
     },
+    ReachChanged {
+        device_id: DeviceId,
+        reach: ReachView,
+    },
     SyncProgress {
         space_id: SpaceId,
         received: u64,
@@ -452,6 +456,10 @@ impl From<Event> for EventLine {
             Event::DeviceRevoked { device_id } => EventLine::DeviceRevoked { device_id },
             Event::PeerOnline { device_id } => EventLine::PeerOnline { device_id },
             Event::PeerOffline { device_id } => EventLine::PeerOffline { device_id },
+            Event::ReachChanged { device_id, reach } => EventLine::ReachChanged {
+                device_id,
+                reach: reach.into(),
+            },
             Event::SyncProgress { space_id, received } => {
                 EventLine::SyncProgress { space_id, received }
             }

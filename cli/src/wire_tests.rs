@@ -346,6 +346,13 @@ fn event_lines() {
             r#"{"event":"peer_offline","device_id":"<dd01>"}"#,
         ),
         (
+            Event::ReachChanged {
+                device_id: id("dd01"),
+                reach: clearchat_core::Reach::Via(id("dd02")),
+            },
+            r#"{"event":"reach_changed","device_id":"<dd01>","reach":{"via":"<dd02>"}}"#,
+        ),
+        (
             Event::SyncProgress {
                 space_id: id("5501"),
                 received: 7,

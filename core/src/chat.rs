@@ -171,6 +171,13 @@ pub enum Event {
     PeerOffline {
         device_id: DeviceId,
     },
+    /// How a device is reached (what [`Reach`] says of it) changed: it connected or its connection ended
+    /// (with `PeerOnline`/`PeerOffline`), its logs began to reach us through another device or stopped,
+    /// a dial failed, or the network stopped (`Unknown`).
+    ReachChanged {
+        device_id: DeviceId,
+        reach: Reach,
+    },
     /// Entries received from a peer in one space, so far in this connection.
     SyncProgress {
         space_id: SpaceId,
@@ -315,22 +322,45 @@ pub fn buddies(
     me: &PersonId,
     reach: &HashMap<DeviceId, Reach>,
 ) -> Result<Vec<Buddy>> {
+    buddies_counted(c, me, reach, &mut count_unread(me))
+}
+
+/// How a buddy's unread count is had, given its space and the key of its newest message: counted afresh
+/// ([`count_unread`]), or from what a list counted before (`lists::buddies`).
+pub type CountUnread<'a> = dyn FnMut(&Connection, &SpaceId, Option<MessageKey>) -> Result<u64> + 'a;
+
+/// Counts a buddy's unread messages afresh.
+pub fn count_unread(
+    me: &PersonId,
+) -> impl FnMut(&Connection, &SpaceId, Option<MessageKey>) -> Result<u64> + '_ {
+    move |c, space, _| store::unread_count(c, space, me)
+}
+
+/// [`buddies`], with the unread counts had by `unread`.
+pub fn buddies_counted(
+    c: &Connection,
+    me: &PersonId,
+    reach: &HashMap<DeviceId, Reach>,
+    unread: &mut CountUnread<'_>,
+) -> Result<Vec<Buddy>> {
     let mut out = Vec::new();
     for space in store::spaces(c)? {
-        out.extend(buddy_in(c, &space, me, reach)?);
+        out.extend(buddy_in(c, &space, me, reach, unread)?);
     }
     Ok(out)
 }
 
-/// The buddy of one buddy space, if it is active and the buddy has said hello.
-pub fn buddy(
+/// The buddy of one buddy space, if it is active and the buddy has said hello, with the unread count had by
+/// `unread`.
+pub fn buddy_counted(
     c: &Connection,
     buddy: &BuddyId,
     me: &PersonId,
     reach: &HashMap<DeviceId, Reach>,
+    unread: &mut CountUnread<'_>,
 ) -> Result<Option<Buddy>> {
     match store::space_get(c, &buddy.space())? {
-        Some(space) => buddy_in(c, &space, me, reach),
+        Some(space) => buddy_in(c, &space, me, reach, unread),
         None => Ok(None),
     }
 }
@@ -340,6 +370,7 @@ fn buddy_in(
     space: &SpaceRow,
     me: &PersonId,
     reach: &HashMap<DeviceId, Reach>,
+    unread: &mut CountUnread<'_>,
 ) -> Result<Option<Buddy>> {
     if space.kind != SpaceKind::Buddy || space.state != SpaceState::Active {
         return Ok(None);
@@ -361,7 +392,7 @@ fn buddy_in(
         name,
         online: best == Reach::Direct,
         reach: best,
-        unread: store::unread_count(c, &space.id, me)?,
+        unread: unread(c, &space.id, last_message.as_ref().map(message_key))?,
         last_message,
         shares_code_with: store::shares_code_with(c, &space.id)?.map(Into::into),
     }))

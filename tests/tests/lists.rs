@@ -10,7 +10,7 @@
 
 use clearchat_core::{
     apply_batch, buddy_order, runtime, Buddy, BuddyId, BuddyList, Device as DeviceRow, DeviceList,
-    Diffs, Message, Timeline,
+    Diffs, Message, Reach, Timeline, VectorDiff,
 };
 use clearchat_testkit::{add_buddy, link_new_device, wait_until, Device, DEADLINE};
 use proptest::prelude::*;
@@ -258,14 +258,34 @@ async fn run(ops: Vec<Op>) {
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        // Paging says rightly whether older messages exist.
-        let window = w.timeline.items().await.unwrap();
-        if let Ok(all) = w.device.client.conversation(&w.buddy, None, 1000).await {
+        // Paging says rightly whether older messages exist: asked while neither the window nor the store
+        // changes (a message still on its way to this device may arrive meanwhile; then ask again).
+        let start = std::time::Instant::now();
+        loop {
+            let window = w.timeline.items().await.unwrap();
+            let Ok(all) = w.device.client.conversation(&w.buddy, None, 1000).await else {
+                break;
+            };
             let more = w.timeline.paginate_backwards(0).await.unwrap();
-            assert_eq!(
-                more,
-                all.len() > window.len(),
-                "{}: more older",
+            let still = w.timeline.items().await.unwrap() == window
+                && w.device
+                    .client
+                    .conversation(&w.buddy, None, 1000)
+                    .await
+                    .ok()
+                    == Some(all.clone());
+            if still {
+                assert_eq!(
+                    more,
+                    all.len() > window.len(),
+                    "{}: more older",
+                    w.device.name
+                );
+                break;
+            }
+            assert!(
+                start.elapsed() < DEADLINE,
+                "{}: the window holds still",
                 w.device.name
             );
         }
@@ -346,10 +366,133 @@ fn a_window_pages_older_messages_in_front_until_the_first() {
         );
         copy.drain();
         assert_eq!(copy.items.len(), 25);
-        assert_eq!(copy.items, timeline.items().await.unwrap());
+        // "new" may still turn delivered meanwhile: the copy catches up with the window.
+        let deadline = std::time::Instant::now() + DEADLINE;
+        while copy.items != timeline.items().await.unwrap() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the copy is the window"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            copy.drain();
+        }
         assert_eq!(copy.items[0].text, all[0]);
         drop(diffs);
         amy.close().await;
         betty.close().await;
+    });
+}
+
+/// A list copied from its diffs that refuses a `Reset`: each change must come as a diff of the items it
+/// touched.
+struct Diffed<T> {
+    items: Vec<T>,
+    diffs: Diffs<T>,
+}
+
+impl<T: Clone + std::fmt::Debug> Diffed<T> {
+    fn new((items, diffs): (Vec<T>, Diffs<T>)) -> Diffed<T> {
+        Diffed { items, diffs }
+    }
+
+    /// Applies what comes until `holds` says the copy is as wanted, within the deadline.
+    async fn until(&mut self, what: &str, holds: impl Fn(&[T]) -> bool) {
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            if holds(&self.items) {
+                return;
+            }
+            let next = tokio::time::timeout_at(deadline, self.diffs.next()).await;
+            let Ok(Some(batch)) = next else {
+                panic!("{what}: the copy is {:?} ({next:?})", self.items);
+            };
+            for diff in &batch {
+                assert!(
+                    !matches!(diff, VectorDiff::Reset { .. } | VectorDiff::Clear),
+                    "{what}: a snapshot instead of a diff: {batch:?}"
+                );
+            }
+            apply_batch(&mut self.items, batch).expect("every batch applies to the copy");
+        }
+    }
+}
+
+/// How a buddy or a device is reached reaches the lists at once, as a diff of its item: Betty's client
+/// stopping turns her offline and unreachable in Amy's buddy list, her return turns her direct again, Amy's
+/// phone stopping shows in Amy's device list, and Amy's own client stopping shows everyone offline, not known.
+/// Each time the copy kept from diffs equals a fresh query.
+#[test]
+fn reach_changes_reach_the_lists_as_diffs() {
+    runtime().block_on(async {
+        let (laptop, phone, betty) = clearchat_testkit::amy_and_betty().await;
+        let buddy = laptop.buddy_id("Betty").await;
+        let phone_id = phone.client.me().unwrap().device_id;
+        // The lists' handles live as long as the test: the last one dropped ends a list.
+        let (buddy_list, device_list) = (laptop.client.buddy_list(), laptop.client.device_list());
+        let mut buddies = Diffed::new(buddy_list.subscribe().await.unwrap());
+        let mut devices = Diffed::new(device_list.subscribe().await.unwrap());
+        let betty_is = |online: bool, reach: Reach| {
+            move |items: &[Buddy]| {
+                items
+                    .iter()
+                    .any(|b| b.id == buddy && b.online == online && b.reach == reach)
+            }
+        };
+        let phone_is = |online: bool, reach: Reach| {
+            move |items: &[DeviceRow]| {
+                items
+                    .iter()
+                    .any(|d| d.id == phone_id && d.online == online && d.reach == reach)
+            }
+        };
+        let fresh_buddies = || async {
+            let mut fresh = laptop.client.buddies().await.unwrap();
+            fresh.sort_by(buddy_order);
+            fresh
+        };
+        let without_last_seen = |mut v: Vec<DeviceRow>| {
+            v.iter_mut().for_each(|d| d.last_seen = None);
+            v
+        };
+        buddies
+            .until("Betty direct", betty_is(true, Reach::Direct))
+            .await;
+        devices
+            .until("the phone direct", phone_is(true, Reach::Direct))
+            .await;
+
+        betty.client.stop().await.unwrap();
+        buddies
+            .until("Betty unreachable", betty_is(false, Reach::Unreachable))
+            .await;
+        assert_eq!(buddies.items, fresh_buddies().await);
+
+        betty.client.start().await.unwrap();
+        buddies
+            .until("Betty back", betty_is(true, Reach::Direct))
+            .await;
+        assert_eq!(buddies.items, fresh_buddies().await);
+
+        phone.client.stop().await.unwrap();
+        devices
+            .until("the phone unreachable", phone_is(false, Reach::Unreachable))
+            .await;
+        assert_eq!(
+            without_last_seen(devices.items.clone()),
+            without_last_seen(laptop.client.devices().await.unwrap())
+        );
+
+        // Amy's own client stops: nothing is connected, nothing known of how to reach anyone.
+        laptop.client.stop().await.unwrap();
+        buddies
+            .until("Betty not known", betty_is(false, Reach::Unknown))
+            .await;
+        devices
+            .until("the phone not known", phone_is(false, Reach::Unknown))
+            .await;
+        assert_eq!(buddies.items, fresh_buddies().await);
+        for device in [laptop, phone, betty] {
+            device.close().await;
+        }
     });
 }

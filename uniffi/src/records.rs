@@ -252,6 +252,11 @@ pub enum Event {
     PeerOffline {
         device_id: String,
     },
+    /// How a device is reached changed (with `PeerOnline`/`PeerOffline`, or on its own).
+    ReachChanged {
+        device_id: String,
+        reach: Reach,
+    },
     SyncProgress {
         space_id: String,
         received: u64,
@@ -315,6 +320,10 @@ impl From<core::Event> for Event {
             },
             E::PeerOffline { device_id } => Self::PeerOffline {
                 device_id: device_id.to_string(),
+            },
+            E::ReachChanged { device_id, reach } => Self::ReachChanged {
+                device_id: device_id.to_string(),
+                reach: reach.into(),
             },
             E::SyncProgress { space_id, received } => Self::SyncProgress {
                 space_id: space_id.to_string(),

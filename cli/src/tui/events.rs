@@ -5,7 +5,7 @@
 use super::conversation::is_after;
 use super::state::{Done, Effect, Overlay, State};
 use crate::wire::qr_rows;
-use clearchat_core::{Buddy, BuddyId, DeviceId, Event, Redeemed};
+use clearchat_core::{Buddy, BuddyId, DeviceId, Event, Reach, Redeemed};
 
 pub(super) fn on_event(state: &mut State, event: Event, effects: &mut Vec<Effect>) {
     let shown = |state: &State, buddy: BuddyId| state.conversation.buddy == Some(buddy);
@@ -101,6 +101,7 @@ pub(super) fn on_event(state: &mut State, event: Event, effects: &mut Vec<Effect
         }
         Event::PeerOnline { device_id } => peer(state, device_id, true, effects),
         Event::PeerOffline { device_id } => peer(state, device_id, false, effects),
+        Event::ReachChanged { device_id, reach } => reached(state, device_id, reach, effects),
         Event::DeviceLinked { .. } | Event::DeviceRevoked { .. } => {
             state.say(crate::render::event_human(&event));
             if matches!(state.overlay, Some(Overlay::Devices { .. })) {
@@ -136,6 +137,17 @@ fn peer(state: &mut State, device: DeviceId, online: bool, effects: &mut Vec<Eff
         }
     }
     // Which buddy a device belongs to is the core's to say.
+    state.load_buddies(effects);
+}
+
+/// How a device is reached changed.
+fn reached(state: &mut State, device: DeviceId, reach: Reach, effects: &mut Vec<Effect>) {
+    if let Some(Overlay::Devices { list, .. }) = &mut state.overlay {
+        if let Some(d) = list.iter_mut().find(|d| d.id == device) {
+            d.reach = reach;
+            return;
+        }
+    }
     state.load_buddies(effects);
 }
 

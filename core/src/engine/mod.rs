@@ -15,8 +15,8 @@
 //!   table of connections.
 //! - Locks: the writer's mutex is held for exactly one transaction ([`Engine::write`]) and the telling of
 //!   what it did (events and commands go out in the order of the commits). Every other lock (identity,
-//!   online devices, the buses, the reader pool) is held for a few instructions. The order is writer ->
-//!   online devices -> a bus; nothing takes a lock to the left of one it holds.
+//!   presence, the buses, the reader pool) is held for a few instructions. The order is writer ->
+//!   presence -> a bus; nothing takes a lock to the left of one it holds.
 
 mod bus;
 mod invites;
@@ -28,7 +28,7 @@ pub use bus::{Bus, Subscription};
 pub use ops::validate_name;
 pub use peers::LogReader;
 
-use crate::chat::{Event, Reach};
+use crate::chat::Event;
 use crate::error::{Error, Result};
 use crate::ids::{DeviceId, Hash, Now, PersonId, SpaceId};
 use crate::lock;
@@ -40,7 +40,7 @@ use crate::store::{self, Meta, Store};
 use crate::sync::Head;
 use ed25519_dalek::SigningKey;
 use rand::RngCore;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -69,10 +69,8 @@ pub struct Engine {
     pub signer: SigningKey,
     pub me: DeviceId,
     identity: Mutex<Identity>,
-    /// Devices connected now.
-    online: Mutex<HashSet<DeviceId>>,
-    /// How devices not connected now are reached, as the network last found (see `peers`).
-    reach: Mutex<HashMap<DeviceId, Reach>>,
+    /// Who is connected and how the others are reached (see `peers`).
+    presence: Mutex<peers::Presence>,
     /// Where the network listens, while it runs.
     listening: Mutex<Vec<SocketAddr>>,
     /// Per buddy space, the seq of my log up to which every message is known delivered (a cache that
@@ -137,8 +135,7 @@ impl Engine {
             signer,
             me,
             identity: Mutex::new(identity),
-            online: Mutex::new(HashSet::new()),
-            reach: Mutex::new(HashMap::new()),
+            presence: Mutex::new(peers::Presence::default()),
             listening: Mutex::new(Vec::new()),
             delivered: Mutex::new(HashMap::new()),
             events: Bus::new(),

@@ -14,8 +14,36 @@ use crate::space::{Member, SpaceKey, SpaceKind, SpaceState};
 use crate::store::{self, Delivery, Meta, SpaceRow};
 use crate::sync::{Applied, PeerHas, StoreBatch, MAX_INTRODUCTIONS};
 use rusqlite::Connection;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::SocketAddr;
+
+/// Who is connected now, and how the others are reached as the network last found.
+#[derive(Default)]
+pub(super) struct Presence {
+    online: HashSet<DeviceId>,
+    reach: HashMap<DeviceId, Reach>,
+    /// The network stopped and has not listened since: what its last tasks report as they end (a
+    /// connection's end, a failed dial) is no news.
+    stopped: bool,
+}
+
+impl Presence {
+    /// How each device is reached: a connected one directly.
+    fn reach(&self) -> HashMap<DeviceId, Reach> {
+        let mut reach = self.reach.clone();
+        for device in &self.online {
+            reach.insert(*device, Reach::Direct);
+        }
+        reach
+    }
+
+    fn of(&self, device: &DeviceId) -> Reach {
+        match self.online.contains(device) {
+            true => Reach::Direct,
+            false => Reach::of(device, &self.reach),
+        }
+    }
+}
 
 /// A connection's own read-only view of the store.
 pub struct LogReader {
@@ -165,6 +193,7 @@ impl Engine {
             Ok(())
         })?;
         *lock(&self.listening) = addrs;
+        lock(&self.presence).stopped = false;
         Ok(())
     }
 
@@ -209,37 +238,78 @@ impl Engine {
 
     /// How each device is reached now (devices absent: [`Reach::Unknown`]).
     pub fn reach(&self) -> HashMap<DeviceId, Reach> {
-        let mut reach = lock(&self.reach).clone();
-        for device in lock(&self.online).iter() {
-            reach.insert(*device, Reach::Direct);
+        lock(&self.presence).reach()
+    }
+
+    /// Changes who is connected or how devices are reached, then tells what that changed: devices that came
+    /// online or went offline, and each device whose [`Reach`] is not what it was. Told holding the
+    /// presence, so that changes are told in the order they were made.
+    fn change_presence(&self, change: impl FnOnce(&mut Presence)) {
+        let mut presence = lock(&self.presence);
+        if presence.stopped {
+            return;
         }
-        reach
+        let (online, reach) = (presence.online.clone(), presence.reach());
+        change(&mut presence);
+        let now = presence.reach();
+        let mut events: Vec<Event> = Vec::new();
+        for device in presence.online.difference(&online) {
+            events.push(Event::PeerOnline { device_id: *device });
+        }
+        for device in online.difference(&presence.online) {
+            events.push(Event::PeerOffline { device_id: *device });
+        }
+        let devices: BTreeSet<&DeviceId> = reach.keys().chain(now.keys()).collect();
+        for device in devices {
+            let new = Reach::of(device, &now);
+            if Reach::of(device, &reach) != new {
+                events.push(Event::ReachChanged {
+                    device_id: *device,
+                    reach: new,
+                });
+            }
+        }
+        self.events.send(&events);
     }
 
     /// Dialing `device` failed, or nothing says where it is: unreachable, unless its logs reach us
     /// through a device connected to both.
     pub fn unreachable(&self, device: &DeviceId) {
-        let mut reach = lock(&self.reach);
-        let entry = reach.entry(*device).or_insert(Reach::Unknown);
-        if matches!(entry, Reach::Unknown | Reach::Direct) {
-            *entry = Reach::Unreachable;
-        }
+        self.change_presence(|p| {
+            let entry = p.reach.entry(*device).or_insert(Reach::Unknown);
+            if matches!(entry, Reach::Unknown | Reach::Direct) {
+                *entry = Reach::Unreachable;
+            }
+        });
     }
 
     /// Entries of `author`'s logs (signed by it) just arrived from `via`: while `author` is not connected
     /// itself, it reaches us through `via`.
     pub fn relayed(&self, author: &DeviceId, via: &DeviceId) {
-        if author == via || *author == self.me || lock(&self.online).contains(author) {
+        if author == via || *author == self.me {
             return;
         }
-        lock(&self.reach).insert(*author, Reach::Via(*via));
+        let known = |p: &Presence| p.online.contains(author) || p.of(author) == Reach::Via(*via);
+        // Most batches come through the same device as the last: nothing to change or tell.
+        if known(&lock(&self.presence)) {
+            return;
+        }
+        self.change_presence(|p| {
+            if !p.online.contains(author) {
+                p.reach.insert(*author, Reach::Via(*via));
+            }
+        });
     }
 
-    /// The network stopped: nothing is connected or listening.
+    /// The network stopped: nothing is connected or listening, and nothing is known of how to reach anyone.
     pub fn went_offline(&self) {
         lock(&self.listening).clear();
-        lock(&self.reach).clear();
-        lock(&self.online).clear();
+        self.change_presence(|p| {
+            *p = Presence {
+                stopped: true,
+                ..Presence::default()
+            }
+        });
     }
 
     /// A connection with `peer`, from `addr`, is open.
@@ -248,12 +318,10 @@ impl Engine {
             store::peer_addr_add(c, peer, addr, now)?;
             store::peer_seen(c, peer, now)
         })?;
-        lock(&self.reach).insert(*peer, Reach::Direct);
-        // Told holding the set, so that a peer's online and offline are told in order.
-        let mut online = lock(&self.online);
-        if online.insert(*peer) {
-            self.events.send(&[Event::PeerOnline { device_id: *peer }]);
-        }
+        self.change_presence(|p| {
+            p.reach.insert(*peer, Reach::Direct);
+            p.online.insert(*peer);
+        });
         Ok(())
     }
 
@@ -262,17 +330,15 @@ impl Engine {
         self.store.write(|c| store::peer_seen(c, peer, now))?;
         if last {
             // It, and whatever came through it, is unreachable until a dial or a relay says otherwise.
-            let mut reach = lock(&self.reach);
-            reach.insert(*peer, Reach::Unreachable);
-            for r in reach.values_mut() {
-                if *r == Reach::Via(*peer) {
-                    *r = Reach::Unreachable;
+            self.change_presence(|p| {
+                p.online.remove(peer);
+                p.reach.insert(*peer, Reach::Unreachable);
+                for r in p.reach.values_mut() {
+                    if *r == Reach::Via(*peer) {
+                        *r = Reach::Unreachable;
+                    }
                 }
-            }
-        }
-        let mut online = lock(&self.online);
-        if last && online.remove(peer) {
-            self.events.send(&[Event::PeerOffline { device_id: *peer }]);
+            });
         }
         Ok(())
     }

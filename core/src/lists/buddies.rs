@@ -1,13 +1,15 @@
 //! The buddy list: every active buddy with name, whether online and how reached, unread count and last
 //! message, the most recently active first.
 
-use super::{Diffs, ListHandle, Shell, Source};
+use super::{Diffs, Edit, ListHandle, Shell, Source};
 use crate::chat::{self, Buddy, Event};
 use crate::engine::Engine;
 use crate::error::Result;
-use crate::ids::BuddyId;
+use crate::ids::{BuddyId, MessageKey, PersonId, SpaceId};
+use crate::store;
+use rusqlite::Connection;
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use tokio::sync::watch;
 
@@ -34,8 +36,8 @@ impl BuddyList {
         runtime: &tokio::runtime::Handle,
     ) -> BuddyList {
         let source = Buddies {
-            items: Vec::new(),
             touched: Touched::All,
+            counted: HashMap::new(),
         };
         BuddyList {
             list: ListHandle::start(engine, source, shell, runtime),
@@ -61,9 +63,57 @@ enum Touched {
 }
 
 struct Buddies {
-    /// As last loaded.
-    items: Vec<Buddy>,
     touched: Touched,
+    /// Per buddy, its unread messages as last counted, so that a new message costs counting only what came
+    /// after those (a count over a long unread conversation is not redone for each message).
+    counted: HashMap<BuddyId, Counted>,
+}
+
+/// `count` of the buddy's messages are after my read marker `marker` and at most `upto` (its newest then).
+#[derive(Clone, Copy)]
+struct Counted {
+    marker: Option<MessageKey>,
+    upto: MessageKey,
+    count: u64,
+}
+
+/// A buddy's unread count: what was counted before plus the others' messages after it, or counted afresh
+/// when my read marker moved or a message older than what was counted arrived since (see `note`).
+fn count_unread(
+    counted: &mut HashMap<BuddyId, Counted>,
+    c: &Connection,
+    space: &SpaceId,
+    me: &PersonId,
+    newest: Option<MessageKey>,
+) -> Result<u64> {
+    let buddy = BuddyId::from(*space);
+    let Some(newest) = newest else {
+        counted.remove(&buddy);
+        return Ok(0);
+    };
+    let marker = store::read_marker(c, space, me)?;
+    let count = match counted.get(&buddy) {
+        Some(was) if was.marker == marker && was.upto <= newest => {
+            was.count
+                + store::unread_between(
+                    c,
+                    space,
+                    me,
+                    Some(marker.map_or(was.upto, |m| m.max(was.upto))),
+                    Some(newest),
+                )?
+        }
+        _ => store::unread_between(c, space, me, marker, Some(newest))?,
+    };
+    counted.insert(
+        buddy,
+        Counted {
+            marker,
+            upto: newest,
+            count,
+        },
+    );
+    Ok(count)
 }
 
 impl Source for Buddies {
@@ -75,6 +125,23 @@ impl Source for Buddies {
     }
 
     fn note(&mut self, event: &Event) -> bool {
+        match event {
+            // Older than what was counted: count that buddy afresh.
+            Event::MessageAdded { buddy_id, message }
+                if self
+                    .counted
+                    .get(buddy_id)
+                    .is_some_and(|was| chat::message_key(message) <= was.upto) =>
+            {
+                self.counted.remove(buddy_id);
+            }
+            // Whose messages count as the others' may have changed.
+            Event::BuddyAdded { .. }
+            | Event::BuddyRemoved { .. }
+            | Event::DeviceLinked { .. }
+            | Event::DeviceRevoked { .. } => self.counted.clear(),
+            _ => {}
+        }
         let buddy = match event {
             Event::MessageAdded { buddy_id, .. }
             | Event::MessageStateChanged { buddy_id, .. }
@@ -107,27 +174,31 @@ impl Source for Buddies {
         true
     }
 
-    fn load(&mut self, engine: &Engine) -> Result<Vec<Buddy>> {
+    fn load(&mut self, engine: &Engine, list: &mut Edit<'_, Buddy>) -> Result<()> {
         let c = engine.store.read()?;
         let (me, reach) = (engine.person(), engine.reach());
+        let counted = &mut self.counted;
+        let mut unread = |c: &Connection, space: &SpaceId, newest: Option<MessageKey>| {
+            count_unread(counted, c, space, &me, newest)
+        };
         let mut items = match std::mem::replace(&mut self.touched, Touched::Nothing) {
-            Touched::Nothing => return Ok(self.items.clone()),
-            Touched::All => chat::buddies(&c, &me, &reach)?,
+            Touched::Nothing => return Ok(()),
+            Touched::All => chat::buddies_counted(&c, &me, &reach, &mut unread)?,
             Touched::Some(touched) => {
-                let mut items: Vec<Buddy> = self
-                    .items
+                let mut items: Vec<Buddy> = list
+                    .items()
                     .iter()
                     .filter(|b| !touched.contains(&b.id))
                     .cloned()
                     .collect();
                 for id in &touched {
-                    items.extend(chat::buddy(&c, id, &me, &reach)?);
+                    items.extend(chat::buddy_counted(&c, id, &me, &reach, &mut unread)?);
                 }
                 items
             }
         };
         items.sort_by(buddy_order);
-        self.items = items.clone();
-        Ok(items)
+        list.replace(items, Self::key);
+        Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! My devices (the members of my home space): name, whether online and how reached, revoked, last seen.
 
-use super::{Diffs, ListHandle, Shell, Source};
+use super::{Diffs, Edit, ListHandle, Shell, Source};
 use crate::chat::{self, Device, Event};
 use crate::engine::Engine;
 use crate::error::Result;
@@ -54,8 +54,10 @@ impl Source for Devices {
         )
     }
 
-    fn load(&mut self, engine: &Engine) -> Result<Vec<Device>> {
+    fn load(&mut self, engine: &Engine, list: &mut Edit<'_, Device>) -> Result<()> {
         let c = engine.store.read()?;
-        chat::devices(&c, &engine.home(), &engine.me, &engine.reach(), Now::read())
+        let devices = chat::devices(&c, &engine.home(), &engine.me, &engine.reach(), Now::read())?;
+        list.replace(devices, Self::key);
+        Ok(())
     }
 }

@@ -28,7 +28,7 @@ use crate::chat::Event;
 use crate::engine::{Engine, Subscription};
 use crate::error::{Error, Result};
 use crate::ids::BuddyId;
-use observable::Observable;
+use observable::{Edit, Observable};
 use std::hash::Hash;
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot, watch};
@@ -59,14 +59,15 @@ pub(crate) trait Source: Send + 'static {
     /// Takes note of an event; true if the list may have changed with it.
     fn note(&mut self, event: &Event) -> bool;
 
-    /// The list as the store holds it now, given what was noted since the last load.
-    fn load(&mut self, engine: &Engine) -> Result<Vec<Self::Item>>;
+    /// Makes `list` what the store holds now, given what was noted since the last load. On an error, what
+    /// it changed before stays changed (and is told).
+    fn load(&mut self, engine: &Engine, list: &mut Edit<'_, Self::Item>) -> Result<()>;
 
     /// After each load or change of what the person sees: what follows from the list being on screen.
     fn shown(&mut self, _engine: &Engine, _items: &[Self::Item], _shell: &Shell) {}
 
     /// Widens the list by up to `n` older items; whether still older ones exist.
-    fn paginate(&mut self, _engine: &Engine, _n: usize) -> Result<bool> {
+    fn paginate(&mut self, _engine: &Engine, _items: &[Self::Item], _n: usize) -> Result<bool> {
         Ok(false)
     }
 }
@@ -137,11 +138,9 @@ struct Owned<S: Source> {
 impl<S: Source> Owned<S> {
     /// Loads the source into the list; a failed read keeps the items as they were (and says so in the log).
     fn reload(&mut self, engine: &Engine, shell: &Shell) {
-        match self.source.load(engine) {
-            Ok(items) => {
-                self.list.replace(items, S::key);
-            }
-            Err(e) => log::warn!("reading a list: {e}"),
+        let source = &mut self.source;
+        if let Err(e) = self.list.edit(|list| source.load(engine, list)) {
+            log::warn!("reading a list: {e}");
         }
         self.source.shown(engine, self.list.items(), shell);
     }
@@ -198,7 +197,7 @@ async fn run<S: Source>(
                 Some(Request::Paginate(n, reply)) => {
                     let seen = shell.borrow().clone();
                     let Some((back, more)) = off_workers(&engine, owned, move |e, o| {
-                        let more = o.source.paginate(e, n);
+                        let more = o.source.paginate(e, o.list.items(), n);
                         o.reload(e, &seen);
                         more
                     })

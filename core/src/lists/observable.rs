@@ -2,6 +2,9 @@
 //! they are when the task takes its subscription and then gets every batch of changes made after, in order,
 //! through a bounded outbox: a subscriber [`OUTBOX`] batches behind gets one `Reset` with the whole list in
 //! place of what waits, so the task never waits for it and its copy is right again after one batch.
+//!
+//! A list's source changes the items through an [`Edit`], which records each change as the diff subscribers
+//! get: a message arriving is one `PushBack` made in place, not a copy of the window and a keyed diff of it.
 
 use super::diff::{diff, VectorDiff};
 use crate::lock;
@@ -56,12 +59,30 @@ impl<T: Clone + PartialEq> Observable<T> {
 
     /// Makes the list `new`, telling subscribers the changes (items matched by `key`). Returns whether
     /// anything changed.
+    #[cfg(test)]
     pub fn replace<K: Eq + Hash>(&mut self, new: Vec<T>, key: impl Fn(&T) -> K) -> bool {
-        let batch = diff(&self.items, &new, key);
-        self.items = new;
-        if batch.is_empty() {
-            return false;
+        self.edit(|e| {
+            e.replace(new, key);
+            !e.batch.is_empty()
+        })
+    }
+
+    /// Lets `f` change the items through an [`Edit`], then tells subscribers what it changed (nothing if
+    /// nothing did).
+    pub fn edit<R>(&mut self, f: impl FnOnce(&mut Edit<'_, T>) -> R) -> R {
+        let mut edit = Edit {
+            items: &mut self.items,
+            batch: Vec::new(),
+        };
+        let value = f(&mut edit);
+        let batch = edit.batch;
+        if !batch.is_empty() {
+            self.tell(batch);
         }
+        value
+    }
+
+    fn tell(&mut self, batch: Vec<VectorDiff<T>>) {
         self.subscribers.retain(|outbox| {
             let mut waiting = lock(&outbox.state);
             if waiting.closed {
@@ -79,13 +100,54 @@ impl<T: Clone + PartialEq> Observable<T> {
             outbox.ready.notify_one();
             true
         });
-        true
     }
 
     #[cfg(test)]
     pub fn has_subscribers(&mut self) -> bool {
         self.subscribers.retain(|o| !lock(&o.state).closed);
         !self.subscribers.is_empty()
+    }
+}
+
+/// The items of a list while its source changes them; each change is recorded as a diff.
+pub(crate) struct Edit<'a, T> {
+    items: &'a mut Vec<T>,
+    batch: Vec<VectorDiff<T>>,
+}
+
+impl<T: Clone + PartialEq> Edit<'_, T> {
+    pub fn items(&self) -> &[T] {
+        self.items
+    }
+
+    /// Makes the item at `index` `value` (a change only if it differs).
+    pub fn set(&mut self, index: usize, value: T) {
+        if self.items[index] != value {
+            self.items[index] = value.clone();
+            self.batch.push(VectorDiff::Set { index, value });
+        }
+    }
+
+    /// Inserts `value` at `index` (at most the length).
+    pub fn insert(&mut self, index: usize, value: T) {
+        self.items.insert(index, value.clone());
+        self.batch.push(match index {
+            i if i + 1 == self.items.len() => VectorDiff::PushBack { value },
+            0 => VectorDiff::PushFront { value },
+            _ => VectorDiff::Insert { index, value },
+        });
+    }
+
+    /// Removes the item at `index`.
+    pub fn remove(&mut self, index: usize) {
+        self.items.remove(index);
+        self.batch.push(VectorDiff::Remove { index });
+    }
+
+    /// Makes the items `new`, as the keyed diff of the two (see `diff`).
+    pub fn replace<K: Eq + Hash>(&mut self, new: Vec<T>, key: impl Fn(&T) -> K) {
+        self.batch.extend(diff(self.items, &new, key));
+        *self.items = new;
     }
 }
 

@@ -4,7 +4,7 @@
 //! [`MAX_WINDOW`]: past that the oldest leave it (a 100k-message conversation is never loaded whole). While
 //! the window is on screen (the shell says so), what it shows of the buddy's messages is marked read.
 
-use super::{Diffs, ListHandle, Shell, Source};
+use super::{Diffs, Edit, ListHandle, Shell, Source};
 use crate::chat::{self, Event, Message};
 use crate::engine::Engine;
 use crate::error::Result;
@@ -15,6 +15,14 @@ use tokio::sync::watch;
 
 /// The most messages a window holds.
 pub const MAX_WINDOW: usize = 2000;
+
+/// Above this many messages read back at once, the window is diffed whole rather than edited in place.
+const MAX_EDITS: usize = 64;
+
+/// Where `message` goes in a window ordered by message key: Ok if it replaces the one there.
+fn place(items: &[Message], message: &Message) -> std::result::Result<usize, usize> {
+    items.binary_search_by_key(&chat::message_key(message), chat::message_key)
+}
 
 /// An observable window of the conversation with one buddy; clones share one task.
 #[derive(Clone)]
@@ -38,7 +46,6 @@ impl Timeline {
             space,
             initial: initial.clamp(1, MAX_WINDOW),
             from: None,
-            items: Vec::new(),
             complete: false,
             touched: Touched::All,
         };
@@ -75,8 +82,6 @@ struct Window {
     initial: usize,
     /// The oldest message in the window, once it holds one.
     from: Option<MessageKey>,
-    /// The window as last loaded.
-    items: Vec<Message>,
     /// The window starts with the conversation's first message: one that arrives late with an older time (from
     /// a device whose log came later) belongs in it.
     complete: bool,
@@ -143,47 +148,71 @@ impl Source for Window {
         true
     }
 
-    fn load(&mut self, engine: &Engine) -> Result<Vec<Message>> {
+    fn load(&mut self, engine: &Engine, list: &mut Edit<'_, Message>) -> Result<()> {
         let touched = std::mem::replace(&mut self.touched, Touched::Nothing);
         let c = engine.store.read()?;
         let me = engine.person();
         match (touched, self.from) {
-            (Touched::Nothing, _) => return Ok(self.items.clone()),
-            // A few messages on a window that holds some: read just them (the common case, a message arriving,
-            // costs a row, not the window).
+            (Touched::Nothing, _) => return Ok(()),
+            // A few messages on a window that holds some: read just them and put each in its place (the
+            // common case, a message arriving, costs a row and a `PushBack`, not the window).
             (Touched::Messages(ids), Some(from)) => {
                 let rows = ids
                     .iter()
                     .map(|id| crate::store::message_get(&c, &self.space, &id.author, id.seq))
                     .filter_map(|row| row.transpose())
                     .collect::<Result<Vec<_>>>()?;
-                for message in chat::render_rows(&c, &self.space, &me, rows)? {
-                    let key = chat::message_key(&message);
-                    if key < from && !self.complete {
-                        continue; // older than the window: paging brings it
+                let messages = chat::render_rows(&c, &self.space, &me, rows)?
+                    .into_iter()
+                    // One older than a window that does not start at the first message: paging brings it.
+                    .filter(|m| self.complete || chat::message_key(m) >= from);
+                if ids.len() > MAX_EDITS {
+                    // A catch-up's burst: one keyed diff of the window (a `Reset` when that is shorter).
+                    let mut items = list.items().to_vec();
+                    for message in messages {
+                        match place(&items, &message) {
+                            Ok(at) => items[at] = message,
+                            Err(at) => items.insert(at, message),
+                        }
                     }
-                    match self.items.binary_search_by_key(&key, chat::message_key) {
-                        Ok(at) => self.items[at] = message,
-                        Err(at) => self.items.insert(at, message),
+                    let excess = items.len().saturating_sub(MAX_WINDOW);
+                    items.drain(..excess);
+                    list.replace(items, Self::key);
+                } else {
+                    for message in messages {
+                        match place(list.items(), &message) {
+                            Ok(at) => list.set(at, message),
+                            Err(at) => list.insert(at, message),
+                        }
+                    }
+                    for _ in MAX_WINDOW..list.items().len() {
+                        list.remove(0);
                     }
                 }
-                let excess = self.items.len().saturating_sub(MAX_WINDOW);
-                self.items.drain(..excess);
             }
             (_, Some(_)) if self.complete => {
-                self.items = chat::conversation(&c, &self.space, &me, None, MAX_WINDOW)?;
+                list.replace(
+                    chat::conversation(&c, &self.space, &me, None, MAX_WINDOW)?,
+                    Self::key,
+                );
             }
             (_, Some(from)) => {
-                self.items = chat::conversation_from(&c, &self.space, &me, from, MAX_WINDOW)?;
+                list.replace(
+                    chat::conversation_from(&c, &self.space, &me, from, MAX_WINDOW)?,
+                    Self::key,
+                );
             }
             (_, None) => {
-                self.items = chat::conversation(&c, &self.space, &me, None, self.initial)?;
+                list.replace(
+                    chat::conversation(&c, &self.space, &me, None, self.initial)?,
+                    Self::key,
+                );
             }
         }
-        self.from = self.items.first().map(chat::message_key);
+        self.from = list.items().first().map(chat::message_key);
         drop(c);
         self.complete = !self.has_older(engine)?;
-        Ok(self.items.clone())
+        Ok(())
     }
 
     fn shown(&mut self, engine: &Engine, items: &[Message], shell: &Shell) {
@@ -202,12 +231,12 @@ impl Source for Window {
         }
     }
 
-    fn paginate(&mut self, engine: &Engine, n: usize) -> Result<bool> {
+    fn paginate(&mut self, engine: &Engine, items: &[Message], n: usize) -> Result<bool> {
         let Some(from) = self.from else {
             return Ok(false);
         };
         let c = engine.store.read()?;
-        let room = MAX_WINDOW.saturating_sub(self.items.len());
+        let room = MAX_WINDOW.saturating_sub(items.len());
         let older = crate::store::messages_page(&c, &self.space, Some(from), n.min(room))?;
         if let Some(oldest) = older.first() {
             self.from = Some(oldest.key);

@@ -186,22 +186,45 @@ pub fn last_message(c: &Connection, space: &SpaceId) -> Result<Option<MessageRow
 
 /// Messages of others than `me` after `me`'s read marker.
 pub fn unread_count(c: &Connection, space: &SpaceId, me: &PersonId) -> Result<u64> {
-    let marker = read_marker(c, space, me)?.unwrap_or(MessageKey {
+    unread_between(c, space, me, read_marker(c, space, me)?, None)
+}
+
+/// The others' messages after `after` (from the first, if None) and up to `upto` (to the newest, if None),
+/// in the order of time: what of them is unread, when `after` is my read marker.
+pub fn unread_between(
+    c: &Connection,
+    space: &SpaceId,
+    me: &PersonId,
+    after: Option<MessageKey>,
+    upto: Option<MessageKey>,
+) -> Result<u64> {
+    let after = after.unwrap_or(MessageKey {
         time: 0,
         author: DeviceId([0; 32]),
         seq: 0,
     });
+    let upto = upto.unwrap_or(MessageKey {
+        time: u64::MAX >> 1,
+        author: DeviceId([0xff; 32]),
+        seq: u64::MAX >> 1,
+    });
+    // The others' devices are looked up once, not per message: the count walks only the time index.
     let mut stmt = c.prepare_cached(
-        "SELECT count(*) FROM messages m JOIN members mb ON mb.space = m.space AND mb.device = m.author
-         WHERE m.space = ?1 AND mb.person != ?2 AND (m.time, m.author, m.seq) > (?3, ?4, ?5)",
+        "SELECT count(*) FROM messages m
+         WHERE m.space = ?1 AND (m.time, m.author, m.seq) > (?3, ?4, ?5)
+           AND (m.time, m.author, m.seq) <= (?6, ?7, ?8)
+           AND m.author IN (SELECT device FROM members WHERE space = ?1 AND person != ?2)",
     )?;
     let n: i64 = stmt.query_row(
         params![
             space.0,
             me.0,
-            int(marker.time)?,
-            marker.author.0,
-            int(marker.seq)?
+            int(after.time)?,
+            after.author.0,
+            int(after.seq)?,
+            int(upto.time)?,
+            upto.author.0,
+            int(upto.seq)?
         ],
         |r| r.get(0),
     )?;

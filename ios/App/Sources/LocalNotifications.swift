@@ -1,6 +1,7 @@
-// The NotificationFeed's changes as local notifications (UNUserNotificationCenter): one per message, threaded by
-// buddy (the thread identifier is the buddy id, so iOS groups a conversation), taken away when read, the badge the
-// count of what is up. Also the center's delegate: banners while the app is open, and a tap opens the conversation.
+// The NotificationFeed's changes (the core's decisions) as local notifications (UNUserNotificationCenter): one per
+// message, threaded by buddy (the thread identifier is the buddy id, so iOS groups a conversation), the thread taken
+// away when read on any of my devices, the badge the count of what is up. Also the center's delegate: banners while
+// the app is open, and a tap opens the conversation.
 import ClearchatKit
 import UIKit
 import UserNotifications
@@ -39,8 +40,6 @@ final class LocalNotifications {
                 content.userInfo = [Self.buddyKey: notice.buddyId]
                 let request = UNNotificationRequest(identifier: Self.identifier(notice.id), content: content, trigger: nil)
                 center.add(request, withCompletionHandler: nil)
-            case .remove(let ids):
-                center.removeDeliveredNotifications(withIdentifiers: ids.map(Self.identifier))
             case .removeThread(let buddyId):
                 Self.removeThread(buddyId)
             case .badge(let count):

@@ -1,6 +1,6 @@
-// The notification feed against the real core: Amy's messages are posted on Betty's phone in Amy's thread, Betty's
-// own messages (written on her laptop) never are, the conversation on the phone's screen is not, and reading on
-// Betty's laptop (another of her devices) takes the notifications off the phone.
+// The notification feed against the real core, whose decisions it renders: Betty's message to a backgrounded Amy
+// is posted once in Betty's thread; Amy's own message (written on her laptop) and the conversation open on the
+// phone's screen are not; reading on Amy's laptop (another of her devices) takes the thread off the phone.
 import ClearchatFFI
 import Observation
 import XCTest
@@ -20,62 +20,69 @@ final class Rendered {
 }
 
 final class NotificationFeedTests: CoreTestCase, @unchecked Sendable {
-    @MainActor func testPostedOnThePhoneAndTakenAwayWhenReadOnTheLaptop() async throws {
-        let laptop = try await h.open("betty-laptop", person: "Betty")
-        let phone = try await h.open("betty-phone")
+    @MainActor func testTheCoresDecisionsPostedOnThePhoneAndTakenAwayWhenReadOnTheLaptop() async throws {
+        let laptop = try await h.open("amy-laptop", person: "Amy")
+        let phone = try await h.open("amy-phone")
         guard case .linked = try await phone.redeem(try await laptop.createLinkInvite().code) else {
             return XCTFail("the phone did not link")
         }
-        let amy = try await h.open("amy", person: "Amy")
+        let betty = try await h.open("betty", person: "Betty")
         let atPhone = h.record(phone)
         let atLaptop = h.record(laptop)
-        guard case .buddy(let bettyAtAmy, "Betty") = try await amy.redeem(try await laptop.createBuddyInvite(label: "").code)
-        else { return XCTFail("Amy did not add Betty") }
-        var amyAtPhone = ""
-        try await atPhone.until("Amy at the phone") { events in
-            amyAtPhone = events.lazy.compactMap { if case .buddyAdded(let id, "Amy") = $0 { id } else { nil } }.first ?? ""
-            return !amyAtPhone.isEmpty
+        guard case .buddy(let amyAtBetty, "Amy") = try await betty.redeem(try await laptop.createBuddyInvite(label: "").code)
+        else { return XCTFail("Betty did not add Amy") }
+        var bettyAtPhone = ""
+        try await atPhone.until("Betty at the phone") { events in
+            bettyAtPhone = events.lazy.compactMap { if case .buddyAdded(let id, "Betty") = $0 { id } else { nil } }.first ?? ""
+            return !bettyAtPhone.isEmpty
         }
-        let amyAtLaptop = amyAtPhone // one buddy space: the same id on every device of Betty's
+        let bettyAtLaptop = bettyAtPhone // one buddy space: the same id on every device of Amy's
 
         let rendered = Rendered()
         let feed = NotificationFeed(phone) { rendered.append($0) }
         defer { feed.close() }
         feed.setForeground(false)
 
-        _ = try await amy.send("lunch?", to: bettyAtAmy)
-        _ = try await amy.send("12:30", to: bettyAtAmy)
-        try await waitUntil("two posted on the phone", state: { "\(rendered.changes)" }) { rendered.posted.count == 2 }
-        XCTAssertEqual(rendered.posted.map(\.text), ["lunch?", "12:30"])
-        XCTAssertEqual(Set(rendered.posted.map(\.buddyId)), [amyAtPhone], "one thread: Amy's")
-        XCTAssertEqual(rendered.posted.map(\.buddyName), ["Amy", "Amy"])
-        XCTAssertEqual(rendered.changes.last, .badge(2))
+        // Betty writes to a backgrounded Amy: one notification, in Betty's thread.
+        _ = try await betty.send("lunch?", to: amyAtBetty)
+        try await waitUntil("posted on the phone", state: { "\(rendered.changes)" }) { rendered.posted.count == 1 }
+        XCTAssertEqual(rendered.posted.map(\.text), ["lunch?"])
+        XCTAssertEqual(rendered.posted.map(\.buddyId), [bettyAtPhone])
+        XCTAssertEqual(rendered.posted.map(\.buddyName), ["Betty"])
+        XCTAssertEqual(rendered.changes.last, .badge(1))
 
-        // Betty answers from her laptop: the phone gets the message, and posts nothing for it.
-        _ = try await laptop.send("yes!", to: amyAtLaptop)
-        try await atPhone.until("Betty's own message at the phone") { events in
+        // Amy answers from her laptop: the phone gets her own message and posts nothing for it.
+        _ = try await laptop.send("yes!", to: bettyAtLaptop)
+        try await atPhone.until("Amy's own message at the phone") { events in
             events.contains { if case .messageAdded(_, let m) = $0 { m.text == "yes!" } else { false } }
         }
-        XCTAssertEqual(rendered.posted.count, 2)
 
-        // Betty reads on her laptop: the Read entry reaches the phone, whose notifications go.
-        try await atLaptop.until("Amy's two at the laptop") { _ in atLaptop.received(from: amyAtLaptop).count == 2 }
-        try await laptop.markRead(amyAtLaptop)
+        // Amy reads on her laptop: the Read entry reaches the phone, and the core cancels the thread there.
+        try await atLaptop.until("Betty's message at the laptop") { _ in atLaptop.received(from: bettyAtLaptop).count == 1 }
+        try await laptop.markRead(bettyAtLaptop)
         try await waitUntil("taken off the phone", state: { "\(rendered.changes)" }) {
-            rendered.changes.contains { if case .remove(let ids) = $0 { Set(ids) == Set(rendered.posted.map(\.id)) } else { false } }
+            rendered.changes.contains(.removeThread(bettyAtPhone))
         }
         XCTAssertEqual(rendered.changes.last, .badge(0))
         XCTAssertEqual(feed.current, [:])
+        XCTAssertEqual(rendered.posted.count, 1, "nothing for Amy's own message: \(rendered.changes)")
 
-        // The conversation on the phone's screen: Amy's next message is not posted; another one after it is.
+        // The conversation open on the phone's screen, in the foreground, with its window: Betty's next message
+        // is read on screen and never notified; in the background the one after it is.
+        let window = try phone.timeline(bettyAtPhone, initial: 20)
         feed.setForeground(true)
-        feed.setVisibleConversation(amyAtPhone)
-        let handled = feed.inputsHandled
-        _ = try await amy.send("see you", to: bettyAtAmy)
-        try await eventually("the feed handled see you") { feed.inputsHandled > handled }
-        feed.setVisibleConversation(nil)
-        _ = try await amy.send("bring the map", to: bettyAtAmy)
-        try await waitUntil("posted once off screen", state: { "\(rendered.changes)" }) { rendered.posted.count == 3 }
-        XCTAssertEqual(rendered.posted.last?.text, "bring the map")
+        feed.setVisibleConversation(bettyAtPhone)
+        _ = try await betty.send("see you", to: amyAtBetty)
+        let deadline = Date().addingTimeInterval(60)
+        while try await betty.conversation(with: amyAtBetty, limit: 1).last.map({ $0.text == "see you" && $0.state == .read }) != true {
+            XCTAssertLessThan(Date(), deadline, "read on the phone's screen")
+            if Date() >= deadline { return }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        feed.setForeground(false)
+        _ = try await betty.send("bring the map", to: amyAtBetty)
+        try await waitUntil("posted once off screen", state: { "\(rendered.changes)" }) { rendered.posted.count == 2 }
+        XCTAssertEqual(rendered.posted.map(\.text), ["lunch?", "bring the map"])
+        withExtendedLifetime(window) {}
     }
 }
