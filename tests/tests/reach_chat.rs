@@ -46,6 +46,18 @@ fn wait(what: &str, condition: impl FnMut() -> bool) -> Duration {
     wait_up_to(STEP, what, condition)
 }
 
+/// Polls `condition` until it holds (returns how long that took) or `deadline` passes (None).
+fn wait_for(deadline: Duration, mut condition: impl FnMut() -> bool) -> Option<Duration> {
+    let start = Instant::now();
+    while !condition() {
+        if start.elapsed() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some(start.elapsed())
+}
+
 /// [`wait`] with another deadline.
 fn wait_up_to(deadline: Duration, what: &str, mut condition: impl FnMut() -> bool) -> Duration {
     let start = Instant::now();
@@ -540,4 +552,232 @@ fn behind_symmetric_nats_messages_wait_until_an_always_on_member_carries_them() 
     eprintln!("both ways through the server: {:?}", appeared.elapsed());
     drop((amy_run, betty_run, server_run));
     drop(testnet);
+}
+
+/// `clearchat run` in `host`'s namespace with the DHT and port mapping off (only the devices' own
+/// connections and what they tell each other can find a path), its log in `log`.
+fn run_without_dht_in(host: &Host, dir: &Path, listen: &str, log: &Path) -> RunGuard {
+    let mut command = host.ns.command(bin());
+    command
+        .env("CLEARCHAT_PORT_MAPPING", "off")
+        .env("CLEARCHAT_DHT", "off")
+        .env("RUST_LOG", "clearchat_core=info")
+        .stderr(std::fs::File::create(log).expect("log file"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["run", "--listen", listen, "--json"]);
+    RunGuard::spawn(command)
+}
+
+/// Amy's laptop and Betty's laptop behind two port-keeping home NATs, and Amy's always-on server on a
+/// public address that both joined through in the lab (so it is the one address either knows: no DHT,
+/// and the pairing never happened on a network the two share).
+struct TwoNatsAndAMember {
+    amy_home: clearchat_scenarios::netlab::Router,
+    amy: std::path::PathBuf,
+    betty: std::path::PathBuf,
+    server_id: String,
+    logs: [std::path::PathBuf; 3],
+    /// When the last of the three processes started.
+    started: Instant,
+    _runs: Vec<RunGuard>,
+    _root: tempfile::TempDir,
+    _lab: Lab,
+}
+
+impl TwoNatsAndAMember {
+    /// Sets the lab up; with `blocked`, no packet passes between the two homes (until unblocked).
+    fn new(blocked: bool) -> Option<TwoNatsAndAMember> {
+        let lab = Lab::new()?;
+        let internet = lab.internet();
+        let amy_home = internet.home("amyhome", RouterPlan::nat(Nat::Masquerade));
+        let betty_home = internet.home("bettyhome", RouterPlan::nat(Nat::Masquerade));
+        let (amy_host, betty_host) = (amy_home.host("amy"), betty_home.host("betty"));
+        let server_host = internet.host("server");
+        if blocked {
+            amy_home.block(betty_home.wan_ipv4());
+        }
+        let root = tempfile::tempdir().expect("tempdir");
+        let [amy, betty, server] = ["amy", "betty", "server"].map(|d| root.path().join(d));
+        let logs = ["amy.log", "betty.log", "server.log"].map(|l| root.path().join(l));
+        ok(
+            &server,
+            &["init", "--name", "Amy server", "--person", "Amy"],
+        );
+        ok(&amy, &["init", "--name", "Amy laptop"]);
+        ok(
+            &betty,
+            &["init", "--name", "Betty laptop", "--person", "Betty"],
+        );
+        let server_run = run_without_dht_in(&server_host, &server, "[::]:4300", &logs[2]);
+        let amy_run = run_without_dht_in(&amy_host, &amy, "[::]:0", &logs[0]);
+        let betty_run = run_without_dht_in(&betty_host, &betty, "[::]:0", &logs[1]);
+        let started = Instant::now();
+        let code = ok(&server, &["link", "--code-only"]);
+        ok(&amy, &["join", code.trim()]);
+        let code = ok(&server, &["invite", "--name", "Betty", "--code-only"]);
+        ok(&betty, &["join", code.trim()]);
+        let devices: serde_json::Value =
+            serde_json::from_str(&ok(&server, &["devices", "--json"])).expect("devices JSON");
+        let server_id = devices
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|d| d["me"] == true)
+            .and_then(|d| d["id"].as_str())
+            .expect("the server lists itself")
+            .to_string();
+        Some(TwoNatsAndAMember {
+            amy_home,
+            amy,
+            betty,
+            server_id,
+            logs,
+            started,
+            _runs: vec![server_run, amy_run, betty_run],
+            _root: root,
+            _lab: lab,
+        })
+    }
+
+    fn via_server(&self) -> String {
+        format!("{{\"via\":\"{}\"}}", self.server_id)
+    }
+
+    /// The three logs, for a failure's message.
+    fn logs(&self) -> String {
+        self.logs
+            .iter()
+            .map(|l| {
+                let text = std::fs::read_to_string(l).unwrap_or_default();
+                format!("--- {}\n{text}", l.display())
+            })
+            .collect()
+    }
+
+    /// Whether `log` (0 Amy, 1 Betty, 2 the server) has a line containing `what`.
+    fn logged(&self, log: usize, what: &str) -> bool {
+        std::fs::read_to_string(&self.logs[log]).is_ok_and(|t| t.contains(what))
+    }
+}
+
+#[test]
+fn two_devices_behind_port_keeping_nats_punch_through_when_a_member_connected_to_both_says_dial_me_now(
+) {
+    let Some(lab) = TwoNatsAndAMember::new(false) else {
+        return;
+    };
+    ok(&lab.betty, &["send", "Amy", "hello over the punched path"]);
+    wait("Amy gets Betty's message", || {
+        shows(&lab.amy, "Betty", "hello over the punched path")
+    });
+    let first = lab.started.elapsed();
+    // Amy's view is the one that tells: Betty has one device, while Betty's buddy Amy counts as direct
+    // as soon as any of Amy's devices is (the server is), as a buddy shows its best device.
+    wait_up_to(STEP * 2, "Amy's laptop and Betty connect directly", || {
+        reach_of(&lab.amy, "Betty") == "\"direct\""
+    });
+    let direct = lab.started.elapsed();
+    ok(&lab.amy, &["send", "Betty", "and back, directly"]);
+    wait("Betty gets Amy's answer", || {
+        shows(&lab.betty, "Amy", "and back, directly")
+    });
+    eprintln!(
+        "two port-keeping NATs + a member, no DHT: first message {first:?} after the three started, \
+         both direct at {direct:?}"
+    );
+    if std::env::var_os("REACH_LOGS").is_some() {
+        eprintln!("{}", lab.logs());
+    }
+    // The path came from the coordination: the server passed "dial me now" both ways, and a laptop acted
+    // on it (nothing else tells either laptop to dial the other at the same moment).
+    assert!(
+        lab.logged(2, "dial each other now")
+            && (lab.logged(0, "is dialing me") || lab.logged(1, "is dialing me")),
+        "the server coordinated the punch:\n{}",
+        lab.logs()
+    );
+    drop(lab);
+}
+
+#[test]
+fn a_relayed_conversation_switches_to_the_direct_path_without_losing_or_repeating_a_message() {
+    let Some(lab) = TwoNatsAndAMember::new(true) else {
+        return;
+    };
+    // No direct path: the messages go through the server.
+    ok(&lab.betty, &["send", "Amy", "through the server"]);
+    wait("Amy gets Betty's message through the server", || {
+        shows(&lab.amy, "Betty", "through the server")
+    });
+    ok(&lab.amy, &["send", "Betty", "through the server too"]);
+    wait("Betty gets Amy's message through the server", || {
+        shows(&lab.betty, "Amy", "through the server too")
+    });
+    // Amy's view tells (see the test above): Betty has one device.
+    let mut seen = String::new();
+    let reached = wait_for(STEP, || {
+        seen = reach_of(&lab.amy, "Betty");
+        seen == lab.via_server()
+    });
+    assert!(
+        reached.is_some(),
+        "Amy sees Betty reached through the server {}, not {seen}",
+        lab.via_server(),
+    );
+
+    // A steady stream both ways while the path between the homes opens and the punch comes up.
+    let unblocked = Instant::now();
+    lab.amy_home.block(None);
+    let mut sent = 0;
+    let mut direct_at = None;
+    let mut after_direct = 0;
+    while after_direct < 10 {
+        sent += 1;
+        ok(&lab.amy, &["send", "Betty", &format!("amy {sent:03}")]);
+        ok(&lab.betty, &["send", "Amy", &format!("betty {sent:03}")]);
+        if direct_at.is_none() && reach_of(&lab.amy, "Betty") == "\"direct\"" {
+            direct_at = Some((unblocked.elapsed(), sent));
+        }
+        if direct_at.is_some() {
+            after_direct += 1;
+        }
+        assert!(
+            unblocked.elapsed() < STEP * 3,
+            "no direct path {:?} after the homes were unblocked:\n{}",
+            unblocked.elapsed(),
+            lab.logs()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (took, switched_at) = direct_at.expect("direct");
+    eprintln!(
+        "relayed -> direct {took:?} after the unblocking, at message {switched_at} of {sent}"
+    );
+    assert!(
+        switched_at > 1,
+        "some messages went before the direct path was up"
+    );
+    let stream = |who: &str| {
+        (1..=sent)
+            .map(|n| format!("{who} {n:03}"))
+            .collect::<Vec<_>>()
+    };
+    let received = |dir: &Path, buddy: &str, who: &str| {
+        clearchat_scenarios::cli::texts(dir, buddy)
+            .into_iter()
+            .filter(|t| t.starts_with(who))
+            .collect::<Vec<_>>()
+    };
+    wait("Betty has Amy's whole stream", || {
+        received(&lab.betty, "Amy", "amy ").len() >= sent
+    });
+    wait("Amy has Betty's whole stream", || {
+        received(&lab.amy, "Betty", "betty ").len() >= sent
+    });
+    // Exactly once each, in the order sent.
+    assert_eq!(received(&lab.betty, "Amy", "amy "), stream("amy"));
+    assert_eq!(received(&lab.amy, "Betty", "betty "), stream("betty"));
+    assert_eq!(reach_of(&lab.amy, "Betty"), "\"direct\"");
+    drop(lab);
 }

@@ -124,6 +124,24 @@ impl Engine {
         Ok(targets.into_iter().collect())
     }
 
+    /// Whether `coordinator` may pass "dial me now" between `asker` and `target`, by the spaces I hold
+    /// (`membership::may_coordinate`).
+    pub fn may_coordinate(
+        &self,
+        coordinator: &DeviceId,
+        asker: &DeviceId,
+        target: &DeviceId,
+    ) -> Result<bool> {
+        let c = self.store.read()?;
+        let spaces = rosters(&c)?;
+        Ok(membership::may_coordinate(
+            coordinator,
+            asker,
+            target,
+            spaces.iter().map(|(space, members)| roster(space, members)),
+        ))
+    }
+
     /// The addresses a device is known at (from invites, `Addresses` entries and past connections), most
     /// recently seen first.
     pub fn addresses_of(&self, device: &DeviceId) -> Result<Vec<SocketAddr>> {
