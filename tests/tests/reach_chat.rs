@@ -689,6 +689,20 @@ fn two_devices_behind_port_keeping_nats_punch_through_when_a_member_connected_to
     if std::env::var_os("REACH_LOGS").is_some() {
         eprintln!("{}", lab.logs());
     }
+    // An invite Amy makes now carries her public address (as the server observed it) first: a buddy on
+    // another network dials it at once.
+    let code = ok(&lab.amy, &["invite", "--name", "Carol", "--code-only"]);
+    let code = clearchat_core::InviteCode::parse(code.trim()).expect("a valid code");
+    let public = lab
+        .amy_home
+        .wan_ipv4()
+        .expect("Amy's router has a public address");
+    assert_eq!(
+        code.addrs.first().map(|a| a.ip()),
+        Some(public.into()),
+        "the code's addresses {:?} start with Amy's public one",
+        code.addrs
+    );
     // The path came from the coordination: the server passed "dial me now" both ways, and a laptop acted
     // on it (nothing else tells either laptop to dial the other at the same moment).
     assert!(

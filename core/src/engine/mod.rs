@@ -72,7 +72,7 @@ pub struct Engine {
     online: Mutex<HashSet<DeviceId>>,
     /// How devices not connected now are reached, as the network last found (see `peers`).
     reach: Mutex<HashMap<DeviceId, Reach>>,
-    /// Where the network listens, while it runs.
+    /// Where the network can be reached, while it runs (`Engine::reachable_at`).
     listening: Mutex<Vec<SocketAddr>>,
     /// Per buddy space, the seq of my log up to which every message is known delivered (a cache that
     /// spares a write for each acknowledgement of what is delivered already).
@@ -204,7 +204,8 @@ impl Engine {
         *lock(&self.identity) = Identity { person, home };
     }
 
-    /// Where the network listens (empty while it is stopped).
+    /// Where the network can be reached, best first: mapped and public addresses, then the local ones
+    /// (empty while it is stopped).
     pub fn listening(&self) -> Vec<SocketAddr> {
         lock(&self.listening).clone()
     }

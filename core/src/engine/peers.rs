@@ -185,6 +185,12 @@ impl Engine {
         Ok(())
     }
 
+    /// Where I can be reached now, best first (the address my router maps for me and my public one before
+    /// the local ones): what invites carry and a space I join is told.
+    pub fn reachable_at(&self, addrs: Vec<SocketAddr>) {
+        *lock(&self.listening) = addrs;
+    }
+
     /// The spaces I publish a DHT record in, each with its current key: those not closed that hold a
     /// current member device other than me (nobody else would look).
     pub fn rendezvous_spaces(&self) -> Result<Vec<(SpaceId, SpaceKey)>> {

@@ -278,9 +278,11 @@ impl Net {
         out
     }
 
-    /// Tells every discovery where I am now.
+    /// Tells every discovery, and the invites I make, where I am now.
     fn publish(&self) {
-        self.dialer.publish(&self.mine());
+        let mine = self.mine();
+        self.engine.reachable_at(mine.clone());
+        self.dialer.publish(&mine);
     }
 
     /// My spaces or their keys changed: my DHT records follow.
