@@ -795,3 +795,260 @@ fn a_relayed_conversation_switches_to_the_direct_path_without_losing_or_repeatin
     assert_eq!(reach_of(&lab.amy, "Betty"), "\"direct\"");
     drop(lab);
 }
+
+/// Counts the UDP packets of a host's namespace with nftables counters: to and from the DHT's port
+/// (every testnet node listens on 6881), and all of them.
+struct UdpCounts<'a>(&'a Host);
+
+/// Packets counted so far: (DHT out, DHT in, UDP out, UDP in).
+type Counts = [u64; 4];
+
+impl<'a> UdpCounts<'a> {
+    fn install(host: &'a Host) -> UdpCounts<'a> {
+        host.ns.nft(
+            "table inet rcmeasure {
+  counter dhtout {}
+  counter dhtin {}
+  counter udpout {}
+  counter udpin {}
+  chain out {
+    type filter hook output priority 0; policy accept;
+    udp dport 6881 counter name dhtout
+    meta l4proto udp counter name udpout
+  }
+  chain in {
+    type filter hook input priority 0; policy accept;
+    udp sport 6881 counter name dhtin
+    meta l4proto udp counter name udpin
+  }
+}
+",
+        );
+        UdpCounts(host)
+    }
+
+    fn read(&self) -> Counts {
+        ["dhtout", "dhtin", "udpout", "udpin"].map(|name| {
+            let listed = self
+                .0
+                .ns
+                .nft_cmd(&["list", "counter", "inet", "rcmeasure", name]);
+            listed
+                .split_whitespace()
+                .skip_while(|w| *w != "packets")
+                .nth(1)
+                .and_then(|n| n.parse().ok())
+                .expect("a packet count")
+        })
+    }
+}
+
+fn minus(a: Counts, b: Counts) -> Counts {
+    [0, 1, 2, 3].map(|i| a[i] - b[i])
+}
+
+/// Context switches (voluntary and not) of each live thread of process `pid` so far, by thread id: each
+/// time a thread slept or was preempted, an upper bound on its wake-ups.
+fn context_switches(pid: u32) -> std::collections::HashMap<String, u64> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|t| {
+            let status = std::fs::read_to_string(t.path().join("status")).ok()?;
+            let switches = status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum();
+            Some((t.file_name().to_string_lossy().into_owned(), switches))
+        })
+        .collect()
+}
+
+/// The context switches between two samples of [`context_switches`] (a thread that exited in between
+/// is not counted: an idle process starts and ends none).
+fn switches_since(before: &std::collections::HashMap<String, u64>, pid: u32) -> u64 {
+    context_switches(pid)
+        .into_iter()
+        .map(|(tid, n)| n - before.get(&tid).copied().unwrap_or(0).min(n))
+        .sum()
+}
+
+/// How many lines of `log` contain `what`.
+fn count_in(log: &Path, what: &str) -> usize {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(what))
+        .count()
+}
+
+/// What an idle device costs with the DHT on, `buddies` buddies (each a device of its own), all on public
+/// addresses: the DHT session it runs at start and once an hour (the epoch's republish; nothing else runs
+/// while its buddies are connected), the packets and wake-ups of an idle window with its buddies connected
+/// and of a device with no peer at all, and the lookups it runs once they are gone. Prints the figures of
+/// docs/PERFORMANCE.md; asserts that idle means no DHT packet and, with no peer, no packet at all.
+fn idle_dht_costs(buddies: usize) {
+    let Some(lab) = Lab::new() else { return };
+    let internet = lab.internet();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    let (device_host, buddies_host, loner_host) = (
+        internet.host("device"),
+        internet.host("buddies"),
+        internet.host("loner"),
+    );
+    let root = tempfile::tempdir().expect("tempdir");
+    let (dee, loner) = (root.path().join("dee"), root.path().join("loner"));
+    let log = root.path().join("dee.log");
+    ok(&dee, &["init", "--name", "Dee laptop", "--person", "Dee"]);
+    ok(
+        &loner,
+        &["init", "--name", "Lone laptop", "--person", "Lone"],
+    );
+    let mut dee_run = run_logged_in(&device_host, &dee, "[::]:4400", &bootstrap, &log);
+    let mut runs = Vec::new();
+    for n in 0..buddies {
+        let dir = root.path().join(format!("buddy{n}"));
+        let name = format!("Buddy{n}");
+        ok(&dir, &["init", "--name", &name, "--person", &name]);
+        let buddy_log = root.path().join(format!("buddy{n}.log"));
+        runs.push((
+            run_without_dht_in(&buddies_host, &dir, "[::]:0", &buddy_log),
+            dir,
+        ));
+        let code = ok(&dee, &["invite", "--name", &name, "--code-only"]);
+        ok(&runs[n].1, &["join", code.trim()]);
+    }
+    let all_direct = |dee: &Path| {
+        let out = ok(dee, &["buddies", "--json"]);
+        let list: serde_json::Value = serde_json::from_str(&out).expect("buddies JSON");
+        let list = list.as_array().cloned().unwrap_or_default();
+        list.len() == buddies && list.iter().all(|b| b["reach"] == "direct")
+    };
+    wait_up_to(STEP * 2, "Dee is connected to every buddy", || {
+        all_direct(&dee)
+    });
+
+    // The session of a start: the same work as the hourly republish (one record per space).
+    dee_run.terminate_cleanly(&dee);
+    let counts = UdpCounts::install(&device_host);
+    let before = counts.read();
+    let started = Instant::now();
+    let lookups_before = count_in(&log, "in the DHT");
+    dee_run = run_logged_in(&device_host, &dee, "[::]:4400", &bootstrap, &log);
+    wait_up_to(STEP * 2, "Dee is connected to every buddy again", || {
+        all_direct(&dee)
+    });
+    wait_up_to(STEP * 2, "Dee's DHT session ends", || {
+        dht_threads(dee_run.pid()) == 0
+    });
+    let publish = minus(counts.read(), before);
+    let lookups = count_in(&log, "in the DHT") - lookups_before;
+    eprintln!(
+        "{buddies} buddies: start/republish session {:?}: DHT {} out, {} in ({lookups} lookups)",
+        started.elapsed(),
+        publish[0],
+        publish[1]
+    );
+
+    // Idle with every buddy connected, and a device with no peer: 10 s each, side by side.
+    let loner_counts = UdpCounts::install(&loner_host);
+    let loner_run = run_logged_in(
+        &loner_host,
+        &loner,
+        "[::]:4400",
+        &bootstrap,
+        &root.path().join("loner.log"),
+    );
+    wait("the loner's start is over", || {
+        dht_threads(loner_run.pid()) == 0
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let window = Duration::from_secs(10);
+    let (dee_before, loner_before) = (counts.read(), loner_counts.read());
+    let (dee_cs, loner_cs) = (
+        context_switches(dee_run.pid()),
+        context_switches(loner_run.pid()),
+    );
+    std::thread::sleep(window);
+    let idle = minus(counts.read(), dee_before);
+    let loner_idle = minus(loner_counts.read(), loner_before);
+    let (dee_cs, loner_cs) = (
+        switches_since(&dee_cs, dee_run.pid()),
+        switches_since(&loner_cs, loner_run.pid()),
+    );
+    eprintln!(
+        "{buddies} buddies connected, idle {window:?}: DHT {} out {} in; UDP {} out {} in; {dee_cs} \
+         context switches. No peer: UDP {} out {} in; {loner_cs} context switches",
+        idle[0], idle[1], idle[2], idle[3], loner_idle[2], loner_idle[3]
+    );
+    assert_eq!(
+        (idle[0], idle[1]),
+        (0, 0),
+        "an idle device sends no DHT packet"
+    );
+    // (What it receives is others' doing: the other devices' LAN beacons cross this segment.)
+    assert_eq!(loner_idle[2], 0, "a device with no peer sends nothing");
+
+    // The buddies go away: Dee looks each up while it stays away (2 s, 4 s, ... up to 15 min apart).
+    let before = counts.read();
+    let lookups_before = count_in(&log, "in the DHT");
+    let gone = Instant::now();
+    for (run, dir) in runs {
+        run.terminate_cleanly(&dir);
+    }
+    let watch = Duration::from_secs(40);
+    std::thread::sleep(watch);
+    let away = minus(counts.read(), before);
+    let lookups = count_in(&log, "in the DHT") - lookups_before;
+    eprintln!(
+        "{buddies} buddies gone, {:?}: DHT {} out, {} in, {lookups} lookups ({:.1} packets per lookup)",
+        gone.elapsed(),
+        away[0],
+        away[1],
+        (away[0] + away[1]) as f64 / lookups.max(1) as f64
+    );
+    drop((dee_run, loner_run));
+    drop(testnet);
+}
+
+/// [`run_in`] with its log in `log`.
+fn run_logged_in(
+    host: &Host,
+    dir: &Path,
+    listen: &str,
+    bootstrap: &[String],
+    log: &Path,
+) -> RunGuard {
+    let mut command = host.ns.command(bin());
+    command
+        .env("CLEARCHAT_PORT_MAPPING", "off")
+        .env("CLEARCHAT_DHT", bootstrap.join(","))
+        .env("RUST_LOG", "clearchat_core=info")
+        .stderr(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .expect("log file"),
+        )
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["run", "--listen", listen, "--json"]);
+    RunGuard::spawn(command)
+}
+
+#[test]
+fn an_idle_device_with_one_buddy_sends_no_dht_packet_between_its_republishes() {
+    idle_dht_costs(1);
+}
+
+#[test]
+fn an_idle_device_with_twenty_buddies_sends_no_dht_packet_between_its_republishes() {
+    idle_dht_costs(20);
+}
