@@ -219,6 +219,61 @@ fn a_phone_behind_a_carrier_nat_reaches_a_laptop_through_the_port_its_home_route
     drop(testnet);
 }
 
+#[test]
+fn a_phone_behind_a_carrier_nat_reaches_a_laptop_through_the_port_its_router_mapped_by_upnp() {
+    let Some(lab) = Lab::new() else { return };
+    if !Miniupnpd::installed() {
+        eprintln!("SKIPPED: miniupnpd is not installed (apt-get install miniupnpd-nftables)");
+        return;
+    }
+    let internet = lab.internet();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    // As in the PCP scenario above, but the router speaks UPnP-IGD only: the laptop's PCP and NAT-PMP
+    // questions go unanswered, and its SSDP search finds the router.
+    let laptop_home = internet.home("laptophome", RouterPlan::nat(Nat::Masquerade));
+    let carrier = internet.carrier("cgn");
+    let phone_home = carrier.home("phonehome", RouterPlan::nat(Nat::Random));
+    let (laptop_host, phone_host) = (laptop_home.host("laptop"), phone_home.host("phone"));
+    let root = tempfile::tempdir().expect("tempdir");
+    let router_dir = root.path().join("router");
+    std::fs::create_dir(&router_dir).expect("router dir");
+    let router = Miniupnpd::start_upnp_only(&lab, &laptop_home, &router_dir, STEP);
+    let (laptop, phone) = paired_on_loopback(root.path());
+
+    let laptop_ip = laptop_host.ipv4.expect("IPv4");
+    let rule = format!("dnat ip to {laptop_ip}:4100");
+    let started = Instant::now();
+    let laptop_run = run_mapping_in(&laptop_host, &laptop, "[::]:4100", &bootstrap);
+    let mapped = wait("the laptop's router maps its port by UPnP", || {
+        router.rules().contains(&rule)
+    });
+    eprintln!("UPnP: mapped {mapped:?} after the laptop started");
+    let phone_run = run_in(&phone_host, &phone, "[::]:4100", &bootstrap);
+    ok(&phone, &["send", "Amy", "through the UPnP mapping"]);
+    let first = wait("the laptop gets the phone's message", || {
+        shows(&laptop, "Betty", "through the UPnP mapping")
+    });
+    eprintln!(
+        "UPnP: first message delivered {:?} after the laptop started ({first:?} after the phone sent it)",
+        started.elapsed()
+    );
+    ok(&laptop, &["send", "Betty", "and back"]);
+    wait("the phone gets the laptop's answer", || {
+        shows(&phone, "Amy", "and back")
+    });
+    assert_eq!(reach_of(&phone, "Amy"), "\"direct\"");
+    laptop_run.terminate_cleanly(&laptop);
+    wait("the laptop deleted its UPnP mapping on stop", || {
+        !router.rules().contains("dnat")
+    });
+    drop(phone_run);
+    drop(testnet);
+}
+
 /// Two devices made buddies on this machine's loopback (so every address they know of each other is a
 /// loopback one, useless in the lab), then started behind two home NATs.
 fn paired_on_loopback(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
