@@ -16,8 +16,9 @@ const TABLES: &str = "table inet rxupnp {
 }
 ";
 
-/// The configuration for `router`.
-fn conf(router: &Router) -> String {
+/// The configuration for `router`; NAT-PMP and PCP only if `natpmp`.
+fn conf(router: &Router, natpmp: bool) -> String {
+    let natpmp = if natpmp { "yes" } else { "no" };
     let (wan, lan) = Router::interfaces();
     let lan_ip = router.lan_ipv4().expect("IPv4 LAN");
     format!(
@@ -25,7 +26,7 @@ fn conf(router: &Router) -> String {
 listening_ip={lan}
 http_port=0
 enable_upnp=yes
-enable_natpmp=yes
+enable_natpmp={natpmp}
 secure_mode=yes
 system_uptime=yes
 notify_interval=60
@@ -61,8 +62,28 @@ impl Miniupnpd {
     /// Starts miniupnpd on `router` with its files in `dir`; returns once it listens for NAT-PMP (and
     /// PCP), or panics after `deadline` with its log.
     pub fn start(lab: &Lab, router: &Router, dir: &Path, deadline: Duration) -> Miniupnpd {
+        Miniupnpd::start_with(lab, router, dir, deadline, true)
+    }
+
+    /// [`Miniupnpd::start`] speaking UPnP-IGD only (no NAT-PMP, no PCP); returns once it serves HTTP.
+    pub fn start_upnp_only(
+        lab: &Lab,
+        router: &Router,
+        dir: &Path,
+        deadline: Duration,
+    ) -> Miniupnpd {
+        Miniupnpd::start_with(lab, router, dir, deadline, false)
+    }
+
+    fn start_with(
+        lab: &Lab,
+        router: &Router,
+        dir: &Path,
+        deadline: Duration,
+        natpmp: bool,
+    ) -> Miniupnpd {
         let conf_path = dir.join("miniupnpd.conf");
-        std::fs::write(&conf_path, conf(router)).expect("miniupnpd.conf");
+        std::fs::write(&conf_path, conf(router, natpmp)).expect("miniupnpd.conf");
         router.ns().nft(TABLES);
         let log = dir.join("miniupnpd.log");
         let file = std::fs::File::create(&log).expect("miniupnpd log");
@@ -83,7 +104,12 @@ impl Miniupnpd {
             router: router.clone(),
         };
         let start = Instant::now();
-        while !daemon.log().contains("Listening for NAT-PMP") {
+        let ready = if natpmp {
+            "Listening for NAT-PMP"
+        } else {
+            "HTTP listening on port"
+        };
+        while !daemon.log().contains(ready) {
             assert!(
                 start.elapsed() < deadline,
                 "miniupnpd did not start:\n{}",

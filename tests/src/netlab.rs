@@ -702,6 +702,33 @@ impl Router {
         }
     }
 
+    /// Drops everything this router forwards to or from `ip`, both ways (`None`: lifts the block), as
+    /// when no direct path exists between two networks.
+    pub fn block(&self, ip: Option<Ipv4Addr>) {
+        let _ = quiet(Command::new("ip").args([
+            "netns",
+            "exec",
+            self.0.ns.name(),
+            "nft",
+            "delete",
+            "table",
+            "inet",
+            "rxblock",
+        ]));
+        if let Some(ip) = ip {
+            self.0.ns.nft(&format!(
+                "table inet rxblock {{
+  chain forward {{
+    type filter hook forward priority -20; policy accept;
+    ip saddr {ip} drop
+    ip daddr {ip} drop
+  }}
+}}
+"
+            ));
+        }
+    }
+
     /// Gives this router a new IPv4 address on its upstream segment, as when a provider renumbers a home:
     /// the old address goes (and with it, masquerade's mappings), the default route moves to the new one.
     /// Returns the new address.

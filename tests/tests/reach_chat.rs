@@ -46,6 +46,18 @@ fn wait(what: &str, condition: impl FnMut() -> bool) -> Duration {
     wait_up_to(STEP, what, condition)
 }
 
+/// Polls `condition` until it holds (returns how long that took) or `deadline` passes (None).
+fn wait_for(deadline: Duration, mut condition: impl FnMut() -> bool) -> Option<Duration> {
+    let start = Instant::now();
+    while !condition() {
+        if start.elapsed() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Some(start.elapsed())
+}
+
 /// [`wait`] with another deadline.
 fn wait_up_to(deadline: Duration, what: &str, mut condition: impl FnMut() -> bool) -> Duration {
     let start = Instant::now();
@@ -201,6 +213,61 @@ fn a_phone_behind_a_carrier_nat_reaches_a_laptop_through_the_port_its_home_route
 
     laptop_run.terminate_cleanly(&laptop);
     wait("the laptop deleted its mapping on stop", || {
+        !router.rules().contains("dnat")
+    });
+    drop(phone_run);
+    drop(testnet);
+}
+
+#[test]
+fn a_phone_behind_a_carrier_nat_reaches_a_laptop_through_the_port_its_router_mapped_by_upnp() {
+    let Some(lab) = Lab::new() else { return };
+    if !Miniupnpd::installed() {
+        eprintln!("SKIPPED: miniupnpd is not installed (apt-get install miniupnpd-nftables)");
+        return;
+    }
+    let internet = lab.internet();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    // As in the PCP scenario above, but the router speaks UPnP-IGD only: the laptop's PCP and NAT-PMP
+    // questions go unanswered, and its SSDP search finds the router.
+    let laptop_home = internet.home("laptophome", RouterPlan::nat(Nat::Masquerade));
+    let carrier = internet.carrier("cgn");
+    let phone_home = carrier.home("phonehome", RouterPlan::nat(Nat::Random));
+    let (laptop_host, phone_host) = (laptop_home.host("laptop"), phone_home.host("phone"));
+    let root = tempfile::tempdir().expect("tempdir");
+    let router_dir = root.path().join("router");
+    std::fs::create_dir(&router_dir).expect("router dir");
+    let router = Miniupnpd::start_upnp_only(&lab, &laptop_home, &router_dir, STEP);
+    let (laptop, phone) = paired_on_loopback(root.path());
+
+    let laptop_ip = laptop_host.ipv4.expect("IPv4");
+    let rule = format!("dnat ip to {laptop_ip}:4100");
+    let started = Instant::now();
+    let laptop_run = run_mapping_in(&laptop_host, &laptop, "[::]:4100", &bootstrap);
+    let mapped = wait("the laptop's router maps its port by UPnP", || {
+        router.rules().contains(&rule)
+    });
+    eprintln!("UPnP: mapped {mapped:?} after the laptop started");
+    let phone_run = run_in(&phone_host, &phone, "[::]:4100", &bootstrap);
+    ok(&phone, &["send", "Amy", "through the UPnP mapping"]);
+    let first = wait("the laptop gets the phone's message", || {
+        shows(&laptop, "Betty", "through the UPnP mapping")
+    });
+    eprintln!(
+        "UPnP: first message delivered {:?} after the laptop started ({first:?} after the phone sent it)",
+        started.elapsed()
+    );
+    ok(&laptop, &["send", "Betty", "and back"]);
+    wait("the phone gets the laptop's answer", || {
+        shows(&phone, "Amy", "and back")
+    });
+    assert_eq!(reach_of(&phone, "Amy"), "\"direct\"");
+    laptop_run.terminate_cleanly(&laptop);
+    wait("the laptop deleted its UPnP mapping on stop", || {
         !router.rules().contains("dnat")
     });
     drop(phone_run);
@@ -540,4 +607,503 @@ fn behind_symmetric_nats_messages_wait_until_an_always_on_member_carries_them() 
     eprintln!("both ways through the server: {:?}", appeared.elapsed());
     drop((amy_run, betty_run, server_run));
     drop(testnet);
+}
+
+/// `clearchat run` in `host`'s namespace with the DHT and port mapping off (only the devices' own
+/// connections and what they tell each other can find a path), its log in `log`.
+fn run_without_dht_in(host: &Host, dir: &Path, listen: &str, log: &Path) -> RunGuard {
+    let mut command = host.ns.command(bin());
+    command
+        .env("CLEARCHAT_PORT_MAPPING", "off")
+        .env("CLEARCHAT_DHT", "off")
+        .env("RUST_LOG", "clearchat_core=info")
+        .stderr(std::fs::File::create(log).expect("log file"))
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["run", "--listen", listen, "--json"]);
+    RunGuard::spawn(command)
+}
+
+/// Amy's laptop and Betty's laptop behind two port-keeping home NATs, and Amy's always-on server on a
+/// public address that both joined through in the lab (so it is the one address either knows: no DHT,
+/// and the pairing never happened on a network the two share).
+struct TwoNatsAndAMember {
+    amy_home: clearchat_scenarios::netlab::Router,
+    amy: std::path::PathBuf,
+    betty: std::path::PathBuf,
+    server_id: String,
+    logs: [std::path::PathBuf; 3],
+    /// When the last of the three processes started.
+    started: Instant,
+    _runs: Vec<RunGuard>,
+    _root: tempfile::TempDir,
+    _lab: Lab,
+}
+
+impl TwoNatsAndAMember {
+    /// Sets the lab up; with `blocked`, no packet passes between the two homes (until unblocked).
+    fn new(blocked: bool) -> Option<TwoNatsAndAMember> {
+        let lab = Lab::new()?;
+        let internet = lab.internet();
+        let amy_home = internet.home("amyhome", RouterPlan::nat(Nat::Masquerade));
+        let betty_home = internet.home("bettyhome", RouterPlan::nat(Nat::Masquerade));
+        let (amy_host, betty_host) = (amy_home.host("amy"), betty_home.host("betty"));
+        let server_host = internet.host("server");
+        if blocked {
+            amy_home.block(betty_home.wan_ipv4());
+        }
+        let root = tempfile::tempdir().expect("tempdir");
+        let [amy, betty, server] = ["amy", "betty", "server"].map(|d| root.path().join(d));
+        let logs = ["amy.log", "betty.log", "server.log"].map(|l| root.path().join(l));
+        ok(
+            &server,
+            &["init", "--name", "Amy server", "--person", "Amy"],
+        );
+        ok(&amy, &["init", "--name", "Amy laptop"]);
+        ok(
+            &betty,
+            &["init", "--name", "Betty laptop", "--person", "Betty"],
+        );
+        let server_run = run_without_dht_in(&server_host, &server, "[::]:4300", &logs[2]);
+        let amy_run = run_without_dht_in(&amy_host, &amy, "[::]:0", &logs[0]);
+        let betty_run = run_without_dht_in(&betty_host, &betty, "[::]:0", &logs[1]);
+        let started = Instant::now();
+        let code = ok(&server, &["link", "--code-only"]);
+        ok(&amy, &["join", code.trim()]);
+        let code = ok(&server, &["invite", "--name", "Betty", "--code-only"]);
+        ok(&betty, &["join", code.trim()]);
+        let devices: serde_json::Value =
+            serde_json::from_str(&ok(&server, &["devices", "--json"])).expect("devices JSON");
+        let server_id = devices
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|d| d["me"] == true)
+            .and_then(|d| d["id"].as_str())
+            .expect("the server lists itself")
+            .to_string();
+        Some(TwoNatsAndAMember {
+            amy_home,
+            amy,
+            betty,
+            server_id,
+            logs,
+            started,
+            _runs: vec![server_run, amy_run, betty_run],
+            _root: root,
+            _lab: lab,
+        })
+    }
+
+    fn via_server(&self) -> String {
+        format!("{{\"via\":\"{}\"}}", self.server_id)
+    }
+
+    /// The three logs, for a failure's message.
+    fn logs(&self) -> String {
+        self.logs
+            .iter()
+            .map(|l| {
+                let text = std::fs::read_to_string(l).unwrap_or_default();
+                format!("--- {}\n{text}", l.display())
+            })
+            .collect()
+    }
+
+    /// Whether `log` (0 Amy, 1 Betty, 2 the server) has a line containing `what`.
+    fn logged(&self, log: usize, what: &str) -> bool {
+        std::fs::read_to_string(&self.logs[log]).is_ok_and(|t| t.contains(what))
+    }
+}
+
+#[test]
+fn two_devices_behind_port_keeping_nats_punch_through_when_a_member_connected_to_both_says_dial_me_now(
+) {
+    let Some(lab) = TwoNatsAndAMember::new(false) else {
+        return;
+    };
+    ok(&lab.betty, &["send", "Amy", "hello over the punched path"]);
+    wait("Amy gets Betty's message", || {
+        shows(&lab.amy, "Betty", "hello over the punched path")
+    });
+    let first = lab.started.elapsed();
+    // Amy's view is the one that tells: Betty has one device, while Betty's buddy Amy counts as direct
+    // as soon as any of Amy's devices is (the server is), as a buddy shows its best device.
+    wait_up_to(STEP * 2, "Amy's laptop and Betty connect directly", || {
+        reach_of(&lab.amy, "Betty") == "\"direct\""
+    });
+    let direct = lab.started.elapsed();
+    ok(&lab.amy, &["send", "Betty", "and back, directly"]);
+    wait("Betty gets Amy's answer", || {
+        shows(&lab.betty, "Amy", "and back, directly")
+    });
+    eprintln!(
+        "two port-keeping NATs + a member, no DHT: first message {first:?} after the three started, \
+         both direct at {direct:?}"
+    );
+    if std::env::var_os("REACH_LOGS").is_some() {
+        eprintln!("{}", lab.logs());
+    }
+    // An invite Amy makes now carries her public address (as the server observed it) first: a buddy on
+    // another network dials it at once.
+    let code = ok(&lab.amy, &["invite", "--name", "Carol", "--code-only"]);
+    let code = clearchat_core::InviteCode::parse(code.trim()).expect("a valid code");
+    let public = lab
+        .amy_home
+        .wan_ipv4()
+        .expect("Amy's router has a public address");
+    assert_eq!(
+        code.addrs.first().map(|a| a.ip()),
+        Some(public.into()),
+        "the code's addresses {:?} start with Amy's public one",
+        code.addrs
+    );
+    // The path came from the coordination: the server passed "dial me now" both ways, and a laptop acted
+    // on it (nothing else tells either laptop to dial the other at the same moment).
+    assert!(
+        lab.logged(2, "dial each other now")
+            && (lab.logged(0, "is dialing me") || lab.logged(1, "is dialing me")),
+        "the server coordinated the punch:\n{}",
+        lab.logs()
+    );
+    drop(lab);
+}
+
+#[test]
+fn a_relayed_conversation_switches_to_the_direct_path_without_losing_or_repeating_a_message() {
+    let Some(lab) = TwoNatsAndAMember::new(true) else {
+        return;
+    };
+    // No direct path: the messages go through the server.
+    ok(&lab.betty, &["send", "Amy", "through the server"]);
+    wait("Amy gets Betty's message through the server", || {
+        shows(&lab.amy, "Betty", "through the server")
+    });
+    ok(&lab.amy, &["send", "Betty", "through the server too"]);
+    wait("Betty gets Amy's message through the server", || {
+        shows(&lab.betty, "Amy", "through the server too")
+    });
+    // Amy's view tells (see the test above): Betty has one device.
+    let mut seen = String::new();
+    let reached = wait_for(STEP, || {
+        seen = reach_of(&lab.amy, "Betty");
+        seen == lab.via_server()
+    });
+    assert!(
+        reached.is_some(),
+        "Amy sees Betty reached through the server {}, not {seen}",
+        lab.via_server(),
+    );
+
+    // A steady stream both ways while the path between the homes opens and the punch comes up.
+    let unblocked = Instant::now();
+    lab.amy_home.block(None);
+    let mut sent = 0;
+    let mut direct_at = None;
+    let mut after_direct = 0;
+    while after_direct < 10 {
+        sent += 1;
+        ok(&lab.amy, &["send", "Betty", &format!("amy {sent:03}")]);
+        ok(&lab.betty, &["send", "Amy", &format!("betty {sent:03}")]);
+        if direct_at.is_none() && reach_of(&lab.amy, "Betty") == "\"direct\"" {
+            direct_at = Some((unblocked.elapsed(), sent));
+        }
+        if direct_at.is_some() {
+            after_direct += 1;
+        }
+        assert!(
+            unblocked.elapsed() < STEP * 3,
+            "no direct path {:?} after the homes were unblocked:\n{}",
+            unblocked.elapsed(),
+            lab.logs()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (took, switched_at) = direct_at.expect("direct");
+    eprintln!(
+        "relayed -> direct {took:?} after the unblocking, at message {switched_at} of {sent}"
+    );
+    assert!(
+        switched_at > 1,
+        "some messages went before the direct path was up"
+    );
+    let stream = |who: &str| {
+        (1..=sent)
+            .map(|n| format!("{who} {n:03}"))
+            .collect::<Vec<_>>()
+    };
+    let received = |dir: &Path, buddy: &str, who: &str| {
+        clearchat_scenarios::cli::texts(dir, buddy)
+            .into_iter()
+            .filter(|t| t.starts_with(who))
+            .collect::<Vec<_>>()
+    };
+    wait("Betty has Amy's whole stream", || {
+        received(&lab.betty, "Amy", "amy ").len() >= sent
+    });
+    wait("Amy has Betty's whole stream", || {
+        received(&lab.amy, "Betty", "betty ").len() >= sent
+    });
+    // Exactly once each, in the order sent.
+    assert_eq!(received(&lab.betty, "Amy", "amy "), stream("amy"));
+    assert_eq!(received(&lab.amy, "Betty", "betty "), stream("betty"));
+    assert_eq!(reach_of(&lab.amy, "Betty"), "\"direct\"");
+    drop(lab);
+}
+
+/// Counts the UDP packets of a host's namespace with nftables counters: to and from the DHT's port
+/// (every testnet node listens on 6881), and all of them.
+struct UdpCounts<'a>(&'a Host);
+
+/// Packets counted so far: (DHT out, DHT in, UDP out, UDP in).
+type Counts = [u64; 4];
+
+impl<'a> UdpCounts<'a> {
+    fn install(host: &'a Host) -> UdpCounts<'a> {
+        host.ns.nft(
+            "table inet rcmeasure {
+  counter dhtout {}
+  counter dhtin {}
+  counter udpout {}
+  counter udpin {}
+  chain out {
+    type filter hook output priority 0; policy accept;
+    udp dport 6881 counter name dhtout
+    meta l4proto udp counter name udpout
+  }
+  chain in {
+    type filter hook input priority 0; policy accept;
+    udp sport 6881 counter name dhtin
+    meta l4proto udp counter name udpin
+  }
+}
+",
+        );
+        UdpCounts(host)
+    }
+
+    fn read(&self) -> Counts {
+        ["dhtout", "dhtin", "udpout", "udpin"].map(|name| {
+            let listed = self
+                .0
+                .ns
+                .nft_cmd(&["list", "counter", "inet", "rcmeasure", name]);
+            listed
+                .split_whitespace()
+                .skip_while(|w| *w != "packets")
+                .nth(1)
+                .and_then(|n| n.parse().ok())
+                .expect("a packet count")
+        })
+    }
+}
+
+fn minus(a: Counts, b: Counts) -> Counts {
+    [0, 1, 2, 3].map(|i| a[i] - b[i])
+}
+
+/// Context switches (voluntary and not) of each live thread of process `pid` so far, by thread id: each
+/// time a thread slept or was preempted, an upper bound on its wake-ups.
+fn context_switches(pid: u32) -> std::collections::HashMap<String, u64> {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|t| {
+            let status = std::fs::read_to_string(t.path().join("status")).ok()?;
+            let switches = status
+                .lines()
+                .filter(|l| l.contains("ctxt_switches"))
+                .filter_map(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+                .sum();
+            Some((t.file_name().to_string_lossy().into_owned(), switches))
+        })
+        .collect()
+}
+
+/// The context switches between two samples of [`context_switches`] (a thread that exited in between
+/// is not counted: an idle process starts and ends none).
+fn switches_since(before: &std::collections::HashMap<String, u64>, pid: u32) -> u64 {
+    context_switches(pid)
+        .into_iter()
+        .map(|(tid, n)| n - before.get(&tid).copied().unwrap_or(0).min(n))
+        .sum()
+}
+
+/// How many lines of `log` contain `what`.
+fn count_in(log: &Path, what: &str) -> usize {
+    std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(what))
+        .count()
+}
+
+/// What an idle device costs with the DHT on, `buddies` buddies (each a device of its own), all on public
+/// addresses: the DHT session it runs at start and once an hour (the epoch's republish; nothing else runs
+/// while its buddies are connected), the packets and wake-ups of an idle window with its buddies connected
+/// and of a device with no peer at all, and the lookups it runs once they are gone. Prints the figures of
+/// docs/PERFORMANCE.md; asserts that idle means no DHT packet and, with no peer, no packet at all.
+fn idle_dht_costs(buddies: usize) {
+    let Some(lab) = Lab::new() else { return };
+    let internet = lab.internet();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    let (device_host, buddies_host, loner_host) = (
+        internet.host("device"),
+        internet.host("buddies"),
+        internet.host("loner"),
+    );
+    let root = tempfile::tempdir().expect("tempdir");
+    let (dee, loner) = (root.path().join("dee"), root.path().join("loner"));
+    let log = root.path().join("dee.log");
+    ok(&dee, &["init", "--name", "Dee laptop", "--person", "Dee"]);
+    ok(
+        &loner,
+        &["init", "--name", "Lone laptop", "--person", "Lone"],
+    );
+    let mut dee_run = run_logged_in(&device_host, &dee, "[::]:4400", &bootstrap, &log);
+    let mut runs = Vec::new();
+    for n in 0..buddies {
+        let dir = root.path().join(format!("buddy{n}"));
+        let name = format!("Buddy{n}");
+        ok(&dir, &["init", "--name", &name, "--person", &name]);
+        let buddy_log = root.path().join(format!("buddy{n}.log"));
+        runs.push((
+            run_without_dht_in(&buddies_host, &dir, "[::]:0", &buddy_log),
+            dir,
+        ));
+        let code = ok(&dee, &["invite", "--name", &name, "--code-only"]);
+        ok(&runs[n].1, &["join", code.trim()]);
+    }
+    let all_direct = |dee: &Path| {
+        let out = ok(dee, &["buddies", "--json"]);
+        let list: serde_json::Value = serde_json::from_str(&out).expect("buddies JSON");
+        let list = list.as_array().cloned().unwrap_or_default();
+        list.len() == buddies && list.iter().all(|b| b["reach"] == "direct")
+    };
+    wait_up_to(STEP * 2, "Dee is connected to every buddy", || {
+        all_direct(&dee)
+    });
+
+    // The session of a start: the same work as the hourly republish (one record per space).
+    dee_run.terminate_cleanly(&dee);
+    let counts = UdpCounts::install(&device_host);
+    let before = counts.read();
+    let started = Instant::now();
+    let lookups_before = count_in(&log, "in the DHT");
+    dee_run = run_logged_in(&device_host, &dee, "[::]:4400", &bootstrap, &log);
+    wait_up_to(STEP * 2, "Dee is connected to every buddy again", || {
+        all_direct(&dee)
+    });
+    wait_up_to(STEP * 2, "Dee's DHT session ends", || {
+        dht_threads(dee_run.pid()) == 0
+    });
+    let publish = minus(counts.read(), before);
+    let lookups = count_in(&log, "in the DHT") - lookups_before;
+    eprintln!(
+        "{buddies} buddies: start/republish session {:?}: DHT {} out, {} in ({lookups} lookups)",
+        started.elapsed(),
+        publish[0],
+        publish[1]
+    );
+
+    // Idle with every buddy connected, and a device with no peer: 10 s each, side by side.
+    let loner_counts = UdpCounts::install(&loner_host);
+    let loner_run = run_logged_in(
+        &loner_host,
+        &loner,
+        "[::]:4400",
+        &bootstrap,
+        &root.path().join("loner.log"),
+    );
+    wait("the loner's start is over", || {
+        dht_threads(loner_run.pid()) == 0
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    let window = Duration::from_secs(10);
+    let (dee_before, loner_before) = (counts.read(), loner_counts.read());
+    let (dee_cs, loner_cs) = (
+        context_switches(dee_run.pid()),
+        context_switches(loner_run.pid()),
+    );
+    std::thread::sleep(window);
+    let idle = minus(counts.read(), dee_before);
+    let loner_idle = minus(loner_counts.read(), loner_before);
+    let (dee_cs, loner_cs) = (
+        switches_since(&dee_cs, dee_run.pid()),
+        switches_since(&loner_cs, loner_run.pid()),
+    );
+    eprintln!(
+        "{buddies} buddies connected, idle {window:?}: DHT {} out {} in; UDP {} out {} in; {dee_cs} \
+         context switches. No peer: UDP {} out {} in; {loner_cs} context switches",
+        idle[0], idle[1], idle[2], idle[3], loner_idle[2], loner_idle[3]
+    );
+    assert_eq!(
+        (idle[0], idle[1]),
+        (0, 0),
+        "an idle device sends no DHT packet"
+    );
+    // (What it receives is others' doing: the other devices' LAN beacons cross this segment.)
+    assert_eq!(loner_idle[2], 0, "a device with no peer sends nothing");
+
+    // The buddies go away: Dee looks each up while it stays away (2 s, 4 s, ... up to 15 min apart).
+    let before = counts.read();
+    let lookups_before = count_in(&log, "in the DHT");
+    let gone = Instant::now();
+    for (run, dir) in runs {
+        run.terminate_cleanly(&dir);
+    }
+    let watch = Duration::from_secs(40);
+    std::thread::sleep(watch);
+    let away = minus(counts.read(), before);
+    let lookups = count_in(&log, "in the DHT") - lookups_before;
+    eprintln!(
+        "{buddies} buddies gone, {:?}: DHT {} out, {} in, {lookups} lookups ({:.1} packets per lookup)",
+        gone.elapsed(),
+        away[0],
+        away[1],
+        (away[0] + away[1]) as f64 / lookups.max(1) as f64
+    );
+    drop((dee_run, loner_run));
+    drop(testnet);
+}
+
+/// [`run_in`] with its log in `log`.
+fn run_logged_in(
+    host: &Host,
+    dir: &Path,
+    listen: &str,
+    bootstrap: &[String],
+    log: &Path,
+) -> RunGuard {
+    let mut command = host.ns.command(bin());
+    command
+        .env("CLEARCHAT_PORT_MAPPING", "off")
+        .env("CLEARCHAT_DHT", bootstrap.join(","))
+        .env("RUST_LOG", "clearchat_core=info")
+        .stderr(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .expect("log file"),
+        )
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["run", "--listen", listen, "--json"]);
+    RunGuard::spawn(command)
+}
+
+#[test]
+fn an_idle_device_with_one_buddy_sends_no_dht_packet_between_its_republishes() {
+    idle_dht_costs(1);
+}
+
+#[test]
+fn an_idle_device_with_twenty_buddies_sends_no_dht_packet_between_its_republishes() {
+    idle_dht_costs(20);
 }

@@ -71,7 +71,7 @@ pub struct Engine {
     identity: Mutex<Identity>,
     /// Who is connected and how the others are reached (see `peers`).
     presence: Mutex<peers::Presence>,
-    /// Where the network listens, while it runs.
+    /// Where the network can be reached, while it runs (`Engine::reachable_at`).
     listening: Mutex<Vec<SocketAddr>>,
     /// Per buddy space, the seq of my log up to which every message is known delivered (a cache that
     /// spares a write for each acknowledgement of what is delivered already).
@@ -258,7 +258,8 @@ impl Engine {
         *lock(&self.identity) = Identity { person, home };
     }
 
-    /// Where the network listens (empty while it is stopped).
+    /// Where the network can be reached, best first: mapped and public addresses, then the local ones
+    /// (empty while it is stopped).
     pub fn listening(&self) -> Vec<SocketAddr> {
         lock(&self.listening).clone()
     }

@@ -152,6 +152,24 @@ impl Engine {
         Ok(targets.into_iter().collect())
     }
 
+    /// Whether `coordinator` may pass "dial me now" between `asker` and `target`, by the spaces I hold
+    /// (`membership::may_coordinate`).
+    pub fn may_coordinate(
+        &self,
+        coordinator: &DeviceId,
+        asker: &DeviceId,
+        target: &DeviceId,
+    ) -> Result<bool> {
+        let c = self.store.read()?;
+        let spaces = rosters(&c)?;
+        Ok(membership::may_coordinate(
+            coordinator,
+            asker,
+            target,
+            spaces.iter().map(|(space, members)| roster(space, members)),
+        ))
+    }
+
     /// The addresses a device is known at (from invites, `Addresses` entries and past connections), most
     /// recently seen first.
     pub fn addresses_of(&self, device: &DeviceId) -> Result<Vec<SocketAddr>> {
@@ -195,6 +213,12 @@ impl Engine {
         *lock(&self.listening) = addrs;
         lock(&self.presence).stopped = false;
         Ok(())
+    }
+
+    /// Where I can be reached now, best first (the address my router maps for me and my public one before
+    /// the local ones): what invites carry and a space I join is told.
+    pub fn reachable_at(&self, addrs: Vec<SocketAddr>) {
+        *lock(&self.listening) = addrs;
     }
 
     /// The spaces I publish a DHT record in, each with its current key: those not closed that hold a

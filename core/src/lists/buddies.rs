@@ -147,18 +147,10 @@ impl Source for Buddies {
             | Event::MessageStateChanged { buddy_id, .. }
             | Event::ReadUpTo { buddy_id, .. }
             | Event::BuddyAdded { buddy_id, .. } => *buddy_id,
-            // A buddy that shared an invite code with the one removed loses its mark.
-            Event::BuddyRemoved { buddy_id }
-                if !self
-                    .items
-                    .iter()
-                    .any(|b| b.shares_code_with == Some(*buddy_id)) =>
-            {
-                *buddy_id
-            }
             Event::InviteRedeemed { .. } => return false,
             // Who is online and how they are reached, names, membership, what a sync brought (a joining
-            // device learns its home's members from it): read all again (a burst is read once).
+            // device learns its home's members from it), a removed buddy (another buddy that shared an
+            // invite code with it loses its mark): read all again (a burst is read once).
             _ => {
                 self.touched = Touched::All;
                 return true;

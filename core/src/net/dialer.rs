@@ -253,6 +253,7 @@ fn dial_due(net: &Arc<Net>) -> Option<Instant> {
             addrs = net.dialer.resolve(&peer, true);
             if addrs.is_empty() {
                 net.engine.unreachable(&peer);
+                net.ask_punch(&peer);
                 continue;
             }
         }
@@ -282,6 +283,7 @@ fn dial_due(net: &Arc<Net>) -> Option<Instant> {
                         asked = true;
                         if !net2.connected().contains(&peer) {
                             let _ = net2.dialer.resolve(&peer, true);
+                            net2.ask_punch(&peer);
                         }
                     }
                     _ = found.notified() => {

@@ -246,6 +246,8 @@ struct Conn {
     /// The introductions of the peer's last Hello, and the space the peer vouched for (see `Opened`).
     peer_introductions: Vec<Vec<u8>>,
     vouched: Option<SpaceId>,
+    /// Frames others give this connection to send (see `Net::send_to`).
+    outbox: mpsc::Receiver<Frame>,
 }
 
 /// Runs one established connection until it closes.
@@ -263,6 +265,7 @@ pub(super) async fn drive(net: Arc<Net>, opened: Opened) -> Result<()> {
     let reader = net.engine.log_reader()?;
     let (frames_tx, frames) = mpsc::unbounded_channel();
     let keys = OpeningKeys::default();
+    let (outbox_tx, outbox) = mpsc::channel(super::OUTBOX);
     let mut recv = recv;
     let mut conn = Conn {
         offers: Offers::new(role, exporter(&quic)?),
@@ -277,6 +280,7 @@ pub(super) async fn drive(net: Arc<Net>, opened: Opened) -> Result<()> {
         received: HashMap::new(),
         peer_introductions: Vec::new(),
         vouched,
+        outbox,
     };
     conn.open(role, first, &mut recv).await?;
     drop(admission);
@@ -285,7 +289,10 @@ pub(super) async fn drive(net: Arc<Net>, opened: Opened) -> Result<()> {
     let _reader_task = AbortOnDrop(tokio::spawn(read_loop(recv, frames_tx, keys, budget)));
     // Subscribed before the spaces' heads are read, so that no log grows unseen in between.
     let mut commands = conn.net.engine.subscribe_commands();
-    let Some(conn_id) = conn.net.register(peer, &conn.quic, role == Role::Dialer) else {
+    let Some(conn_id) = conn
+        .net
+        .register(peer, &conn.quic, role == Role::Dialer, outbox_tx)
+    else {
         conn.quic.close(close::NORMAL, b"duplicate");
         return Ok(());
     };
@@ -453,6 +460,7 @@ impl Conn {
                     Some(command) => self.command(command).await?,
                     None => return Ok(()),
                 },
+                Some(frame) = self.outbox.recv() => self.write(&frame).await?,
                 _ = std::future::ready(()), if more => {}
                 _ = due => {}
             }
@@ -512,6 +520,13 @@ impl Conn {
                 self.store(space, decode_entries(entries, &keys))?;
             }
             Inbound::Frame(Frame::Observed { addr }) => self.net.observed(&self.peer, addr),
+            Inbound::Frame(Frame::PunchAsk { device, addrs }) => {
+                let seen_at = super::rendezvous::canonical(self.quic.remote_address());
+                self.net.punch_asked(&self.peer, seen_at, device, &addrs);
+            }
+            Inbound::Frame(Frame::DialMeNow { device, addrs }) => {
+                self.net.dial_me_now(&self.peer, device, &addrs)
+            }
             Inbound::Frame(Frame::Sync(_)) | Inbound::Entries(..) => {
                 log::debug!("ignored a frame for a space not open on this connection");
             }

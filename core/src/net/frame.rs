@@ -2,7 +2,8 @@
 //! length, then a version byte and the postcard encoding of [`Frame`]. Oversized or malformed frames
 //! are errors that close the connection; they never panic.
 
-use crate::ids::PersonId;
+use super::rendezvous::MAX_ADDRS;
+use crate::ids::{DeviceId, PersonId};
 use crate::invite::redeem::{Redeem, Refusal, Welcome};
 use crate::sync::{Hello, SyncFrame, MAX_OFFERS};
 use serde::{Deserialize, Serialize};
@@ -46,6 +47,20 @@ pub enum Frame {
     /// how a device behind a NAT learns its public address.
     Observed {
         addr: std::net::SocketAddr,
+    },
+    /// To a member device connected to both: I cannot reach `device`; have it dial me now at `addrs`
+    /// (mine, best first), and tell me its addresses (`net::punch`).
+    PunchAsk {
+        device: DeviceId,
+        #[serde(deserialize_with = "crate::ids::bounded::<_, _, MAX_ADDRS>")]
+        addrs: Vec<std::net::SocketAddr>,
+    },
+    /// From a member device connected to both: `device` wants a direct connection; dial it now at `addrs`
+    /// (where the member sees it first). Sent to both sides of a punch at once.
+    DialMeNow {
+        device: DeviceId,
+        #[serde(deserialize_with = "crate::ids::bounded::<_, _, MAX_ADDRS>")]
+        addrs: Vec<std::net::SocketAddr>,
     },
 }
 

@@ -17,6 +17,7 @@ mod driver;
 pub mod frame;
 mod lan;
 mod portmap;
+mod punch;
 mod redeem;
 pub mod rendezvous;
 pub mod tls;
@@ -32,7 +33,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
 const EXPORTER_LABEL: &[u8] = b"clearchat/1 exporter";
@@ -90,7 +91,12 @@ struct ConnEntry {
     id: u64,
     dialed_by_me: bool,
     quic: quinn::Connection,
+    /// Frames others give the connection's driver to send (punch coordination), at most [`OUTBOX`].
+    outbox: tokio::sync::mpsc::Sender<frame::Frame>,
 }
+
+/// How many frames from others may wait for one connection's driver; more are dropped.
+const OUTBOX: usize = 8;
 
 /// A running network: created by [`Net::start`], stopped by [`Net::shutdown`].
 pub struct Net {
@@ -108,6 +114,8 @@ pub struct Net {
     mapped: Mutex<Option<SocketAddr>>,
     /// The router's mapping in force, deleted on stop.
     mapping: portmap::Slot,
+    /// Hole-punch coordination: what I asked, what I was asked and told, rate-limited (`punch`).
+    punch: Mutex<punch::Punches>,
     tasks: Mutex<JoinSet<()>>,
     next_conn: AtomicU64,
     /// QUIC Retries sent to incoming connections (`driver::accept_loop`), for diagnostics and tests.
@@ -234,6 +242,7 @@ impl Net {
             public: Mutex::new(None),
             mapped: Mutex::new(None),
             mapping: portmap::Slot::default(),
+            punch: Mutex::new(punch::Punches::default()),
             tasks: Mutex::new(JoinSet::new()),
             next_conn: AtomicU64::new(1),
             retries: AtomicU64::new(0),
@@ -282,9 +291,11 @@ impl Net {
         out
     }
 
-    /// Tells every discovery where I am now.
+    /// Tells every discovery, and the invites I make, where I am now.
     fn publish(&self) {
-        self.dialer.publish(&self.mine());
+        let mine = self.mine();
+        self.engine.reachable_at(mine.clone());
+        self.dialer.publish(&mine);
     }
 
     /// My spaces or their keys changed: my DHT records follow.
@@ -382,6 +393,7 @@ impl Net {
         peer: DeviceId,
         quic: &quinn::Connection,
         dialed_by_me: bool,
+        outbox: tokio::sync::mpsc::Sender<frame::Frame>,
     ) -> Option<u64> {
         let mut conns = lock(&self.conns);
         if let Some(old) = conns.get(&peer) {
@@ -398,9 +410,136 @@ impl Net {
             id,
             dialed_by_me,
             quic: quic.clone(),
+            outbox,
         };
         conns.insert(peer, entry);
         Some(id)
+    }
+
+    /// Hands `frame` to the driver of the connection with `peer`; false if there is none or its outbox
+    /// is full.
+    fn send_to(&self, peer: &DeviceId, frame: frame::Frame) -> bool {
+        lock(&self.conns)
+            .get(peer)
+            .is_some_and(|c| c.outbox.try_send(frame).is_ok())
+    }
+
+    /// I cannot reach `target`: ask the member devices connected to both to have it dial me now (and
+    /// tell me where it is), at most every `punch::ASK_EVERY`.
+    fn ask_punch(&self, target: &DeviceId) {
+        let connected = self.connected();
+        if connected.contains(target) {
+            return;
+        }
+        let me = self.engine.me;
+        let members: Vec<DeviceId> = connected
+            .into_iter()
+            .filter(|m| {
+                self.engine
+                    .may_coordinate(m, &me, target)
+                    .unwrap_or_else(|e| {
+                        log::warn!("reading memberships: {e}");
+                        false
+                    })
+            })
+            .collect();
+        if members.is_empty() || !lock(&self.punch).poll_ask(*target, Instant::now()) {
+            return;
+        }
+        let mine = self.mine();
+        for member in members {
+            let ask = frame::Frame::PunchAsk {
+                device: *target,
+                addrs: mine.clone(),
+            };
+            if self.send_to(&member, ask) {
+                log::info!(
+                    "asked {} to have {} dial me now",
+                    member.short(),
+                    target.short()
+                );
+            }
+        }
+    }
+
+    /// `asker`, connected from `seen_at`, asks me to have `target` dial it now at `claimed`: if the
+    /// membership rule and the rate limits allow and `target` is connected, tell each the other's
+    /// addresses.
+    fn punch_asked(
+        &self,
+        asker: &DeviceId,
+        seen_at: SocketAddr,
+        target: DeviceId,
+        claimed: &[SocketAddr],
+    ) {
+        let allowed = self
+            .engine
+            .may_coordinate(&self.engine.me, asker, &target)
+            .unwrap_or(false);
+        let seen = lock(&self.conns)
+            .get(&target)
+            .map(|c| rendezvous::canonical(c.quic.remote_address()));
+        let known = seen.map(|seen_at| punch::Known {
+            seen_at: Some(seen_at),
+            addrs: self.engine.addresses_of(&target).unwrap_or_default(),
+        });
+        let asking = punch::Known {
+            seen_at: Some(seen_at),
+            addrs: claimed.to_vec(),
+        };
+        let decided = lock(&self.punch).handle_ask(
+            (*asker, &asking),
+            (target, known.as_ref()),
+            allowed,
+            Instant::now(),
+        );
+        match decided {
+            Ok(punch) => {
+                let (to_target, to_asker) = (punch.to_target, punch.to_asker);
+                log::info!(
+                    "{} and {} dial each other now, at {:?} and {:?}",
+                    asker.short(),
+                    target.short(),
+                    to_asker.1,
+                    to_target.1
+                );
+                let tell = |(device, addrs)| frame::Frame::DialMeNow { device, addrs };
+                self.send_to(&target, tell(to_target));
+                self.send_to(asker, tell(to_asker));
+            }
+            Err(why) => log::debug!(
+                "not coordinating {} and {}: {why:?}",
+                asker.short(),
+                target.short()
+            ),
+        }
+    }
+
+    /// Member device `by` says `device` wants a direct connection at `addrs`: if `by` may say so (the
+    /// membership rule) and I want `device` and am not connected to it, dial it at once.
+    fn dial_me_now(&self, by: &DeviceId, device: DeviceId, addrs: &[SocketAddr]) {
+        let me = self.engine.me;
+        let wanted = !self.connected().contains(&device)
+            && self
+                .engine
+                .may_coordinate(by, &device, &me)
+                .unwrap_or(false);
+        let addrs = lock(&self.punch).handle_dial_me_now(device, addrs, wanted, Instant::now());
+        if addrs.is_empty() {
+            return;
+        }
+        log::info!(
+            "{} says {} is dialing me: dialing it now at {addrs:?}",
+            by.short(),
+            device.short()
+        );
+        let (engine, now) = (self.engine.clone(), Now::read());
+        for addr in addrs.iter().rev() {
+            if let Err(e) = crate::blocking(|| engine.learned_address(&device, addr, now)) {
+                log::warn!("recording an address to punch: {e}");
+            }
+        }
+        self.dialer.forgive(&device);
     }
 
     /// Forgets connection `id` with `peer`; true if no connection with `peer` remains.

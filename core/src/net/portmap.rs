@@ -1,10 +1,11 @@
 //! Port mapping on the home router: when the network starts behind a router that offers PCP or NAT-PMP
-//! (through the crab_nat crate, PCP first), map the QUIC port, renew the mapping at half its lifetime,
-//! delete it on stop, and tell `Net` the mapped public address (published first, like an observed one).
+//! (through the crab_nat crate, PCP first) or else UPnP-IGD (the igd-next crate, its small blocking HTTP
+//! client on a blocking thread), map the QUIC port, renew the mapping at half its lifetime, delete it on
+//! stop, and tell `Net` the mapped public address (published first, like an observed one).
 //! The router is the IPv4 default route's next hop, read from /proc/net/route (Linux, and Android where
 //! the platform lets an app read it; elsewhere, and on mobile later, the shell could pass the gateway in).
 //! A router that does not answer or refuses costs one attempt at start, logged at debug, and nothing
-//! later: there is no retry on a timer. UPnP-IGD is not spoken.
+//! later: there is no retry on a timer. A UPnP answer from any device but the default gateway is ignored.
 
 use super::Net;
 use crab_nat::{InternetProtocol, PortMapping, PortMappingOptions, PortMappingType, TimeoutConfig};
@@ -29,8 +30,25 @@ fn timeouts() -> TimeoutConfig {
     }
 }
 
+/// How long to wait for a UPnP gateway to answer the SSDP search.
+const UPNP_SEARCH: Duration = Duration::from_secs(2);
+
+/// A mapping in force: by PCP or NAT-PMP, or by UPnP-IGD.
+#[derive(Clone, Debug)]
+pub(super) enum Mapping {
+    Pcp(PortMapping),
+    Upnp(Upnp),
+}
+
+/// A UPnP-IGD mapping of UDP `local`'s port to the same port outside.
+#[derive(Clone, Debug)]
+pub(super) struct Upnp {
+    gateway: igd_next::Gateway,
+    local: SocketAddr,
+}
+
 /// The mapping in force, shared between the task that keeps it and `Net`'s stop, which deletes it.
-pub(super) type Slot = Arc<Mutex<Option<PortMapping>>>;
+pub(super) type Slot = Arc<Mutex<Option<Mapping>>>;
 
 /// The next hop of the IPv4 default route in `route_table` (the text of /proc/net/route): of several,
 /// the one with the lowest metric. Addresses there are the bytes of the address in memory order, printed
@@ -69,9 +87,21 @@ fn my_ip_toward(gateway: Ipv4Addr) -> std::io::Result<IpAddr> {
     Ok(socket.local_addr()?.ip())
 }
 
-/// The public address `mapping` gives: PCP names the external IP in its answer, NAT-PMP needs one
-/// more question.
-async fn public_addr(mapping: &PortMapping) -> Option<SocketAddr> {
+/// The public address `mapping` gives: PCP names the external IP in its answer, NAT-PMP and UPnP need
+/// one more question.
+async fn public_addr(mapping: &Mapping) -> Option<SocketAddr> {
+    let mapping = match mapping {
+        Mapping::Pcp(mapping) => mapping,
+        Mapping::Upnp(upnp) => {
+            let gateway = upnp.gateway.clone();
+            let ip = tokio::task::spawn_blocking(move || gateway.get_external_ip())
+                .await
+                .ok()?
+                .map_err(|e| log::debug!("UPnP: no external address: {e}"))
+                .ok()?;
+            return Some(SocketAddr::new(ip, upnp.local.port()));
+        }
+    };
     let ip = match mapping.mapping_type() {
         PortMappingType::Pcp { external_ip, .. } => external_ip,
         PortMappingType::NatPmp => {
@@ -82,8 +112,9 @@ async fn public_addr(mapping: &PortMapping) -> Option<SocketAddr> {
     Some(SocketAddr::new(ip, mapping.external_port().get()))
 }
 
-/// Asks the router at `gateway` to map UDP `port` of `client` to the same port outside, if it can.
-async fn map(gateway: Ipv4Addr, client: IpAddr, port: NonZeroU16) -> Option<PortMapping> {
+/// Asks the router at `gateway` to map UDP `port` of `client` to the same port outside, if it can: by
+/// PCP or NAT-PMP, else by UPnP-IGD.
+async fn map(gateway: Ipv4Addr, client: IpAddr, port: NonZeroU16) -> Option<Mapping> {
     let options = PortMappingOptions {
         external_port: Some(port),
         lifetime_seconds: Some(LIFETIME_SECS),
@@ -91,10 +122,98 @@ async fn map(gateway: Ipv4Addr, client: IpAddr, port: NonZeroU16) -> Option<Port
     };
     let udp = InternetProtocol::Udp;
     match PortMapping::new(gateway.into(), client, udp, port, options).await {
-        Ok(mapping) => Some(mapping),
-        Err(e) => {
-            log::debug!("no port mapping from {gateway}: {e}");
+        Ok(mapping) => return Some(Mapping::Pcp(mapping)),
+        Err(e) => log::debug!("no PCP or NAT-PMP mapping from {gateway}: {e}; trying UPnP"),
+    }
+    let local = SocketAddr::new(client, port.get());
+    let found = tokio::task::spawn_blocking(move || upnp_map(gateway, local)).await;
+    match found {
+        Ok(Ok(upnp)) => Some(Mapping::Upnp(upnp)),
+        Ok(Err(e)) => {
+            log::debug!("no UPnP mapping from {gateway}: {e}");
             None
+        }
+        Err(e) => {
+            log::debug!("UPnP: {e}");
+            None
+        }
+    }
+}
+
+/// Finds the UPnP-IGD gateway answering from `gateway` and maps `local`'s port (blocking).
+fn upnp_map(gateway: Ipv4Addr, local: SocketAddr) -> Result<Upnp, String> {
+    let mut options = igd_next::SearchOptions::default();
+    options.bind_addr = SocketAddr::new(local.ip(), 0);
+    options.timeout = Some(UPNP_SEARCH);
+    options.single_search_timeout = Some(UPNP_SEARCH);
+    let found = igd_next::search_gateway(options).map_err(|e| e.to_string())?;
+    if found.addr.ip() != IpAddr::V4(gateway) {
+        return Err(format!("the answer came from {}", found.addr));
+    }
+    let upnp = Upnp {
+        gateway: found,
+        local,
+    };
+    upnp.add()?;
+    Ok(upnp)
+}
+
+impl Upnp {
+    /// Adds (or renews) the mapping (blocking).
+    fn add(&self) -> Result<(), String> {
+        let udp = igd_next::PortMappingProtocol::UDP;
+        self.gateway
+            .add_port(
+                udp,
+                self.local.port(),
+                self.local,
+                LIFETIME_SECS,
+                "clearchat",
+            )
+            .map_err(|e| e.to_string())
+    }
+
+    /// Deletes the mapping (blocking).
+    fn remove(&self) -> Result<(), String> {
+        let udp = igd_next::PortMappingProtocol::UDP;
+        self.gateway
+            .remove_port(udp, self.local.port())
+            .map_err(|e| e.to_string())
+    }
+}
+
+impl Mapping {
+    /// The lifetime the router granted, in seconds.
+    fn lifetime(&self) -> u32 {
+        match self {
+            Mapping::Pcp(mapping) => mapping.lifetime(),
+            Mapping::Upnp(_) => LIFETIME_SECS,
+        }
+    }
+
+    async fn renew(&mut self) -> Result<(), String> {
+        match self {
+            Mapping::Pcp(mapping) => mapping.renew().await.map_err(|e| e.to_string()),
+            Mapping::Upnp(upnp) => {
+                let upnp = upnp.clone();
+                tokio::task::spawn_blocking(move || upnp.add())
+                    .await
+                    .map_err(|e| e.to_string())?
+            }
+        }
+    }
+
+    fn port(&self) -> u16 {
+        match self {
+            Mapping::Pcp(mapping) => mapping.external_port().get(),
+            Mapping::Upnp(upnp) => upnp.local.port(),
+        }
+    }
+
+    fn gateway(&self) -> IpAddr {
+        match self {
+            Mapping::Pcp(mapping) => IpAddr::from(mapping.gateway()),
+            Mapping::Upnp(upnp) => upnp.gateway.addr.ip(),
         }
     }
 }
@@ -149,10 +268,16 @@ pub(super) async fn delete(slot: &Slot) {
     let Some(mapping) = crate::lock(slot).take() else {
         return;
     };
-    let (gateway, port) = (mapping.gateway(), mapping.external_port());
-    match mapping.try_drop().await {
-        Ok(()) => log::info!("port mapping {port} deleted on {}", IpAddr::from(gateway)),
-        Err((e, _)) => log::debug!("deleting the port mapping {port}: {e} (it expires by itself)"),
+    let (gateway, port) = (mapping.gateway(), mapping.port());
+    let deleted = match mapping {
+        Mapping::Pcp(mapping) => mapping.try_drop().await.map_err(|(e, _)| e.to_string()),
+        Mapping::Upnp(upnp) => tokio::task::spawn_blocking(move || upnp.remove())
+            .await
+            .unwrap_or_else(|e| Err(e.to_string())),
+    };
+    match deleted {
+        Ok(()) => log::info!("port mapping {port} deleted on {gateway}"),
+        Err(e) => log::debug!("deleting the port mapping {port}: {e} (it expires by itself)"),
     }
 }
 

@@ -118,6 +118,26 @@ pub fn dial_targets<'a>(
     out
 }
 
+/// May `coordinator` pass "dial me now" between `asker` and `target` (hole punching, `net::punch`)? Only
+/// if, in the live spaces the caller knows, the coordinator shares a space with each of them and the two
+/// share one: every one of the three is a current member there (removed members and closed spaces count
+/// for nothing). A member so never coordinates for a non-member, nor towards a device the asker shares
+/// no space with. The coordinator asks it about (me, asker, target); an asker about (member, me, target).
+pub fn may_coordinate<'a>(
+    coordinator: &DeviceId,
+    asker: &DeviceId,
+    target: &DeviceId,
+    spaces: impl IntoIterator<Item = Roster<'a>>,
+) -> bool {
+    if coordinator == asker || coordinator == target || asker == target {
+        return false;
+    }
+    let spaces: Vec<Roster> = spaces.into_iter().filter(|s| !s.closed).collect();
+    let current = |s: &Roster, d: &DeviceId| s.member(d).is_some_and(Member::is_current);
+    let share = |a: &DeviceId, b: &DeviceId| spaces.iter().any(|s| current(s, a) && current(s, b));
+    share(coordinator, asker) && share(coordinator, target) && share(asker, target)
+}
+
 /// A change to a shared space's members that follows my home space.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Follow {
@@ -343,6 +363,56 @@ mod tests {
             ],
         );
         assert_eq!(targets, [device(2), device(5)].into_iter().collect());
+    }
+
+    fn live(members: &[Member]) -> Roster<'_> {
+        Roster {
+            root: device(1),
+            closed: false,
+            members,
+        }
+    }
+
+    #[test]
+    fn a_member_coordinates_only_between_current_members_of_spaces_it_shares_with_both() {
+        let (m, a, b, eve) = (device(1), device(2), device(3), device(4));
+        let all = [member(1, 1, None), member(2, 1, None), member(3, 2, None)];
+        assert!(may_coordinate(&m, &a, &b, [live(&all)]));
+        assert!(may_coordinate(&m, &b, &a, [live(&all)]));
+        let closed = Roster {
+            closed: true,
+            ..live(&all)
+        };
+        assert!(!may_coordinate(&m, &a, &b, [closed]));
+        assert!(!may_coordinate(&m, &a, &a, [live(&all)]));
+        assert!(!may_coordinate(&m, &m, &b, [live(&all)]));
+        // For a stranger, or towards one.
+        assert!(!may_coordinate(&m, &eve, &b, [live(&all)]));
+        assert!(!may_coordinate(&m, &a, &eve, [live(&all)]));
+        // m shares a space with each, but a and b share none.
+        let ma = [member(1, 1, None), member(2, 1, None)];
+        let mb = [member(1, 1, None), member(3, 2, None)];
+        assert!(!may_coordinate(&m, &a, &b, [live(&ma), live(&mb)]));
+        // ... until they share one (m removed from it: it still shares one with each).
+        let ab = [
+            member(1, 1, Some(3)),
+            member(2, 1, None),
+            member(3, 2, None),
+        ];
+        assert!(may_coordinate(
+            &m,
+            &a,
+            &b,
+            [live(&ma), live(&mb), live(&ab)]
+        ));
+        assert!(!may_coordinate(&m, &a, &b, [live(&ab)]));
+        // A removed member is no member.
+        let removed = [
+            member(1, 1, None),
+            member(2, 1, Some(5)),
+            member(3, 2, None),
+        ];
+        assert!(!may_coordinate(&m, &a, &b, [live(&removed)]));
     }
 
     #[test]

@@ -1,0 +1,371 @@
+//! Hole-punch coordination through a member device, as pure logic (time passed in, decisions out; the
+//! driver and the dialer do the I/O). A device that cannot reach a peer asks a member device connected to
+//! both (`Frame::PunchAsk`); that member tells the peer "dial me now" with the asker's addresses and the
+//! asker the peer's (`Frame::DialMeNow` both ways), and both dial each other at once, so that each NAT
+//! has let the other's packets in by the time they arrive.
+//!
+//! Everything a peer can make us hold here is bounded: addresses are filtered like the DHT's and at most
+//! [`MAX_ADDRS`]; every request is rate-limited per device in tables of bounded size that refuse when
+//! full. Who may ask and about whom is the membership rule `space::membership::may_coordinate`, which the
+//! caller answers from the store and passes in.
+
+use super::rendezvous::{canonical, dialable, MAX_ADDRS};
+use crate::ids::DeviceId;
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// How often a device asks about the same peer.
+pub const ASK_EVERY: Duration = Duration::from_secs(5);
+/// How many asks a coordinator serves one asker in [`WINDOW`], and how many punches it forwards to one
+/// target in it.
+pub const ASKS_PER_WINDOW: u32 = 8;
+pub const WINDOW: Duration = Duration::from_secs(10);
+/// How often one pair is coordinated, and how often "dial me now" about one device is acted on.
+pub const PAIR_EVERY: Duration = Duration::from_secs(2);
+/// The most devices any one table tracks (a table that is full of live entries refuses newcomers).
+pub const MAX_TRACKED: usize = 256;
+
+/// At most `max` events per key in each `window`, for at most `capacity` keys at a time.
+#[derive(Debug)]
+pub struct RateLimit<K> {
+    window: Duration,
+    max: u32,
+    capacity: usize,
+    seen: HashMap<K, (Instant, u32)>,
+}
+
+impl<K: Eq + Hash + Copy> RateLimit<K> {
+    pub fn new(window: Duration, max: u32, capacity: usize) -> Self {
+        RateLimit {
+            window,
+            max,
+            capacity,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// Whether one more event of `key` at `now` is allowed (and if so, counts it).
+    pub fn allow(&mut self, key: K, now: Instant) -> bool {
+        let window = self.window;
+        let live = |(start, _): &(Instant, u32)| now.saturating_duration_since(*start) < window;
+        if !self.seen.contains_key(&key) && self.seen.len() >= self.capacity {
+            self.seen.retain(|_, v| live(v));
+            if self.seen.len() >= self.capacity {
+                return false;
+            }
+        }
+        let slot = self.seen.entry(key).or_insert((now, 0));
+        if !live(slot) {
+            *slot = (now, 0);
+        }
+        if slot.1 >= self.max {
+            return false;
+        }
+        slot.1 += 1;
+        true
+    }
+
+    /// How many keys are tracked.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.seen.len()
+    }
+}
+
+/// The addresses to hand on for a device: where the coordinator sees it first (its public ip:port as
+/// its NAT maps it), then what it says of itself; only dialable ones (no loopback, link-local,
+/// unspecified or multicast), canonical, each once, at most [`MAX_ADDRS`].
+pub fn addresses(seen_at: Option<SocketAddr>, claimed: &[SocketAddr]) -> Vec<SocketAddr> {
+    let mut out = Vec::new();
+    for addr in seen_at.iter().chain(claimed).map(|a| canonical(*a)) {
+        if dialable(&addr) && !out.contains(&addr) && out.len() < MAX_ADDRS {
+            out.push(addr);
+        }
+    }
+    out
+}
+
+/// A member device's connected peer, as the coordinator needs it: where its connection comes from and
+/// the addresses it is known at.
+#[derive(Clone, Debug, Default)]
+pub struct Known {
+    pub seen_at: Option<SocketAddr>,
+    pub addrs: Vec<SocketAddr>,
+}
+
+/// What a coordinator sends for one ask: "dial me now" to each side, with the other's addresses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Punch {
+    /// To the target: the asker and its addresses.
+    pub to_target: (DeviceId, Vec<SocketAddr>),
+    /// To the asker: the target and its addresses.
+    pub to_asker: (DeviceId, Vec<SocketAddr>),
+}
+
+/// Why an ask was not coordinated (counted, logged at debug).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Declined {
+    /// The membership rule says no: the asker or the target is not a current member of a space all of
+    /// us can vouch for, or the asker asked about itself or me.
+    NotShared,
+    /// The target has no connection with me.
+    NotConnected,
+    /// Too many asks from this asker, about this pair, or punches to this target.
+    RateLimited,
+    /// Neither side has an address to dial.
+    NoAddresses,
+}
+
+/// The three sides of punching: asking (the device that cannot reach a peer), coordinating (the member
+/// connected to both) and answering (a device told "dial me now").
+#[derive(Debug)]
+pub struct Punches {
+    asked: RateLimit<DeviceId>,
+    askers: RateLimit<DeviceId>,
+    pairs: RateLimit<(DeviceId, DeviceId)>,
+    targets: RateLimit<DeviceId>,
+    told: RateLimit<DeviceId>,
+}
+
+impl Default for Punches {
+    fn default() -> Self {
+        Punches {
+            asked: RateLimit::new(ASK_EVERY, 1, MAX_TRACKED),
+            askers: RateLimit::new(WINDOW, ASKS_PER_WINDOW, MAX_TRACKED),
+            pairs: RateLimit::new(PAIR_EVERY, 1, MAX_TRACKED),
+            targets: RateLimit::new(WINDOW, ASKS_PER_WINDOW, MAX_TRACKED),
+            told: RateLimit::new(PAIR_EVERY, 1, MAX_TRACKED),
+        }
+    }
+}
+
+impl Punches {
+    /// Asking side: whether to ask the members connected to both about `target` now.
+    pub fn poll_ask(&mut self, target: DeviceId, now: Instant) -> bool {
+        self.asked.allow(target, now)
+    }
+
+    /// Coordinating side: `asker` (connected; where I see it and what it says of itself) asks that
+    /// `target_id` dial it now. `allowed` is the membership rule's answer for (me, asker, target);
+    /// `target` is the target's connection with me, if it has one.
+    pub fn handle_ask(
+        &mut self,
+        (asker_id, asker): (DeviceId, &Known),
+        (target_id, target): (DeviceId, Option<&Known>),
+        allowed: bool,
+        now: Instant,
+    ) -> Result<Punch, Declined> {
+        if !allowed || asker_id == target_id {
+            return Err(Declined::NotShared);
+        }
+        if !self.askers.allow(asker_id, now) {
+            return Err(Declined::RateLimited);
+        }
+        let Some(target) = target else {
+            return Err(Declined::NotConnected);
+        };
+        if !self.pairs.allow((asker_id, target_id), now) || !self.targets.allow(target_id, now) {
+            return Err(Declined::RateLimited);
+        }
+        let asker_addrs = addresses(asker.seen_at, &asker.addrs);
+        let target_addrs = addresses(target.seen_at, &target.addrs);
+        if asker_addrs.is_empty() || target_addrs.is_empty() {
+            return Err(Declined::NoAddresses);
+        }
+        Ok(Punch {
+            to_target: (asker_id, asker_addrs),
+            to_asker: (target_id, target_addrs),
+        })
+    }
+
+    /// Answering side: a member said `device` wants a direct connection at `addrs`. `wanted` says it is
+    /// a device I keep a connection with and am not connected to. Returns the addresses to dial at once
+    /// (best first), or nothing.
+    pub fn handle_dial_me_now(
+        &mut self,
+        device: DeviceId,
+        addrs: &[SocketAddr],
+        wanted: bool,
+        now: Instant,
+    ) -> Vec<SocketAddr> {
+        if !wanted {
+            return Vec::new();
+        }
+        let addrs = addresses(None, addrs);
+        if addrs.is_empty() || !self.told.allow(device, now) {
+            return Vec::new();
+        }
+        addrs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(n: u8) -> DeviceId {
+        DeviceId([n; 32])
+    }
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    fn known(seen: &str) -> Known {
+        Known {
+            seen_at: Some(addr(seen)),
+            addrs: vec![addr("127.0.0.1:4000"), addr("192.168.1.7:4000")],
+        }
+    }
+
+    #[test]
+    fn a_member_connected_to_both_tells_each_side_the_other_s_addresses() {
+        let mut p = Punches::default();
+        let now = Instant::now();
+        let asker = Known {
+            seen_at: Some(addr("[::ffff:11.0.0.5]:5000")),
+            addrs: vec![addr("11.0.0.9:5000"), addr("192.168.1.2:5000")],
+        };
+        let target = known("11.0.0.6:4000");
+        let punch = p
+            .handle_ask((id(1), &asker), (id(2), Some(&target)), true, now)
+            .unwrap();
+        // Where I see it first (canonical), then what it claims; loopback never.
+        assert_eq!(
+            punch.to_target,
+            (
+                id(1),
+                vec![
+                    addr("11.0.0.5:5000"),
+                    addr("11.0.0.9:5000"),
+                    addr("192.168.1.2:5000")
+                ]
+            )
+        );
+        assert_eq!(
+            punch.to_asker,
+            (id(2), vec![addr("11.0.0.6:4000"), addr("192.168.1.7:4000")])
+        );
+    }
+
+    #[test]
+    fn a_member_never_coordinates_for_a_non_member_nor_towards_an_unconnected_device() {
+        let mut p = Punches::default();
+        let now = Instant::now();
+        let t = known("11.0.0.6:4000");
+        let ask = |p: &mut Punches, asker, target, t: Option<&Known>, allowed| {
+            p.handle_ask((asker, &known("11.0.0.5:1")), (target, t), allowed, now)
+        };
+        assert_eq!(
+            ask(&mut p, id(1), id(2), Some(&t), false),
+            Err(Declined::NotShared)
+        );
+        assert_eq!(
+            ask(&mut p, id(1), id(1), Some(&t), true),
+            Err(Declined::NotShared)
+        );
+        assert_eq!(
+            ask(&mut p, id(1), id(2), None, true),
+            Err(Declined::NotConnected)
+        );
+        // No address worth dialing on one side: nothing is sent.
+        let loopback = Known {
+            seen_at: Some(addr("127.0.0.1:9")),
+            addrs: vec![addr("[fe80::1]:9"), addr("0.0.0.0:9")],
+        };
+        assert_eq!(
+            ask(&mut p, id(1), id(3), Some(&loopback), true),
+            Err(Declined::NoAddresses)
+        );
+    }
+
+    #[test]
+    fn asks_are_rate_limited_per_pair_per_asker_and_per_target() {
+        let mut p = Punches::default();
+        let t0 = Instant::now();
+        let t = known("11.0.0.6:4000");
+        let asker = known("11.0.0.5:1");
+        let ask = |p: &mut Punches, a: u8, target: u8, at: Instant| {
+            p.handle_ask((id(a), &asker), (id(target), Some(&t)), true, at)
+        };
+        assert!(ask(&mut p, 1, 2, t0).is_ok());
+        assert_eq!(ask(&mut p, 1, 2, t0), Err(Declined::RateLimited));
+        assert!(ask(&mut p, 1, 2, t0 + PAIR_EVERY).is_ok());
+        // One asker, many targets: at most ASKS_PER_WINDOW asks per window, counting the three above.
+        let served = (10..40).filter(|n| ask(&mut p, 1, *n, t0).is_ok()).count();
+        assert_eq!(served as u32, ASKS_PER_WINDOW - 3);
+        assert!(ask(&mut p, 1, 99, t0 + WINDOW + PAIR_EVERY).is_ok());
+        // Many askers, one target: at most ASKS_PER_WINDOW punches reach it per window.
+        let reached = (100..140)
+            .filter(|n| ask(&mut p, *n, 50, t0).is_ok())
+            .count();
+        assert_eq!(reached as u32, ASKS_PER_WINDOW);
+    }
+
+    #[test]
+    fn a_flood_of_askers_costs_bounded_memory() {
+        let mut p = Punches::default();
+        let now = Instant::now();
+        let t = known("11.0.0.6:4000");
+        let mut ok = 0;
+        let noisy = Known {
+            seen_at: Some(addr("11.0.0.5:1")),
+            addrs: (1..200)
+                .map(|port| SocketAddr::from(([11, 0, 0, 5], port)))
+                .collect(),
+        };
+        for n in 0..5000u32 {
+            let mut asker = [0u8; 32];
+            asker[..4].copy_from_slice(&n.to_be_bytes());
+            let r = p.handle_ask((DeviceId(asker), &noisy), (id(2), Some(&t)), true, now);
+            if let Ok(punch) = r {
+                assert!(punch.to_target.1.len() <= MAX_ADDRS);
+                ok += 1;
+            }
+        }
+        assert_eq!(ok, ASKS_PER_WINDOW);
+        assert!(p.askers.len() <= MAX_TRACKED);
+        assert!(p.pairs.len() <= MAX_TRACKED);
+        // Once the flood's entries have expired, newcomers are served again.
+        let later = now + WINDOW;
+        assert!(p
+            .handle_ask((id(7), &noisy), (id(8), Some(&t)), true, later)
+            .is_ok());
+    }
+
+    #[test]
+    fn the_asking_side_asks_about_one_peer_at_most_every_few_seconds() {
+        let mut p = Punches::default();
+        let t0 = Instant::now();
+        assert!(p.poll_ask(id(2), t0));
+        assert!(!p.poll_ask(id(2), t0 + ASK_EVERY / 2));
+        assert!(p.poll_ask(id(3), t0));
+        assert!(p.poll_ask(id(2), t0 + ASK_EVERY));
+    }
+
+    #[test]
+    fn dial_me_now_is_acted_on_for_wanted_devices_with_dialable_addresses_only() {
+        let mut p = Punches::default();
+        let t0 = Instant::now();
+        let addrs = [
+            addr("127.0.0.1:1"),
+            addr("224.0.0.1:1"),
+            addr("11.0.0.5:7"),
+            addr("[2a0a:cc::5]:7"),
+        ];
+        assert!(p.handle_dial_me_now(id(1), &addrs, false, t0).is_empty());
+        assert_eq!(
+            p.handle_dial_me_now(id(1), &addrs, true, t0),
+            vec![addr("11.0.0.5:7"), addr("[2a0a:cc::5]:7")]
+        );
+        assert!(p.handle_dial_me_now(id(1), &addrs, true, t0).is_empty());
+        assert!(!p
+            .handle_dial_me_now(id(1), &addrs, true, t0 + PAIR_EVERY)
+            .is_empty());
+        assert!(p
+            .handle_dial_me_now(id(2), &addrs[..2], true, t0)
+            .is_empty());
+    }
+}
