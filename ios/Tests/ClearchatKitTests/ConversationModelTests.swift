@@ -56,8 +56,10 @@ final class ConversationModelTests: CoreTestCase, @unchecked Sendable {
         for i in 1...120 { _ = try await amy.send("m\(i)", to: bettyAtAmy) }
         let model = ConversationModel(amy, buddyId: bettyAtAmy, pageSize: 50)
         running(model)
-        try await waitUntil("the newest page", state: state(model)) { !model.loading }
-        XCTAssertEqual(model.buddyName, "Betty")
+        // The window and the buddy's name come from two streams: wait for both.
+        try await waitUntil("the newest page and the name", state: state(model)) {
+            !model.loading && model.buddyName == "Betty"
+        }
         XCTAssertEqual(model.items.map(\.text), (71...120).map { "m\($0)" }, "newest last")
         XCTAssertTrue(model.hasOlder)
 
