@@ -118,9 +118,12 @@ final class ConnectionOrchestratorTests: CoreTestCase, @unchecked Sendable {
         // Another network: a restart, seen by Amy as Betty leaving and coming back.
         orchestrator.setNetwork("cell")
         try await atAmy.until("Betty back after the restart") { _ in
-            self.presence(atAmy, of: bettyDevice) == ["online", "offline", "online"]
+            let p = self.presence(atAmy, of: bettyDevice)
+            return p.count >= 3 && p.last == "online"
         }
         try await waitUntil("running again", state: status) { orchestrator.status.state == .running }
+        // How many comings and goings Amy has seen so far: a loaded machine may add a flap of its own.
+        let seenRunning = presence(atAmy, of: bettyDevice).count
 
         // Off the screen: background time is asked for, the client runs out the grace, stops, gives it back.
         orchestrator.setScene(.inactive)
@@ -129,7 +132,11 @@ final class ConnectionOrchestratorTests: CoreTestCase, @unchecked Sendable {
         XCTAssertTrue(time.held)
         try await waitUntil("off", state: status) { orchestrator.status.state == .off }
         try await eventually("the background time given back") { !time.held }
-        try await atAmy.until("Betty offline") { _ in self.presence(atAmy, of: bettyDevice).count == 4 }
+        try await atAmy.until("Betty offline") { _ in
+            let p = self.presence(atAmy, of: bettyDevice)
+            return p.count > seenRunning && p.last == "offline"
+        }
+        let seenOff = presence(atAmy, of: bettyDevice).count
         _ = try await amy.send("two", to: bettyAtAmy) // waits at Amy until Betty is back
 
         // A background refresh: Betty starts, catches up "two", stops once quiet, and the task returns.
@@ -140,7 +147,7 @@ final class ConnectionOrchestratorTests: CoreTestCase, @unchecked Sendable {
         XCTAssertEqual(time.begun, 1, "no background time asked for in a refresh")
         try await atAmy.until("Betty offline after the refresh") { _ in
             let p = self.presence(atAmy, of: bettyDevice)
-            return p.count == 6 && p.last == "offline"
+            return p.count >= seenOff + 2 && p.last == "offline"
         }
 
         // A refresh the system cancels returns at once; the client is stopped.

@@ -108,14 +108,21 @@ class ConnectionOrchestratorTest {
 
         // Another network: a restart, seen by Amy as Betty leaving and coming back.
         orchestrator.setNetwork("cell")
-        atAmy.await("Betty back after the restart") { it.presence(bettyDevice) == listOf("online", "offline", "online") }
+        // (A loaded machine may add a flap of its own: count what was seen rather than expect an exact story.)
+        val back = atAmy.await("Betty back after the restart") { ev ->
+            ev.presence(bettyDevice).let { it.size >= 3 && it.last() == "online" }
+        }
+        val seenRunning = back.presence(bettyDevice).size
         orchestrator.status.await("running again") { it.state == ConnectionStatus.State.RUNNING }
         assertEquals(2, lock.acquired.get())
         assertEquals(1, lock.held)
 
         // The app leaves the screen without "stay reachable": Betty goes offline, the lock is released.
         orchestrator.setForeground(false)
-        atAmy.await("Betty offline") { it.presence(bettyDevice).size == 4 }
+        val off = atAmy.await("Betty offline") { ev ->
+            ev.presence(bettyDevice).let { it.size > seenRunning && it.last() == "offline" }
+        }
+        val seenOff = off.presence(bettyDevice).size
         orchestrator.status.await("off") { it.state == ConnectionStatus.State.OFF }
         assertEquals(0, lock.held)
         amy.send(bettyAtAmy, "two") // waits at Amy until Betty is back
@@ -140,7 +147,7 @@ class ConnectionOrchestratorTest {
         orchestrator.status.await("off again") { it.state == ConnectionStatus.State.OFF }
         assertEquals(1, service.stops.get())
         assertEquals(0, lock.held)
-        atAmy.await("Betty offline again") { ev -> ev.presence(bettyDevice).let { it.size >= 6 && it.last() == "offline" } }
+        atAmy.await("Betty offline again") { ev -> ev.presence(bettyDevice).let { it.size >= seenOff + 2 && it.last() == "offline" } }
         orchestrator.close()
         assertTrue(escaped.isEmpty(), "escaped: $escaped")
     }
