@@ -324,6 +324,13 @@ fn meet_behind_capturing(
     let lab = Lab::new()?;
     let internet = lab.internet();
     let tcpdump = capture.map(|path| {
+        assert!(
+            std::process::Command::new("tcpdump")
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success()),
+            "tcpdump is not installed (.ci/run installs it: apt-get install tcpdump)"
+        );
         let mut command = internet.ns().command("tcpdump");
         command
             .args(["-i", "any", "-U", "-s", "0", "-w"])
