@@ -29,6 +29,24 @@ pub mod wire {
         crate::net::tls::check_peer_key(device)
     }
 
+    /// Dials `target` as a stranger (a fresh device key that proves no space) from a client endpoint on
+    /// loopback. The endpoint comes back with the connection: dropping it ends the connection.
+    pub async fn dial_as_stranger(target: &crate::Client) -> (quinn::Endpoint, quinn::Connection) {
+        let stranger = ed25519_dalek::SigningKey::generate(&mut rand::thread_rng());
+        let me = target.me().expect("the target's identity").device_id;
+        let mut endpoint = quinn::Endpoint::client(([127, 0, 0, 1], 0).into())
+            .expect("a loopback client endpoint");
+        endpoint
+            .set_default_client_config(client_config(&stranger, Some(me.0)).expect("a TLS config"));
+        let addr = target.listen_addrs()[0];
+        let conn = endpoint
+            .connect(addr, "clearchat")
+            .expect("a dial")
+            .await
+            .expect("the stranger's handshake");
+        (endpoint, conn)
+    }
+
     /// The connection's TLS exporter value, which offers and redemption proofs are bound to.
     pub fn exporter(quic: &quinn::Connection) -> crate::Result<[u8; 32]> {
         crate::net::exporter(quic)

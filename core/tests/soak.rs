@@ -13,7 +13,9 @@
 mod rogue;
 
 use clearchat_core::testing::entries::{Body, Hash};
-use clearchat_core::testing::wire::{client_config, read_frame, write_frame, Frame, SyncFrame};
+use clearchat_core::testing::wire::{
+    client_config, dial_as_stranger, read_frame, write_frame, Frame, SyncFrame,
+};
 use clearchat_core::testing::{self};
 use clearchat_core::DeviceId;
 use clearchat_testkit::{add_buddy, amy_and_betty_alone, wait_lists, wait_until, Device};
@@ -52,16 +54,6 @@ fn peak_rss() -> u64 {
         * 1024
 }
 
-async fn dial_as_stranger(target: &Device) -> (quinn::Endpoint, quinn::Connection) {
-    let stranger = ed25519_dalek::SigningKey::generate(&mut rand::thread_rng());
-    let me = target.client.me().unwrap().device_id;
-    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
-    endpoint.set_default_client_config(client_config(&stranger, Some(me.0)).unwrap());
-    let addr = target.client.listen_addrs()[0];
-    let conn = endpoint.connect(addr, "clearchat").unwrap().await.unwrap();
-    (endpoint, conn)
-}
-
 /// Four million empty entries fit in one 4 MiB frame; decoded, each is a heap `Vec` (and, once opened,
 /// a decode result of hundreds of bytes). Strangers on four connections at once send that frame as
 /// their first: the device must refuse it without building it.
@@ -73,7 +65,7 @@ async fn a_frame_of_millions_of_empty_entries_costs_a_stranger_nothing() {
     let before = peak_rss();
     let mut strangers = Vec::new();
     for _ in 0..4 {
-        let (endpoint, conn) = dial_as_stranger(&amy).await;
+        let (endpoint, conn) = dial_as_stranger(&amy.client).await;
         let frame = frame.clone();
         strangers.push(tokio::spawn(async move {
             let (mut send, mut recv) = conn.open_bi().await.unwrap();

@@ -1,18 +1,7 @@
 //! Strangers on the wire: a device that shares no space is dropped at once and learns nothing.
 
-use clearchat_core::testing::wire::{client_config, read_frame, write_frame, Frame};
+use clearchat_core::testing::wire::{dial_as_stranger, read_frame, write_frame, Frame};
 use clearchat_scenarios::{wait_until, Device};
-use ed25519_dalek::SigningKey;
-
-async fn dial_as_stranger(target: &Device) -> (quinn::Endpoint, quinn::Connection) {
-    let stranger = SigningKey::generate(&mut rand::thread_rng());
-    let me = target.client.me().unwrap().device_id;
-    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
-    endpoint.set_default_client_config(client_config(&stranger, Some(me.0)).unwrap());
-    let addr = target.client.listen_addrs()[0];
-    let conn = endpoint.connect(addr, "clearchat").unwrap().await.unwrap();
-    (endpoint, conn)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stranger_is_dropped_and_learns_no_space() {
@@ -28,7 +17,7 @@ async fn a_stranger_is_dropped_and_learns_no_space() {
     // Betty's hello reaches Amy by sync: only then does Amy list her.
     wait_until("Amy lists Betty", || amy.lists("Betty", false)).await;
 
-    let (_endpoint, conn) = dial_as_stranger(&amy).await;
+    let (_endpoint, conn) = dial_as_stranger(&amy.client).await;
     let (mut send, mut recv) = conn.open_bi().await.unwrap();
     write_frame(
         &mut send,
@@ -45,11 +34,11 @@ async fn a_stranger_is_dropped_and_learns_no_space() {
     conn.closed().await;
 
     // Garbage instead of a frame gets the same treatment.
-    let (_endpoint, conn) = dial_as_stranger(&amy).await;
+    let (_endpoint, conn) = dial_as_stranger(&amy.client).await;
     let (mut send, mut recv) = conn.open_bi().await.unwrap();
     send.write_all(&[0, 0, 0, 5, 1, 2, 3, 4, 5]).await.unwrap();
     assert!(read_frame(&mut recv).await.is_err());
-    let (_endpoint, conn) = dial_as_stranger(&amy).await;
+    let (_endpoint, conn) = dial_as_stranger(&amy.client).await;
     let (mut send, _recv) = conn.open_bi().await.unwrap();
     send.write_all(&u32::MAX.to_be_bytes()).await.unwrap();
     conn.closed().await;

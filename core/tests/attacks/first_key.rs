@@ -3,23 +3,13 @@
 //! not be enough to open the space; only a current member device (or one that shows the signed entry that
 //! made it a member) may open it.
 
-use crate::rogue::Rogue;
+use crate::rogue::{stolen_and_unlinked, Rogue};
 use clearchat_core::testing;
-use clearchat_testkit::{
-    amy_and_betty, amy_and_betty_alone, link_new_device, wait_lists, wait_until,
-};
+use clearchat_testkit::{amy_and_betty_alone, link_new_device, wait_lists, wait_until};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_key_with_an_old_space_key_opens_nothing() {
-    let (laptop, phone, betty) = amy_and_betty().await;
-    let phone_id = phone.client.me().unwrap().device_id;
-    phone.client.stop().await.unwrap();
-    let stolen = Rogue::steal(&phone.client);
-    laptop.client.revoke_device(&phone_id).await.unwrap();
-    wait_until("Betty learns that the phone is unlinked", || async {
-        testing::lists_as_removed(&betty.client, &phone_id)
-    })
-    .await;
+    let (laptop, betty, stolen) = stolen_and_unlinked().await;
 
     let mut thief = Rogue::fresh();
     thief.spaces = stolen.spaces.clone();

@@ -4,35 +4,17 @@
 //! phone's key or a brand-new one) it must get no offer it can check. A member that merely missed the
 //! rotation (it was offline) must still open the space with an up-to-date member and catch up.
 
-use crate::rogue::Rogue;
+use crate::rogue::{stolen_and_unlinked, Rogue};
 use clearchat_core::testing::{
     self,
     entries::SpaceKey,
     wire::{Beacon, Frame, Role},
 };
-use clearchat_testkit::{amy_and_betty, wait_until, Device};
+use clearchat_testkit::{amy_and_betty, wait_until};
 
 /// Every key the thief holds, of every space of the stolen phone.
 fn all_keys(rogue: &Rogue) -> Vec<SpaceKey> {
     rogue.spaces.iter().flat_map(|s| s.keys.clone()).collect()
-}
-
-/// The phone is stolen (its store copied), then Amy unlinks it and Betty hears of it.
-async fn stolen_and_unlinked() -> (Device, Device, Rogue) {
-    let (laptop, phone, betty) = amy_and_betty().await;
-    let phone_id = phone.client.me().unwrap().device_id;
-    phone.client.stop().await.unwrap();
-    let stolen = Rogue::steal(&phone.client);
-    laptop.client.revoke_device(&phone_id).await.unwrap();
-    wait_until("Betty learns that the phone is unlinked", || async {
-        testing::lists_as_removed(&betty.client, &phone_id)
-    })
-    .await;
-    wait_until("Betty holds the rotated key", || async {
-        testing::buddy_key_ids(&betty.client).is_ok_and(|(_, ids)| ids.len() > 1)
-    })
-    .await;
-    (laptop, betty, stolen)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,20 +4,10 @@
 
 use clearchat_core::testing::{
     self,
-    wire::{client_config, Frame},
+    wire::{client_config, dial_as_stranger, Frame},
 };
 use clearchat_testkit::{amy_and_betty_alone, wait_until, Device};
 use ed25519_dalek::SigningKey;
-
-async fn dial_as_stranger(target: &Device) -> (quinn::Endpoint, quinn::Connection) {
-    let stranger = SigningKey::generate(&mut rand::thread_rng());
-    let me = target.client.me().unwrap().device_id;
-    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
-    endpoint.set_default_client_config(client_config(&stranger, Some(me.0)).unwrap());
-    let addr = target.client.listen_addrs()[0];
-    let conn = endpoint.connect(addr, "clearchat").unwrap().await.unwrap();
-    (endpoint, conn)
-}
 
 /// The future's output if it is ready at once.
 async fn now<F: std::future::Future>(f: F) -> Option<F::Output> {
@@ -44,7 +34,7 @@ fn a_frame_of_more_entries_than_a_batch_is_malformed() {
 async fn the_transport_allows_one_stream_and_no_datagrams() {
     let amy = Device::new("Amy", "Amy").await;
     amy.client.start().await.unwrap();
-    let (_endpoint, conn) = dial_as_stranger(&amy).await;
+    let (_endpoint, conn) = dial_as_stranger(&amy.client).await;
     assert_eq!(conn.max_datagram_size(), None, "datagrams are off");
     assert!(
         now(conn.open_uni()).await.is_none(),

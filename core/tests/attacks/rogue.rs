@@ -11,6 +11,7 @@ use clearchat_core::testing::wire::{
 };
 use clearchat_core::testing::{self, HeldSpace};
 use clearchat_core::{Client, DeviceId, PersonId, SpaceId};
+use clearchat_testkit::{amy_and_betty, wait_until, Device};
 use ed25519_dalek::SigningKey;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -343,4 +344,22 @@ pub fn empty_entries_frame(space: [u8; 32], n: usize) -> Vec<u8> {
     let mut out = (body.len() as u32).to_be_bytes().to_vec();
     out.extend(body);
     out
+}
+
+/// The phone is stolen (its store copied), then Amy unlinks it and Betty hears of it.
+pub async fn stolen_and_unlinked() -> (Device, Device, Rogue) {
+    let (laptop, phone, betty) = amy_and_betty().await;
+    let phone_id = phone.client.me().unwrap().device_id;
+    phone.client.stop().await.unwrap();
+    let stolen = Rogue::steal(&phone.client);
+    laptop.client.revoke_device(&phone_id).await.unwrap();
+    wait_until("Betty learns that the phone is unlinked", || async {
+        testing::lists_as_removed(&betty.client, &phone_id)
+    })
+    .await;
+    wait_until("Betty holds the rotated key", || async {
+        testing::buddy_key_ids(&betty.client).is_ok_and(|(_, ids)| ids.len() > 1)
+    })
+    .await;
+    (laptop, betty, stolen)
 }
