@@ -634,6 +634,8 @@ struct TwoNatsAndAMember {
     betty: std::path::PathBuf,
     server_id: String,
     logs: [std::path::PathBuf; 3],
+    /// Amy's and Betty's laptops, their UDP packets counted from the start (see [`UdpCounts`]).
+    hosts: [Host; 2],
     /// When the last of the three processes started.
     started: Instant,
     _runs: Vec<RunGuard>,
@@ -667,6 +669,8 @@ impl TwoNatsAndAMember {
                 .home("bettyhome", RouterPlan::nat(Nat::Random)),
         };
         let (amy_host, betty_host) = (amy_home.host("amy"), betty_home.host("betty"));
+        UdpCounts::install(&amy_host);
+        UdpCounts::install(&betty_host);
         let server_host = internet.host("server");
         if blocked {
             amy_home.block(betty_home.wan_ipv4());
@@ -707,6 +711,7 @@ impl TwoNatsAndAMember {
             betty,
             server_id,
             logs,
+            hosts: [amy_host, betty_host],
             started,
             _runs: vec![server_run, amy_run, betty_run],
             _root: root,
@@ -838,9 +843,12 @@ fn a_port_keeping_nat_and_a_symmetric_one_behind_a_carrier_nat_punch_through_by_
         .find(|l| l.contains("punched through to"))
         .unwrap_or_default()
         .to_string();
+    // Every UDP packet out of each laptop since it started (sync, keep-alives, dials, probes).
+    let [amy_udp, betty_udp] = [&lab.hosts[0], &lab.hosts[1]].map(|h| UdpCounts(h).read()[2]);
     eprintln!(
         "port-keeping NAT vs carrier NAT + symmetric NAT, a member, no DHT: first message {first:?} \
-         after the three started, direct at {direct:?}; Amy sent {} probes; Betty: {punched}",
+         after the three started, direct at {direct:?}; Amy sent {} probes; UDP packets out: Amy \
+         {amy_udp}, Betty {betty_udp}; Betty: {punched}",
         probed + stopped
     );
     if std::env::var_os("REACH_LOGS").is_some() {
