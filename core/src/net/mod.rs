@@ -318,8 +318,8 @@ impl Net {
     }
 
     /// A member device tells us where it sees us coming from: if that is a public address, it is my
-    /// public address (published when it changes).
-    /// Whether the port it sees says my NAT keeps or changes ports is noted for punching.
+    /// public address (published when it changes), and its port says whether my NAT keeps or changes
+    /// ports (`punch::Mapping`, for punching).
     fn observed(&self, by: &DeviceId, addr: SocketAddr) {
         let addr = rendezvous::canonical(addr);
         if !rendezvous::public(&addr) {
