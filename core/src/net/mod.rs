@@ -325,13 +325,13 @@ impl Net {
         if !rendezvous::public(&addr) {
             return;
         }
-        let nat = {
+        let nat = addr.is_ipv4().then(|| {
             let mut nat = lock(&self.nat);
             let before = nat.nat();
             nat.handle_observed(*by, addr.port());
             (nat.nat() != before).then_some(nat.nat())
-        };
-        if let Some(nat) = nat {
+        });
+        if let Some(nat) = nat.flatten() {
             log::info!("{} sees me at {addr}: my NAT is {nat:?}", by.short());
         }
         if self.addrs.contains(&addr) {

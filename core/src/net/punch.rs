@@ -76,8 +76,8 @@ pub fn probe_ports(rng: &mut impl rand::Rng) -> Vec<u16> {
         .collect()
 }
 
-/// How my NAT maps my listening port, from where my peers see me: a public observation at my own
-/// port says it keeps ports; one at another port, or two peers seeing two different ports, says it
+/// How my NAT maps my listening port, from where my peers see me over IPv4 (IPv6 is not translated):
+/// a public observation at my own port says it keeps ports; one at another port, or two peers seeing two different ports, says it
 /// changes them. The latest observation decides (a phone changes networks).
 #[derive(Debug)]
 pub struct Mapping {
@@ -324,7 +324,14 @@ impl Punches {
         let addrs = addresses(None, addrs);
         let v4 = addrs.iter().find(|a| a.is_ipv4()).copied();
         let birthday = match (plan(mine, theirs), v4) {
-            (Plan::Relay, _) => return Answer::Nothing,
+            // NAT kinds are IPv4's: two symmetric NATs may still meet over IPv6 (stateful firewalls).
+            (Plan::Relay, _) => {
+                let v6: Vec<SocketAddr> = addrs.into_iter().filter(|a| a.is_ipv6()).collect();
+                return match v6.is_empty() || !self.told.allow(device, now) {
+                    true => Answer::Nothing,
+                    false => Answer::Dial(v6),
+                };
+            }
             (Plan::Probe, Some(at)) => Answer::Probe(at.ip()),
             (Plan::Sockets, Some(at)) => Answer::Sockets(at),
             _ if addrs.is_empty() || !self.told.allow(device, now) => return Answer::Nothing,
@@ -593,9 +600,17 @@ mod tests {
             answer(&mut p, 1, easy_vs_hard, t0 + BIRTHDAY_EVERY),
             Answer::Probe(addr("11.0.0.5:7").ip())
         );
-        // Two symmetric NATs: nothing (the member relays); no IPv4 address: an ordinary dial.
+        // Two symmetric NATs: the IPv6 addresses dialed, if any (stateful firewalls punch), else nothing
+        // (the member relays); no IPv4 address: an ordinary dial.
         let hard = (Nat::ChangesPorts, Nat::ChangesPorts);
-        assert_eq!(answer(&mut p, 50, hard, t0), Answer::Nothing);
+        assert_eq!(
+            answer(&mut p, 50, hard, t0),
+            Answer::Dial(vec![addr("[2a0a:cc::5]:7")])
+        );
+        assert_eq!(
+            p.handle_dial_me_now(id(53), &addrs[1..], hard, true, t0),
+            Answer::Nothing
+        );
         let v6 = [addr("[2a0a:cc::5]:7")];
         assert_eq!(
             p.handle_dial_me_now(id(51), &v6, easy_vs_hard, true, t0),
