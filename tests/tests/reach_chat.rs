@@ -631,15 +631,18 @@ fn run_without_dht_in(host: &Host, dir: &Path, listen: &str, log: &Path) -> RunG
     RunGuard::spawn(command)
 }
 
-/// Amy's laptop and Betty's laptop behind two port-keeping home NATs, and Amy's always-on server on a
-/// public address that both joined through in the lab (so it is the one address either knows: no DHT,
-/// and the pairing never happened on a network the two share).
+/// Amy's laptop behind a port-keeping home NAT, Betty's laptop behind another (or, [`Betty::Symmetric`],
+/// behind a carrier NAT and a home NAT that changes ports), and Amy's always-on server on a public address
+/// that both joined through in the lab (so it is the one address either knows: no DHT, and the pairing
+/// never happened on a network the two share).
 struct TwoNatsAndAMember {
     amy_home: clearchat_scenarios::netlab::Router,
     amy: std::path::PathBuf,
     betty: std::path::PathBuf,
     server_id: String,
     logs: [std::path::PathBuf; 3],
+    /// Amy's and Betty's laptops, their UDP packets counted from the start (see [`UdpCounts`]).
+    hosts: [Host; 2],
     /// When the last of the three processes started.
     started: Instant,
     _runs: Vec<RunGuard>,
@@ -647,14 +650,34 @@ struct TwoNatsAndAMember {
     _lab: Lab,
 }
 
+/// Where Betty's laptop is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Betty {
+    /// Behind a port-keeping home NAT, like Amy.
+    PortKeeping,
+    /// Behind a carrier NAT and a home `masquerade random`.
+    Symmetric,
+}
+
 impl TwoNatsAndAMember {
     /// Sets the lab up; with `blocked`, no packet passes between the two homes (until unblocked).
     fn new(blocked: bool) -> Option<TwoNatsAndAMember> {
+        Self::with(blocked, Betty::PortKeeping)
+    }
+
+    fn with(blocked: bool, betty_at: Betty) -> Option<TwoNatsAndAMember> {
         let lab = Lab::new()?;
         let internet = lab.internet();
         let amy_home = internet.home("amyhome", RouterPlan::nat(Nat::Masquerade));
-        let betty_home = internet.home("bettyhome", RouterPlan::nat(Nat::Masquerade));
+        let betty_home = match betty_at {
+            Betty::PortKeeping => internet.home("bettyhome", RouterPlan::nat(Nat::Masquerade)),
+            Betty::Symmetric => internet
+                .carrier("cgn")
+                .home("bettyhome", RouterPlan::nat(Nat::Random)),
+        };
         let (amy_host, betty_host) = (amy_home.host("amy"), betty_home.host("betty"));
+        UdpCounts::install(&amy_host);
+        UdpCounts::install(&betty_host);
         let server_host = internet.host("server");
         if blocked {
             amy_home.block(betty_home.wan_ipv4());
@@ -695,6 +718,7 @@ impl TwoNatsAndAMember {
             betty,
             server_id,
             logs,
+            hosts: [amy_host, betty_host],
             started,
             _runs: vec![server_run, amy_run, betty_run],
             _root: root,
@@ -771,6 +795,80 @@ fn two_devices_behind_port_keeping_nats_punch_through_when_a_member_connected_to
         lab.logged(2, "dial each other now")
             && (lab.logged(0, "is dialing me") || lab.logged(1, "is dialing me")),
         "the server coordinated the punch:\n{}",
+        lab.logs()
+    );
+    drop(lab);
+}
+
+#[test]
+fn a_port_keeping_nat_and_a_symmetric_one_behind_a_carrier_nat_punch_through_by_the_birthday_paradox(
+) {
+    let Some(lab) = TwoNatsAndAMember::with(false, Betty::Symmetric) else {
+        return;
+    };
+    ok(&lab.betty, &["send", "Amy", "hello from behind two NATs"]);
+    wait("Amy gets Betty's message", || {
+        shows(&lab.amy, "Betty", "hello from behind two NATs")
+    });
+    let first = lab.started.elapsed();
+    // Amy's view tells (see above): Betty has one device.
+    let direct = wait_for(STEP * 2, || reach_of(&lab.amy, "Betty") == "\"direct\"");
+    assert!(
+        direct.is_some(),
+        "Amy's laptop and Betty connect directly:\n{}",
+        lab.logs()
+    );
+    let direct = lab.started.elapsed();
+    ok(&lab.amy, &["send", "Betty", "and back, directly"]);
+    wait("Betty gets Amy's answer", || {
+        shows(&lab.betty, "Amy", "and back, directly")
+    });
+    ok(&lab.betty, &["send", "Amy", "and again"]);
+    wait("Amy gets Betty's second message", || {
+        shows(&lab.amy, "Betty", "and again")
+    });
+    let log = |n: usize| std::fs::read_to_string(&lab.logs[n]).unwrap_or_default();
+    let probed: usize = log(0)
+        .lines()
+        .filter_map(|l| l.split("probed ").nth(1))
+        .filter_map(|l| l.split_whitespace().next()?.parse::<usize>().ok())
+        .sum();
+    let stopped: usize = log(0)
+        .lines()
+        .filter_map(|l| l.split(" probing of ").nth(1))
+        .filter_map(|l| {
+            l.split("after ")
+                .nth(1)?
+                .split_whitespace()
+                .next()?
+                .parse::<usize>()
+                .ok()
+        })
+        .sum();
+    let punched = log(1)
+        .lines()
+        .find(|l| l.contains("punched through to"))
+        .unwrap_or_default()
+        .to_string();
+    // Every UDP packet out of each laptop since it started (sync, keep-alives, dials, probes).
+    let [amy_udp, betty_udp] = [&lab.hosts[0], &lab.hosts[1]].map(|h| UdpCounts(h).read()[2]);
+    eprintln!(
+        "port-keeping NAT vs carrier NAT + symmetric NAT, a member, no DHT: first message {first:?} \
+         after the three started, direct at {direct:?}; Amy sent {} probes; UDP packets out: Amy \
+         {amy_udp}, Betty {betty_udp}; Betty: {punched}",
+        probed + stopped
+    );
+    if std::env::var_os("REACH_LOGS").is_some() {
+        eprintln!("{}", lab.logs());
+    }
+    // The path came from the birthday punch: each side learnt its NAT from the server's observation, the
+    // server passed both on, Amy probed Betty's IP and one of Betty's sockets got through.
+    assert!(
+        lab.logged(0, "my NAT is KeepsPorts")
+            && lab.logged(1, "my NAT is ChangesPorts")
+            && lab.logged(0, "from behind a NAT that changes ports: probing")
+            && lab.logged(1, "punched through to"),
+        "the birthday punch made the path:\n{}",
         lab.logs()
     );
     drop(lab);

@@ -202,6 +202,32 @@ pub(super) async fn connect_to_inviter(
     })
 }
 
+/// Drives a connection I dialed to `peer` (pinned to it) until it ends: opens the stream, and from
+/// then on `peer` counts as reached (and, if `claimed` by this dial, no longer as being dialed).
+pub(super) async fn drive_dialed(
+    net: &Arc<Net>,
+    peer: DeviceId,
+    quic: quinn::Connection,
+    claimed: bool,
+) -> Result<()> {
+    let (send, recv) = quic.open_bi().await.map_err(net_err)?;
+    if claimed {
+        net.dialer.release(&peer);
+    }
+    net.dialer.reached(&peer);
+    let opened = driver::Opened {
+        quic,
+        peer,
+        role: Role::Dialer,
+        send,
+        recv,
+        first: None,
+        admission: None,
+        vouched: None,
+    };
+    driver::drive(net.clone(), opened).await
+}
+
 /// Keeps dialing: when woken, when the engine says devices or addresses changed, and when a backoff ends.
 pub(super) async fn dial_loop(net: Arc<Net>) {
     let mut commands = net.engine.subscribe_commands();
@@ -299,24 +325,7 @@ fn dial_due(net: &Arc<Net>) -> Option<Instant> {
                 }
             };
             let result = match connected {
-                Ok(quic) => match quic.open_bi().await {
-                    Ok((send, recv)) => {
-                        net2.dialer.release(&peer);
-                        net2.dialer.reached(&peer);
-                        let opened = driver::Opened {
-                            quic,
-                            peer,
-                            role: Role::Dialer,
-                            send,
-                            recv,
-                            first: None,
-                            admission: None,
-                            vouched: None,
-                        };
-                        driver::drive(net2.clone(), opened).await
-                    }
-                    Err(e) => Err(net_err(e)),
-                },
+                Ok(quic) => drive_dialed(&net2, peer, quic, true).await,
                 Err(e) => Err(e),
             };
             net2.dialer.release(&peer);

@@ -520,12 +520,13 @@ impl Conn {
                 self.store(space, decode_entries(entries, &keys))?;
             }
             Inbound::Frame(Frame::Observed { addr }) => self.net.observed(&self.peer, addr),
-            Inbound::Frame(Frame::PunchAsk { device, addrs }) => {
+            Inbound::Frame(Frame::PunchAsk { device, addrs, nat }) => {
                 let seen_at = super::rendezvous::canonical(self.quic.remote_address());
-                self.net.punch_asked(&self.peer, seen_at, device, &addrs);
+                self.net
+                    .punch_asked(&self.peer, (seen_at, nat), device, &addrs);
             }
-            Inbound::Frame(Frame::DialMeNow { device, addrs }) => {
-                self.net.dial_me_now(&self.peer, device, &addrs)
+            Inbound::Frame(Frame::DialMeNow { device, addrs, nat }) => {
+                self.net.dial_me_now(&self.peer, device, &addrs, nat)
             }
             Inbound::Frame(Frame::Sync(_)) | Inbound::Entries(..) => {
                 log::debug!("ignored a frame for a space not open on this connection");

@@ -49,19 +49,36 @@ pub enum Frame {
         addr: std::net::SocketAddr,
     },
     /// To a member device connected to both: I cannot reach `device`; have it dial me now at `addrs`
-    /// (mine, best first), and tell me its addresses (`net::punch`).
+    /// (mine, best first), and tell me its addresses (`net::punch`). `nat` is how my NAT maps my port,
+    /// as the `Observed` frames told me.
     PunchAsk {
         device: DeviceId,
         #[serde(deserialize_with = "crate::ids::bounded::<_, _, MAX_ADDRS>")]
         addrs: Vec<std::net::SocketAddr>,
+        nat: Nat,
     },
     /// From a member device connected to both: `device` wants a direct connection; dial it now at `addrs`
-    /// (where the member sees it first). Sent to both sides of a punch at once.
+    /// (where the member sees it first). Sent to both sides of a punch at once. `nat` is what `device`
+    /// said of its NAT in its last `PunchAsk` to the member (`Unknown` if it never asked).
     DialMeNow {
         device: DeviceId,
         #[serde(deserialize_with = "crate::ids::bounded::<_, _, MAX_ADDRS>")]
         addrs: Vec<std::net::SocketAddr>,
+        nat: Nat,
     },
+}
+
+/// How a device's NAT maps its listening port towards the internet, as the `Observed` frames of its
+/// peers tell it (`net::punch::Mapping`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Nat {
+    /// No public observation yet.
+    #[default]
+    Unknown,
+    /// Seen at its own listening port (a port-keeping NAT, or none).
+    KeepsPorts,
+    /// Seen at another port, or at different ports by different peers (a symmetric NAT).
+    ChangesPorts,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -194,5 +211,23 @@ mod tests {
         for n in 0..bytes.len() {
             let _ = Frame::decode(&bytes[4..4 + n.min(bytes.len() - 4)]);
         }
+    }
+
+    #[test]
+    fn punch_frames_carry_the_nat_and_an_unknown_nat_byte_is_malformed() {
+        let f = Frame::DialMeNow {
+            device: DeviceId([7; 32]),
+            addrs: vec!["11.0.0.5:4000".parse().unwrap()],
+            nat: Nat::ChangesPorts,
+        };
+        let bytes = f.encode().unwrap();
+        assert_eq!(Frame::decode(&bytes[4..]).unwrap(), f);
+        // The NAT is the frame's last byte: 0 Unknown, 1 KeepsPorts, 2 ChangesPorts, nothing else.
+        assert_eq!(bytes.last(), Some(&2));
+        let mut bad = bytes[4..].to_vec();
+        if let Some(last) = bad.last_mut() {
+            *last = 3;
+        }
+        assert!(Frame::decode(&bad).is_err());
     }
 }

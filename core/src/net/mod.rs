@@ -1,7 +1,8 @@
 //! The network edge, and the only module that touches sockets: the quinn endpoint with raw-public-key TLS
 //! (`tls`), the frame codec (`frame`), the dialer (`dialer`) and where it gets addresses (`discovery`: the
 //! store's cache, the Mainline DHT in `dht` with its records in `rendezvous`), the driver of each connection
-//! (`driver`), invite redemption over the wire (`redeem`) and LAN discovery (`lan`, `beacon`). It listens
+//! (`driver`), hole punching (`punch`'s decisions, `birthday`'s sockets and probes), invite redemption
+//! over the wire (`redeem`) and LAN discovery (`lan`, `beacon`). It listens
 //! on IPv6 and IPv4 (one dual-stack socket where the host has IPv6) and publishes its local addresses and
 //! its public one (as peers observe it, or as the DHT reports its IP).
 //! It makes no protocol decision: the offer exchange and replication are `sync`'s state machines, the
@@ -9,6 +10,7 @@
 //! One connection per pair of devices; of two, both sides keep the one the smaller device id dialed.
 
 pub(crate) mod beacon;
+mod birthday;
 pub mod close;
 mod dht;
 mod dialer;
@@ -93,6 +95,8 @@ struct ConnEntry {
     quic: quinn::Connection,
     /// Frames others give the connection's driver to send (punch coordination), at most [`OUTBOX`].
     outbox: tokio::sync::mpsc::Sender<frame::Frame>,
+    /// What the peer said of its NAT in its last `PunchAsk`.
+    nat: frame::Nat,
 }
 
 /// How many frames from others may wait for one connection's driver; more are dropped.
@@ -102,6 +106,8 @@ const OUTBOX: usize = 8;
 pub struct Net {
     engine: Arc<Engine>,
     endpoint: quinn::Endpoint,
+    /// The endpoint's own socket (a clone of its descriptor), to send birthday probes from: never read.
+    probe_socket: std::net::UdpSocket,
     addrs: Vec<SocketAddr>,
     conns: Mutex<HashMap<DeviceId, ConnEntry>>,
     dialer: Dialer,
@@ -116,6 +122,8 @@ pub struct Net {
     mapping: portmap::Slot,
     /// Hole-punch coordination: what I asked, what I was asked and told, rate-limited (`punch`).
     punch: Mutex<punch::Punches>,
+    /// How my NAT maps my port, as my peers' `Observed` frames tell.
+    nat: Mutex<punch::Mapping>,
     tasks: Mutex<JoinSet<()>>,
     next_conn: AtomicU64,
     /// QUIC Retries sent to incoming connections (`driver::accept_loop`), for diagnostics and tests.
@@ -175,11 +183,13 @@ fn bind(listen: SocketAddr) -> std::io::Result<(std::net::UdpSocket, bool)> {
     Ok((std::net::UdpSocket::bind(listen)?, false))
 }
 
+/// The endpoint, a clone of its socket (to send probes from) and whether it is dual-stack.
 fn endpoint(
     server: quinn::ServerConfig,
     listen: SocketAddr,
-) -> std::io::Result<(quinn::Endpoint, bool)> {
+) -> std::io::Result<(quinn::Endpoint, std::net::UdpSocket, bool)> {
     let (socket, dual_stack) = bind(listen)?;
+    let probe_socket = socket.try_clone()?;
     let runtime = quinn::default_runtime()
         .ok_or_else(|| std::io::Error::other("no async runtime for the endpoint"))?;
     let endpoint = quinn::Endpoint::new(
@@ -188,7 +198,7 @@ fn endpoint(
         socket,
         runtime,
     )?;
-    Ok((endpoint, dual_stack))
+    Ok((endpoint, probe_socket, dual_stack))
 }
 
 /// The connection's exporter value: what offers and redemption proofs are bound to.
@@ -211,7 +221,7 @@ impl Net {
                 listen.set_port(port);
             }
         }
-        let (endpoint, dual_stack) = match endpoint(server.clone(), listen) {
+        let (endpoint, probe_socket, dual_stack) = match endpoint(server.clone(), listen) {
             Ok(ep) => ep,
             Err(_) if saved_port.is_some() && config.listen.port() == 0 => {
                 endpoint(server, config.listen).map_err(net_err)?
@@ -236,6 +246,8 @@ impl Net {
             dialer: Dialer::new(&engine, more),
             engine,
             endpoint,
+            probe_socket,
+            nat: Mutex::new(punch::Mapping::new(bound.port())),
             addrs,
             conns: Mutex::new(HashMap::new()),
             dht,
@@ -306,10 +318,23 @@ impl Net {
     }
 
     /// A member device tells us where it sees us coming from: if that is a public address, it is my
-    /// public address (published when it changes).
+    /// public address (published when it changes), and its port says whether my NAT keeps or changes
+    /// ports (`punch::Mapping`, for punching).
     fn observed(&self, by: &DeviceId, addr: SocketAddr) {
         let addr = rendezvous::canonical(addr);
-        if !rendezvous::public(&addr) || self.addrs.contains(&addr) {
+        if !rendezvous::public(&addr) {
+            return;
+        }
+        let nat = addr.is_ipv4().then(|| {
+            let mut nat = lock(&self.nat);
+            let before = nat.nat();
+            nat.handle_observed(*by, addr.port());
+            (nat.nat() != before).then_some(nat.nat())
+        });
+        if let Some(nat) = nat.flatten() {
+            log::info!("{} sees me at {addr}: my NAT is {nat:?}", by.short());
+        }
+        if self.addrs.contains(&addr) {
             return;
         }
         {
@@ -370,7 +395,10 @@ impl Net {
     pub fn shutdown(&self) {
         self.endpoint.close(close::NORMAL, b"stopped");
         lock(&self.tasks).abort_all();
-        lock(&self.conns).clear();
+        // Connections of punching sockets are on endpoints of their own.
+        for conn in lock(&self.conns).drain().map(|(_, c)| c) {
+            conn.quic.close(close::NORMAL, b"stopped");
+        }
         self.engine.went_offline();
     }
 
@@ -411,6 +439,7 @@ impl Net {
             dialed_by_me,
             quic: quic.clone(),
             outbox,
+            nat: frame::Nat::Unknown,
         };
         conns.insert(peer, entry);
         Some(id)
@@ -446,11 +475,12 @@ impl Net {
         if members.is_empty() || !lock(&self.punch).poll_ask(*target, Instant::now()) {
             return;
         }
-        let mine = self.mine();
+        let (mine, nat) = (self.mine(), lock(&self.nat).nat());
         for member in members {
             let ask = frame::Frame::PunchAsk {
                 device: *target,
                 addrs: mine.clone(),
+                nat,
             };
             if self.send_to(&member, ask) {
                 log::info!(
@@ -462,13 +492,13 @@ impl Net {
         }
     }
 
-    /// `asker`, connected from `seen_at`, asks me to have `target` dial it now at `claimed`: if the
-    /// membership rule and the rate limits allow and `target` is connected, tell each the other's
-    /// addresses.
+    /// `asker`, connected from `seen_at` and saying its NAT is `nat`, asks me to have `target` dial it
+    /// now at `claimed`: if the membership rule and the rate limits allow and `target` is connected,
+    /// tell each the other's addresses and NAT.
     fn punch_asked(
         &self,
         asker: &DeviceId,
-        seen_at: SocketAddr,
+        (seen_at, nat): (SocketAddr, frame::Nat),
         target: DeviceId,
         claimed: &[SocketAddr],
     ) {
@@ -476,16 +506,24 @@ impl Net {
             .engine
             .may_coordinate(&self.engine.me, asker, &target)
             .unwrap_or(false);
-        let seen = lock(&self.conns)
-            .get(&target)
-            .map(|c| rendezvous::canonical(c.quic.remote_address()));
-        let known = seen.map(|seen_at| punch::Known {
+        let seen = {
+            let mut conns = lock(&self.conns);
+            if let Some(c) = conns.get_mut(asker) {
+                c.nat = nat;
+            }
+            conns
+                .get(&target)
+                .map(|c| (rendezvous::canonical(c.quic.remote_address()), c.nat))
+        };
+        let known = seen.map(|(seen_at, nat)| punch::Known {
             seen_at: Some(seen_at),
             addrs: self.engine.addresses_of(&target).unwrap_or_default(),
+            nat,
         });
         let asking = punch::Known {
             seen_at: Some(seen_at),
             addrs: claimed.to_vec(),
+            nat,
         };
         let decided = lock(&self.punch).handle_ask(
             (*asker, &asking),
@@ -497,13 +535,15 @@ impl Net {
             Ok(punch) => {
                 let (to_target, to_asker) = (punch.to_target, punch.to_asker);
                 log::info!(
-                    "{} and {} dial each other now, at {:?} and {:?}",
+                    "{} and {} dial each other now, at {:?} ({:?}) and {:?} ({:?})",
                     asker.short(),
                     target.short(),
                     to_asker.1,
-                    to_target.1
+                    to_asker.2,
+                    to_target.1,
+                    to_target.2
                 );
-                let tell = |(device, addrs)| frame::Frame::DialMeNow { device, addrs };
+                let tell = |(device, addrs, nat)| frame::Frame::DialMeNow { device, addrs, nat };
                 self.send_to(&target, tell(to_target));
                 self.send_to(asker, tell(to_asker));
             }
@@ -515,31 +555,62 @@ impl Net {
         }
     }
 
-    /// Member device `by` says `device` wants a direct connection at `addrs`: if `by` may say so (the
-    /// membership rule) and I want `device` and am not connected to it, dial it at once.
-    fn dial_me_now(&self, by: &DeviceId, device: DeviceId, addrs: &[SocketAddr]) {
+    /// Member device `by` says `device` (its NAT being `nat`) wants a direct connection at `addrs`: if
+    /// `by` may say so (the membership rule) and I want `device` and am not connected to it, act as
+    /// `punch::plan` says (dial it at once, or punch by the birthday paradox), and ask the members back,
+    /// so that `device` learns my NAT too.
+    fn dial_me_now(
+        self: &Arc<Self>,
+        by: &DeviceId,
+        device: DeviceId,
+        addrs: &[SocketAddr],
+        nat: frame::Nat,
+    ) {
         let me = self.engine.me;
         let wanted = !self.connected().contains(&device)
             && self
                 .engine
                 .may_coordinate(by, &device, &me)
                 .unwrap_or(false);
-        let addrs = lock(&self.punch).handle_dial_me_now(device, addrs, wanted, Instant::now());
-        if addrs.is_empty() {
-            return;
-        }
-        log::info!(
-            "{} says {} is dialing me: dialing it now at {addrs:?}",
-            by.short(),
-            device.short()
-        );
-        let (engine, now) = (self.engine.clone(), Now::read());
-        for addr in addrs.iter().rev() {
-            if let Err(e) = crate::blocking(|| engine.learned_address(&device, addr, now)) {
-                log::warn!("recording an address to punch: {e}");
+        let nats = (lock(&self.nat).nat(), nat);
+        let answer =
+            lock(&self.punch).handle_dial_me_now(device, addrs, nats, wanted, Instant::now());
+        match answer {
+            punch::Answer::Nothing => return,
+            punch::Answer::Dial(addrs) => {
+                log::info!(
+                    "{} says {} is dialing me: dialing it now at {addrs:?}",
+                    by.short(),
+                    device.short()
+                );
+                let (engine, now) = (self.engine.clone(), Now::read());
+                for addr in addrs.iter().rev() {
+                    if let Err(e) = crate::blocking(|| engine.learned_address(&device, addr, now)) {
+                        log::warn!("recording an address to punch: {e}");
+                    }
+                }
+                self.dialer.forgive(&device);
+            }
+            punch::Answer::Probe(ip) => {
+                log::info!(
+                    "{} says {} is dialing me from behind a NAT that changes ports: probing {ip}",
+                    by.short(),
+                    device.short()
+                );
+                self.spawn(birthday::probe(self.clone(), device, ip));
+            }
+            punch::Answer::Sockets(addr) => {
+                log::info!(
+                    "{} says {} is dialing me from behind a NAT that keeps ports: dialing {addr} \
+                     from {} sockets",
+                    by.short(),
+                    device.short(),
+                    punch::SOCKETS
+                );
+                self.spawn(birthday::sockets(self.clone(), device, addr));
             }
         }
-        self.dialer.forgive(&device);
+        self.ask_punch(&device);
     }
 
     /// Forgets connection `id` with `peer`; true if no connection with `peer` remains.

@@ -4,16 +4,26 @@
 //! asker the peer's (`Frame::DialMeNow` both ways), and both dial each other at once, so that each NAT
 //! has let the other's packets in by the time they arrive.
 //!
+//! Each side also says how its NAT maps its port ([`Mapping`], from the `Observed` frames), and the
+//! answer follows [`plan`]: two port-keeping NATs dial each other; a port-keeping one opposite a
+//! symmetric one punch by the birthday paradox (the symmetric side dials from [`SOCKETS`] fresh sockets,
+//! so its NAT opens as many random ports towards the other; the port-keeping side sends [`PROBES`] probes
+//! from its one socket to random ports of the symmetric side's IP, so its NAT lets in whatever comes back
+//! from them; a probe and a socket that meet make a path), in [`ROUNDS`] rounds; two symmetric NATs
+//! leave it to the member relay.
+//!
 //! Everything a peer can make us hold here is bounded: addresses are filtered like the DHT's and at most
 //! [`MAX_ADDRS`]; every request is rate-limited per device in tables of bounded size that refuse when
-//! full. Who may ask and about whom is the membership rule `space::membership::may_coordinate`, which the
-//! caller answers from the store and passes in.
+//! full, and a birthday punch is done at most once per device per [`BIRTHDAY_EVERY`] and
+//! [`BIRTHDAYS_PER_WINDOW`] times in all in it. Who may ask and about whom is the membership rule
+//! `space::membership::may_coordinate`, which the caller answers from the store and passes in.
 
+use super::frame::Nat;
 use super::rendezvous::{canonical, dialable, MAX_ADDRS};
 use crate::ids::DeviceId;
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 /// How often a device asks about the same peer.
@@ -26,6 +36,113 @@ pub const WINDOW: Duration = Duration::from_secs(10);
 pub const PAIR_EVERY: Duration = Duration::from_secs(2);
 /// The most devices any one table tracks (a table that is full of live entries refuses newcomers).
 pub const MAX_TRACKED: usize = 256;
+
+/// Birthday punching. The symmetric side opens this many sockets per round...
+pub const SOCKETS: usize = 256;
+/// ...the port-keeping side sends this many probes per round, to distinct random ports...
+pub const PROBES: usize = 2048;
+/// ...of the ports a NAT picks from at random (Linux `masquerade random`: 1024-65535)...
+pub const FIRST_PORT: u16 = 1024;
+/// ...in this many rounds, each with fresh sockets and ports, one every [`ROUND`] (a round's sockets
+/// give up when it ends), stopping as soon as the devices are connected.
+pub const ROUNDS: u32 = 2;
+pub const ROUND: Duration = Duration::from_secs(4);
+/// The probes of a round are sent [`PROBES_AT_ONCE`] at a time, one batch every [`PROBE_PACE`] (2048
+/// in about a second).
+pub const PROBES_AT_ONCE: usize = 64;
+pub const PROBE_PACE: Duration = Duration::from_millis(30);
+/// A birthday punch with one device at most this often, and at most [`BIRTHDAYS_PER_WINDOW`] with
+/// anyone in this long.
+pub const BIRTHDAY_EVERY: Duration = Duration::from_secs(180);
+pub const BIRTHDAYS_PER_WINDOW: u32 = 4;
+
+/// The chance that a birthday punch finds no path: per round, that none of `probes` distinct random
+/// ports of `ports` is one of the `sockets` (distinct) ports the other NAT picked, i.e.
+/// C(ports - sockets, probes) / C(ports, probes); rounds are independent.
+#[cfg(test)]
+pub fn miss_chance(sockets: usize, probes: usize, ports: usize, rounds: u32) -> f64 {
+    let round: f64 = (0..probes)
+        .map(|i| (ports - sockets - i) as f64 / (ports - i) as f64)
+        .product();
+    round.powi(rounds as i32)
+}
+
+/// The ports to probe in one round: [`PROBES`] distinct ones drawn at random from [`FIRST_PORT`]-65535.
+pub fn probe_ports(rng: &mut impl rand::Rng) -> Vec<u16> {
+    let span = usize::from(u16::MAX - FIRST_PORT) + 1;
+    rand::seq::index::sample(rng, span, PROBES)
+        .into_iter()
+        .map(|i| FIRST_PORT + i as u16)
+        .collect()
+}
+
+/// How my NAT maps my listening port, from where my peers see me over IPv4 (IPv6 is not translated):
+/// a public observation at my own port says it keeps ports; one at another port, or two peers seeing two different ports, says it
+/// changes them. The latest observation decides (a phone changes networks).
+#[derive(Debug)]
+pub struct Mapping {
+    listening: u16,
+    last: Option<(DeviceId, u16)>,
+    nat: Nat,
+}
+
+impl Mapping {
+    pub fn new(listening: u16) -> Self {
+        Mapping {
+            listening,
+            last: None,
+            nat: Nat::Unknown,
+        }
+    }
+
+    /// `by` sees my connection come from the public address at `port`.
+    pub fn handle_observed(&mut self, by: DeviceId, port: u16) {
+        let other_port = self.last.is_some_and(|(d, p)| d != by && p != port);
+        self.nat = match port != self.listening || other_port {
+            true => Nat::ChangesPorts,
+            false => Nat::KeepsPorts,
+        };
+        self.last = Some((by, port));
+    }
+
+    pub fn nat(&self) -> Nat {
+        self.nat
+    }
+}
+
+/// What two devices do to connect directly, given how my NAT and theirs map ports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// Both dial each other at once (both keep ports, or one side is not known yet).
+    Dial,
+    /// I keep ports and they do not: I probe random ports of their IP.
+    Probe,
+    /// I change ports and they keep theirs: I dial them from [`SOCKETS`] fresh sockets.
+    Sockets,
+    /// Both change ports: no direct path; the member relays.
+    Relay,
+}
+
+pub fn plan(mine: Nat, theirs: Nat) -> Plan {
+    match (mine, theirs) {
+        (Nat::ChangesPorts, Nat::ChangesPorts) => Plan::Relay,
+        (Nat::KeepsPorts, Nat::ChangesPorts) => Plan::Probe,
+        (Nat::ChangesPorts, Nat::KeepsPorts) => Plan::Sockets,
+        _ => Plan::Dial,
+    }
+}
+
+/// What a device told "dial me now" does.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Answer {
+    Nothing,
+    /// Dial these addresses at once (best first).
+    Dial(Vec<SocketAddr>),
+    /// Probe random ports of this IP, in rounds.
+    Probe(IpAddr),
+    /// Dial this address from many fresh sockets, in rounds.
+    Sockets(SocketAddr),
+}
 
 /// At most `max` events per key in each `window`, for at most `capacity` keys at a time.
 #[derive(Debug)]
@@ -93,15 +210,18 @@ pub fn addresses(seen_at: Option<SocketAddr>, claimed: &[SocketAddr]) -> Vec<Soc
 pub struct Known {
     pub seen_at: Option<SocketAddr>,
     pub addrs: Vec<SocketAddr>,
+    /// What it said of its NAT.
+    pub nat: Nat,
 }
 
-/// What a coordinator sends for one ask: "dial me now" to each side, with the other's addresses.
+/// What a coordinator sends for one ask: "dial me now" to each side, with the other's addresses and
+/// NAT.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Punch {
-    /// To the target: the asker and its addresses.
-    pub to_target: (DeviceId, Vec<SocketAddr>),
-    /// To the asker: the target and its addresses.
-    pub to_asker: (DeviceId, Vec<SocketAddr>),
+    /// To the target: the asker, its addresses and NAT.
+    pub to_target: (DeviceId, Vec<SocketAddr>, Nat),
+    /// To the asker: the target, its addresses and NAT.
+    pub to_asker: (DeviceId, Vec<SocketAddr>, Nat),
 }
 
 /// Why an ask was not coordinated (counted, logged at debug).
@@ -127,6 +247,8 @@ pub struct Punches {
     pairs: RateLimit<(DeviceId, DeviceId)>,
     targets: RateLimit<DeviceId>,
     told: RateLimit<DeviceId>,
+    birthdays: RateLimit<DeviceId>,
+    all_birthdays: RateLimit<()>,
 }
 
 impl Default for Punches {
@@ -137,6 +259,8 @@ impl Default for Punches {
             pairs: RateLimit::new(PAIR_EVERY, 1, MAX_TRACKED),
             targets: RateLimit::new(WINDOW, ASKS_PER_WINDOW, MAX_TRACKED),
             told: RateLimit::new(PAIR_EVERY, 1, MAX_TRACKED),
+            birthdays: RateLimit::new(BIRTHDAY_EVERY, 1, MAX_TRACKED),
+            all_birthdays: RateLimit::new(BIRTHDAY_EVERY, BIRTHDAYS_PER_WINDOW, 1),
         }
     }
 }
@@ -175,29 +299,48 @@ impl Punches {
             return Err(Declined::NoAddresses);
         }
         Ok(Punch {
-            to_target: (asker_id, asker_addrs),
-            to_asker: (target_id, target_addrs),
+            to_target: (asker_id, asker_addrs, asker.nat),
+            to_asker: (target_id, target_addrs, target.nat),
         })
     }
 
-    /// Answering side: a member said `device` wants a direct connection at `addrs`. `wanted` says it is
-    /// a device I keep a connection with and am not connected to. Returns the addresses to dial at once
-    /// (best first), or nothing.
+    /// Answering side: a member said `device` wants a direct connection at `addrs`, its NAT being
+    /// `theirs`; mine is `mine`. `wanted` says it is a device I keep a connection with and am not
+    /// connected to. Returns what to do at once ([`plan`]): dial it (at most once per device per
+    /// [`PAIR_EVERY`]), or punch by the birthday paradox towards its first IPv4 address (where the
+    /// member sees it; at most once per device per [`BIRTHDAY_EVERY`] and [`BIRTHDAYS_PER_WINDOW`] in
+    /// all in it), or nothing.
     pub fn handle_dial_me_now(
         &mut self,
         device: DeviceId,
         addrs: &[SocketAddr],
+        (mine, theirs): (Nat, Nat),
         wanted: bool,
         now: Instant,
-    ) -> Vec<SocketAddr> {
+    ) -> Answer {
         if !wanted {
-            return Vec::new();
+            return Answer::Nothing;
         }
         let addrs = addresses(None, addrs);
-        if addrs.is_empty() || !self.told.allow(device, now) {
-            return Vec::new();
+        let v4 = addrs.iter().find(|a| a.is_ipv4()).copied();
+        let birthday = match (plan(mine, theirs), v4) {
+            // NAT kinds are IPv4's: two symmetric NATs may still meet over IPv6 (stateful firewalls).
+            (Plan::Relay, _) => {
+                let v6: Vec<SocketAddr> = addrs.into_iter().filter(|a| a.is_ipv6()).collect();
+                return match v6.is_empty() || !self.told.allow(device, now) {
+                    true => Answer::Nothing,
+                    false => Answer::Dial(v6),
+                };
+            }
+            (Plan::Probe, Some(at)) => Answer::Probe(at.ip()),
+            (Plan::Sockets, Some(at)) => Answer::Sockets(at),
+            _ if addrs.is_empty() || !self.told.allow(device, now) => return Answer::Nothing,
+            _ => return Answer::Dial(addrs),
+        };
+        if !self.birthdays.allow(device, now) || !self.all_birthdays.allow((), now) {
+            return Answer::Nothing;
         }
-        addrs
+        birthday
     }
 }
 
@@ -217,6 +360,7 @@ mod tests {
         Known {
             seen_at: Some(addr(seen)),
             addrs: vec![addr("127.0.0.1:4000"), addr("192.168.1.7:4000")],
+            nat: Nat::KeepsPorts,
         }
     }
 
@@ -227,6 +371,7 @@ mod tests {
         let asker = Known {
             seen_at: Some(addr("[::ffff:11.0.0.5]:5000")),
             addrs: vec![addr("11.0.0.9:5000"), addr("192.168.1.2:5000")],
+            nat: Nat::ChangesPorts,
         };
         let target = known("11.0.0.6:4000");
         let punch = p
@@ -241,12 +386,17 @@ mod tests {
                     addr("11.0.0.5:5000"),
                     addr("11.0.0.9:5000"),
                     addr("192.168.1.2:5000")
-                ]
+                ],
+                Nat::ChangesPorts
             )
         );
         assert_eq!(
             punch.to_asker,
-            (id(2), vec![addr("11.0.0.6:4000"), addr("192.168.1.7:4000")])
+            (
+                id(2),
+                vec![addr("11.0.0.6:4000"), addr("192.168.1.7:4000")],
+                Nat::KeepsPorts
+            )
         );
     }
 
@@ -274,6 +424,7 @@ mod tests {
         let loopback = Known {
             seen_at: Some(addr("127.0.0.1:9")),
             addrs: vec![addr("[fe80::1]:9"), addr("0.0.0.0:9")],
+            ..Known::default()
         };
         assert_eq!(
             ask(&mut p, id(1), id(3), Some(&loopback), true),
@@ -315,6 +466,7 @@ mod tests {
             addrs: (1..200)
                 .map(|port| SocketAddr::from(([11, 0, 0, 5], port)))
                 .collect(),
+            ..Known::default()
         };
         for n in 0..5000u32 {
             let mut asker = [0u8; 32];
@@ -345,6 +497,8 @@ mod tests {
         assert!(p.poll_ask(id(2), t0 + ASK_EVERY));
     }
 
+    const EASY: (Nat, Nat) = (Nat::KeepsPorts, Nat::KeepsPorts);
+
     #[test]
     fn dial_me_now_is_acted_on_for_wanted_devices_with_dialable_addresses_only() {
         let mut p = Punches::default();
@@ -355,17 +509,139 @@ mod tests {
             addr("11.0.0.5:7"),
             addr("[2a0a:cc::5]:7"),
         ];
-        assert!(p.handle_dial_me_now(id(1), &addrs, false, t0).is_empty());
+        let answer = |p: &mut Punches, d, a: &[SocketAddr], wanted, at| {
+            p.handle_dial_me_now(id(d), a, EASY, wanted, at)
+        };
+        assert_eq!(answer(&mut p, 1, &addrs, false, t0), Answer::Nothing);
         assert_eq!(
-            p.handle_dial_me_now(id(1), &addrs, true, t0),
-            vec![addr("11.0.0.5:7"), addr("[2a0a:cc::5]:7")]
+            answer(&mut p, 1, &addrs, true, t0),
+            Answer::Dial(vec![addr("11.0.0.5:7"), addr("[2a0a:cc::5]:7")])
         );
-        assert!(p.handle_dial_me_now(id(1), &addrs, true, t0).is_empty());
-        assert!(!p
-            .handle_dial_me_now(id(1), &addrs, true, t0 + PAIR_EVERY)
-            .is_empty());
-        assert!(p
-            .handle_dial_me_now(id(2), &addrs[..2], true, t0)
-            .is_empty());
+        assert_eq!(answer(&mut p, 1, &addrs, true, t0), Answer::Nothing);
+        assert_ne!(
+            answer(&mut p, 1, &addrs, true, t0 + PAIR_EVERY),
+            Answer::Nothing
+        );
+        assert_eq!(answer(&mut p, 2, &addrs[..2], true, t0), Answer::Nothing);
+    }
+
+    #[test]
+    fn a_nat_changes_ports_when_a_peer_sees_another_port_or_two_peers_see_two() {
+        let mut m = Mapping::new(4000);
+        assert_eq!(m.nat(), Nat::Unknown);
+        m.handle_observed(id(1), 4000);
+        assert_eq!(m.nat(), Nat::KeepsPorts);
+        // The same peer again (its connection came back): still the same port.
+        m.handle_observed(id(1), 4000);
+        assert_eq!(m.nat(), Nat::KeepsPorts);
+        m.handle_observed(id(2), 51234);
+        assert_eq!(m.nat(), Nat::ChangesPorts);
+        // Two peers, two ports, neither my own: changes ports.
+        let mut m = Mapping::new(4000);
+        m.handle_observed(id(1), 30001);
+        assert_eq!(m.nat(), Nat::ChangesPorts);
+        // A new network that keeps ports: the latest observation decides.
+        let mut m = Mapping::new(4000);
+        m.handle_observed(id(1), 30001);
+        m.handle_observed(id(1), 4000);
+        assert_eq!(m.nat(), Nat::KeepsPorts);
+    }
+
+    #[test]
+    fn the_plan_follows_both_nats() {
+        use Nat::*;
+        let cases = [
+            (KeepsPorts, KeepsPorts, Plan::Dial),
+            (KeepsPorts, ChangesPorts, Plan::Probe),
+            (ChangesPorts, KeepsPorts, Plan::Sockets),
+            (ChangesPorts, ChangesPorts, Plan::Relay),
+            (Unknown, ChangesPorts, Plan::Dial),
+            (ChangesPorts, Unknown, Plan::Dial),
+            (Unknown, Unknown, Plan::Dial),
+        ];
+        for (mine, theirs, expected) in cases {
+            assert_eq!(plan(mine, theirs), expected, "{mine:?} vs {theirs:?}");
+        }
+    }
+
+    #[test]
+    fn a_birthday_punch_goes_to_the_first_ipv4_address_once_per_device_per_window() {
+        let mut p = Punches::default();
+        let t0 = Instant::now();
+        let addrs = [
+            addr("[2a0a:cc::5]:7"),
+            addr("11.0.0.5:7"),
+            addr("11.0.0.6:8"),
+        ];
+        let easy_vs_hard = (Nat::KeepsPorts, Nat::ChangesPorts);
+        let hard_vs_easy = (Nat::ChangesPorts, Nat::KeepsPorts);
+        let answer =
+            |p: &mut Punches, d, nats, at| p.handle_dial_me_now(id(d), &addrs, nats, true, at);
+        assert_eq!(
+            answer(&mut p, 1, easy_vs_hard, t0),
+            Answer::Probe(addr("11.0.0.5:7").ip())
+        );
+        // Once per device per window, whatever the member says meanwhile.
+        assert_eq!(answer(&mut p, 1, easy_vs_hard, t0), Answer::Nothing);
+        assert_eq!(
+            answer(&mut p, 1, hard_vs_easy, t0 + BIRTHDAY_EVERY / 2),
+            Answer::Nothing
+        );
+        assert_eq!(
+            answer(&mut p, 2, hard_vs_easy, t0),
+            Answer::Sockets(addr("11.0.0.5:7"))
+        );
+        // At most BIRTHDAYS_PER_WINDOW in all: a lying member naming many devices cannot make us spray.
+        let more = (3..40)
+            .filter(|d| answer(&mut p, *d, easy_vs_hard, t0) != Answer::Nothing)
+            .count();
+        assert_eq!(more as u32, BIRTHDAYS_PER_WINDOW - 2);
+        assert_eq!(
+            answer(&mut p, 1, easy_vs_hard, t0 + BIRTHDAY_EVERY),
+            Answer::Probe(addr("11.0.0.5:7").ip())
+        );
+        // Two symmetric NATs: the IPv6 addresses dialed, if any (stateful firewalls punch), else nothing
+        // (the member relays); no IPv4 address: an ordinary dial.
+        let hard = (Nat::ChangesPorts, Nat::ChangesPorts);
+        assert_eq!(
+            answer(&mut p, 50, hard, t0),
+            Answer::Dial(vec![addr("[2a0a:cc::5]:7")])
+        );
+        assert_eq!(
+            p.handle_dial_me_now(id(53), &addrs[1..], hard, true, t0),
+            Answer::Nothing
+        );
+        let v6 = [addr("[2a0a:cc::5]:7")];
+        assert_eq!(
+            p.handle_dial_me_now(id(51), &v6, easy_vs_hard, true, t0),
+            Answer::Dial(v6.to_vec())
+        );
+        // Not a device I keep a connection with: nothing at all.
+        assert_eq!(
+            p.handle_dial_me_now(id(52), &addrs, easy_vs_hard, false, t0),
+            Answer::Nothing
+        );
+    }
+
+    #[test]
+    fn a_birthday_punch_misses_less_than_once_in_ten_thousand() {
+        let ports = usize::from(u16::MAX - FIRST_PORT) + 1;
+        let one = miss_chance(SOCKETS, PROBES, ports, 1);
+        let all = miss_chance(SOCKETS, PROBES, ports, ROUNDS);
+        // 2.5e-4 per round (e^(-256 * 2048 / 64512) = 2.9e-4 with repeated ports), 6.5e-8 in two.
+        assert!((2.0e-4..3.0e-4).contains(&one), "{one}");
+        assert!(all < 1e-7, "{all}");
+        // The 1024 probes of the write-ups: about 98% per round.
+        let fewer = miss_chance(SOCKETS, 1024, ports, 1);
+        assert!((0.015..0.02).contains(&fewer), "{fewer}");
+    }
+
+    #[test]
+    fn a_round_probes_distinct_ports_a_nat_may_pick() {
+        let ports = probe_ports(&mut rand::thread_rng());
+        assert_eq!(ports.len(), PROBES);
+        assert!(ports.iter().all(|p| *p >= FIRST_PORT));
+        let distinct: std::collections::HashSet<_> = ports.iter().collect();
+        assert_eq!(distinct.len(), PROBES);
     }
 }
