@@ -10,7 +10,7 @@ use crate::invite::{self, Invite, InviteCode, Purpose, Redeemed};
 use crate::lists::{BuddyList, DeviceList, Notifications, Shell, Timeline};
 use crate::lock;
 use crate::net::{Config, Net};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -37,7 +37,8 @@ pub struct Client {
 
 struct Shared {
     engine: Arc<Engine>,
-    config: Config,
+    /// How to go online; the gateway follows what the shell last said ([`Client::network_changed`]).
+    config: Mutex<Config>,
     net: Mutex<Option<Arc<Net>>>,
     /// Held while going online, so that two starts make one network.
     starting: tokio::sync::Mutex<()>,
@@ -51,9 +52,21 @@ impl Shared {
         if let Some(net) = lock(&self.net).clone() {
             return Ok(net);
         }
-        let net = Net::start(self.engine.clone(), &self.config).await?;
+        let config = lock(&self.config).clone();
+        let net = Net::start(self.engine.clone(), &config).await?;
         *lock(&self.net) = Some(net.clone());
         Ok(net)
+    }
+
+    /// See [`Client::network_changed`].
+    async fn network_changed(&self, gateway: Option<IpAddr>) -> Result<()> {
+        let _starting = self.starting.lock().await;
+        lock(&self.config).gateway = gateway;
+        let net = lock(&self.net).clone();
+        match net {
+            Some(net) => net.network_changed(gateway),
+            None => Ok(()),
+        }
     }
 
     async fn stop(&self) {
@@ -104,7 +117,7 @@ impl Client {
         Ok(Client {
             inner: Arc::new(Shared {
                 engine: Arc::new(engine),
-                config,
+                config: Mutex::new(config),
                 net: Mutex::new(None),
                 starting: tokio::sync::Mutex::new(()),
                 shell: tokio::sync::watch::Sender::new(Shell::default()),
@@ -132,6 +145,17 @@ impl Client {
         .await
     }
 
+    /// The network changed (the shell heard it from the OS; the laptop's `clearchat run` watches its
+    /// interfaces and gateway): if online, read my addresses again, drop the old port mapping and map on the
+    /// new router, republish my addresses (`Addresses` entries and DHT records) and redial the devices not
+    /// connected; no restart. `gateway` is the new router's address where the shell knows it (Android's
+    /// LinkProperties): the core cannot read the route table there; without it, the core guesses the ".1"
+    /// of each private /24 of mine. Kept for later starts too. Offline: only the gateway is kept.
+    pub async fn network_changed(&self, gateway: Option<IpAddr>) -> Result<()> {
+        let inner = self.inner.clone();
+        on_runtime(async move { inner.network_changed(gateway).await }).await
+    }
+
     pub fn is_started(&self) -> bool {
         lock(&self.inner.net).is_some()
     }
@@ -140,7 +164,7 @@ impl Client {
     pub fn listen_addrs(&self) -> Vec<SocketAddr> {
         lock(&self.inner.net)
             .as_ref()
-            .map(|n| n.addrs().to_vec())
+            .map(|n| n.addrs())
             .unwrap_or_default()
     }
 

@@ -88,6 +88,14 @@ impl ClearchatClient {
         Ok(self.inner.stop().await?)
     }
 
+    /// The network changed (another Wi-Fi, mobile data, new addresses): re-map the port on the new router,
+    /// republish and redial, without a restart. `gateway`: the default route's gateway where the platform
+    /// tells it (Android's LinkProperties), e.g. "192.168.1.1"; nil: the core guesses.
+    pub async fn network_changed(&self, gateway: Option<String>) -> Result<()> {
+        let gateway = gateway.as_deref().map(crate::errors::gateway).transpose()?;
+        Ok(self.inner.network_changed(gateway).await?)
+    }
+
     pub fn me(&self) -> Result<Me> {
         Ok(self.inner.me()?.into())
     }

@@ -123,6 +123,12 @@ pub fn message_id(text: &str) -> Result<core::MessageId> {
         .map_err(|_| core::Error::UnknownMessage(text.to_string()).into())
 }
 
+/// The router address a shell names (`"192.168.1.1"`): anything else is a network error.
+pub fn gateway(text: &str) -> Result<std::net::IpAddr> {
+    text.parse()
+        .map_err(|_| core::Error::Network(format!("not an IP address: {text}")).into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -129,6 +129,8 @@ pub(super) async fn run(
             },
             _ = sleep_or_never(next_epoch) => Job::Publish,
         };
+        // What this node's peers say of my IP holds for the network it started on.
+        let started = Instant::now();
         let Some(node) = start_node(&bootstrap).await else {
             continue;
         };
@@ -141,7 +143,7 @@ pub(super) async fn run(
             }
             // What the DHT's nodes saw of us: my public IP (a NAT's), once they agree on one.
             if let Some(public) = node.info().await.public_address() {
-                net.dht_saw_public_ip(IpAddr::V4(*public.ip()));
+                net.dht_saw_public_ip(IpAddr::V4(*public.ip()), started);
             }
             drop(net);
             job = match tokio::time::timeout(LINGER, jobs.recv()).await {

@@ -57,7 +57,7 @@ pub(super) async fn beacon_loop(net: Arc<Net>, port: u16) {
         }
     };
     let instance = beacon::new_instance();
-    let quic_port = net.addrs.first().map(|a| a.port()).unwrap_or(0);
+    let quic_port = net.port();
     let mut ticker = tokio::time::interval(beacon::BEACON_INTERVAL);
     // The addresses probed lately; a failed probe forgets its address, so the next beacon probes again.
     let probed = Arc::new(Mutex::new(Remembered::<SocketAddr>::new()));

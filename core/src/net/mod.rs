@@ -4,7 +4,9 @@
 //! (`driver`), hole punching (`punch`'s decisions, `birthday`'s sockets and probes), invite redemption
 //! over the wire (`redeem`) and LAN discovery (`lan`, `beacon`). It listens
 //! on IPv6 and IPv4 (one dual-stack socket where the host has IPv6) and publishes its local addresses and
-//! its public one (as peers observe it, or as the DHT reports its IP).
+//! its public one (as peers observe it, or as the DHT reports its IP). Told that the network changed
+//! ([`Net::network_changed`]: the shell knows, nothing here polls), it reads its addresses again, maps its
+//! port on the new router (`portmap`), republishes and redials.
 //! It makes no protocol decision: the offer exchange and replication are `sync`'s state machines, the
 //! redemption rules `invite::redeem`'s, the membership answers `space::membership`'s through the engine.
 //! One connection per pair of devices; of two, both sides keep the one the smaller device id dialed.
@@ -40,6 +42,8 @@ use tokio::task::JoinSet;
 
 const EXPORTER_LABEL: &[u8] = b"clearchat/1 exporter";
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most a router's mapping is waited on to be deleted (it expires by itself anyway).
+const DELETE_WAIT: Duration = Duration::from_secs(5);
 
 /// Where and how a client goes online.
 #[derive(Clone, Debug)]
@@ -54,8 +58,13 @@ pub struct Config {
     pub dht: bool,
     /// The DHT's bootstrap nodes (`host:port`); empty: the crate's well-known public ones.
     pub dht_bootstrap: Vec<String>,
-    /// Ask the home router (PCP, then NAT-PMP) to map the listening port, and publish the mapped address.
+    /// Ask the home router (PCP, then NAT-PMP, then UPnP-IGD with the `upnp` feature) to map the listening
+    /// port, and publish the mapped address.
     pub port_mapping: bool,
+    /// The home router's address, where the shell knows it and the core cannot read the route table
+    /// (Android 10+, iOS): the router asked for a mapping. None: the default route's next hop, else a
+    /// guess (see [`Net::network_changed`]).
+    pub gateway: Option<IpAddr>,
     /// The phone's keystore, which seals the device's secret key in the store (none: the key is kept in
     /// the owner-only store file, as on a laptop). Used when the client opens, not by the network.
     pub secret_store: Option<Arc<dyn SecretStore>>,
@@ -71,6 +80,7 @@ impl Default for Config {
             dht: true,
             dht_bootstrap: Vec::new(),
             port_mapping: true,
+            gateway: None,
             secret_store: None,
         }
     }
@@ -108,7 +118,11 @@ pub struct Net {
     endpoint: quinn::Endpoint,
     /// The endpoint's own socket (a clone of its descriptor), to send birthday probes from: never read.
     probe_socket: std::net::UdpSocket,
-    addrs: Vec<SocketAddr>,
+    /// Where the endpoint is bound, and whether for both families.
+    bound: SocketAddr,
+    dual_stack: bool,
+    /// My local addresses to publish (read again on a network change).
+    addrs: Mutex<Vec<SocketAddr>>,
     conns: Mutex<HashMap<DeviceId, ConnEntry>>,
     dialer: Dialer,
     /// The DHT, if configured.
@@ -118,8 +132,15 @@ pub struct Net {
     public: Mutex<Option<(SocketAddr, bool)>>,
     /// The public address my router maps to my port, while it does (`portmap`).
     mapped: Mutex<Option<SocketAddr>>,
-    /// The router's mapping in force, deleted on stop.
+    /// The router's mapping in force, deleted on stop and on a network change.
     mapping: portmap::Slot,
+    /// Whether to map the port, on which router (the shell's hint), and the task that keeps the mapping
+    /// (aborted on a network change).
+    port_mapping: bool,
+    gateway: Mutex<Option<IpAddr>>,
+    mapping_task: Mutex<Option<tokio::task::AbortHandle>>,
+    /// When the network last changed (what a DHT node started before then says of my IP is stale).
+    network_changed_at: Mutex<Option<Instant>>,
     /// Hole-punch coordination: what I asked, what I was asked and told, rate-limited (`punch`).
     punch: Mutex<punch::Punches>,
     /// How my NAT maps my port, as my peers' `Observed` frames tell.
@@ -248,28 +269,31 @@ impl Net {
             endpoint,
             probe_socket,
             nat: Mutex::new(punch::Mapping::new(bound.port())),
-            addrs,
+            bound,
+            dual_stack,
+            addrs: Mutex::new(addrs),
             conns: Mutex::new(HashMap::new()),
             dht,
             public: Mutex::new(None),
             mapped: Mutex::new(None),
             mapping: portmap::Slot::default(),
+            port_mapping: config.port_mapping,
+            gateway: Mutex::new(config.gateway),
+            mapping_task: Mutex::new(None),
+            network_changed_at: Mutex::new(None),
             punch: Mutex::new(punch::Punches::default()),
             tasks: Mutex::new(JoinSet::new()),
             next_conn: AtomicU64::new(1),
             retries: AtomicU64::new(0),
         });
         let engine = net.engine.clone();
-        let (port, addrs) = (bound.port(), net.addrs.clone());
+        let (port, addrs) = (bound.port(), net.addrs());
         crate::blocking(|| engine.listening_at(port, addrs, Now::read()))?;
         if let (Some(dht), Some(jobs)) = (net.dht.clone(), jobs) {
             let bootstrap = config.dht_bootstrap.clone();
             net.spawn(dht::run(Arc::downgrade(&net), dht, jobs, bootstrap));
         }
-        if config.port_mapping {
-            let slot = net.mapping.clone();
-            net.spawn(portmap::run(Arc::downgrade(&net), slot, port));
-        }
+        net.map_port(false);
         net.publish();
         net.spawn(driver::accept_loop(net.clone()));
         net.spawn(dialer::dial_loop(net.clone()));
@@ -279,9 +303,63 @@ impl Net {
         Ok(net)
     }
 
-    /// Where this device listens.
-    pub fn addrs(&self) -> &[SocketAddr] {
-        &self.addrs
+    /// Where this device listens: its local addresses.
+    pub fn addrs(&self) -> Vec<SocketAddr> {
+        lock(&self.addrs).clone()
+    }
+
+    /// The UDP port the endpoint listens on.
+    fn port(&self) -> u16 {
+        self.bound.port()
+    }
+
+    /// Starts the task that maps my port on the router (if configured), after deleting the mapping of
+    /// the router before (`delete_old`, on a network change: best effort, it may be out of reach).
+    fn map_port(self: &Arc<Self>, delete_old: bool) {
+        if let Some(old) = lock(&self.mapping_task).take() {
+            old.abort();
+        }
+        if !self.port_mapping {
+            return;
+        }
+        let (net, slot, port) = (Arc::downgrade(self), self.mapping.clone(), self.port());
+        let hint = *lock(&self.gateway);
+        let local: Vec<IpAddr> = self.addrs().iter().map(|a| a.ip()).collect();
+        let task = self.spawn(async move {
+            if delete_old {
+                let _ = tokio::time::timeout(DELETE_WAIT, portmap::delete(&slot)).await;
+            }
+            portmap::run(net, slot, port, hint, local).await;
+        });
+        *lock(&self.mapping_task) = Some(task);
+    }
+
+    /// The network changed (another Wi-Fi, mobile data, new addresses; `gateway`: the new router, where
+    /// the shell knows it): read my addresses again, forget the public ones and the NAT kind of the
+    /// network before, drop the old port mapping and map on the new router, republish (`Addresses`
+    /// entries and DHT records), and dial at once every device not connected. Connections stay: QUIC keeps those that survive the
+    /// move (a dialed one migrates) and gives up the others at the idle timeout.
+    pub fn network_changed(self: &Arc<Self>, gateway: Option<IpAddr>) -> Result<()> {
+        let addrs = publishable(self.bound, self.dual_stack);
+        log::info!("the network changed: my addresses are now {addrs:?}");
+        *lock(&self.addrs) = addrs.clone();
+        *lock(&self.gateway) = gateway;
+        *lock(&self.network_changed_at) = Some(Instant::now());
+        lock(&self.public).take();
+        lock(&self.mapped).take();
+        // The new network's NAT is learnt afresh from what peers observe.
+        *lock(&self.nat) = punch::Mapping::new(self.port());
+        let (engine, port) = (self.engine.clone(), self.port());
+        crate::blocking(|| engine.listening_at(port, addrs, Now::read()))?;
+        self.map_port(true);
+        self.publish();
+        let targets = self.engine.dial_targets()?;
+        let connected = self.connected();
+        for peer in targets.iter().filter(|p| !connected.contains(p)) {
+            self.dialer.forgive(peer);
+        }
+        self.dialer.wake();
+        Ok(())
     }
 
     /// How many incoming connections were asked to prove their address with a QUIC Retry.
@@ -294,7 +372,7 @@ impl Net {
     fn mine(&self) -> Vec<SocketAddr> {
         let mut out: Vec<SocketAddr> = lock(&self.mapped).iter().copied().collect();
         let public = lock(&self.public).map(|(a, _)| a);
-        for addr in public.iter().chain(&self.addrs) {
+        for addr in public.iter().chain(&self.addrs()) {
             if !out.contains(addr) {
                 out.push(*addr);
             }
@@ -334,7 +412,7 @@ impl Net {
         if let Some(nat) = nat.flatten() {
             log::info!("{} sees me at {addr}: my NAT is {nat:?}", by.short());
         }
-        if self.addrs.contains(&addr) {
+        if self.addrs().contains(&addr) {
             return;
         }
         {
@@ -350,13 +428,14 @@ impl Net {
 
     /// The DHT reported my public IP: with my QUIC port, my public address (right behind a NAT that keeps
     /// ports) unless a peer observed one with the same IP; a different IP means my router was renumbered
-    /// since that observation, and the DHT's session is the fresher report.
-    fn dht_saw_public_ip(&self, ip: IpAddr) {
-        let Some(port) = self.addrs.first().map(|a| a.port()) else {
+    /// since that observation, and the DHT's session is the fresher report. A report of a node started
+    /// (at `node_started`) before the network last changed is of the network before: dropped.
+    fn dht_saw_public_ip(&self, ip: IpAddr, node_started: Instant) {
+        if lock(&self.network_changed_at).is_some_and(|changed| changed > node_started) {
             return;
-        };
-        let addr = SocketAddr::new(ip, port);
-        if !rendezvous::public(&addr) || self.addrs.contains(&addr) {
+        }
+        let addr = SocketAddr::new(ip, self.port());
+        if !rendezvous::public(&addr) || self.addrs().contains(&addr) {
             return;
         }
         {
@@ -383,12 +462,15 @@ impl Net {
         self.publish();
     }
 
-    fn spawn(&self, fut: impl std::future::Future<Output = ()> + Send + 'static) {
+    fn spawn(
+        &self,
+        fut: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> tokio::task::AbortHandle {
         let mut tasks = lock(&self.tasks);
         // A finished task's entry stays in the set until joined: reap them, so dials and DHT retries of
         // a long-running device do not pile up.
         while tasks.try_join_next().is_some() {}
-        tasks.spawn(fut);
+        tasks.spawn(fut)
     }
 
     /// Closes the endpoint and every connection, and stops every task.
@@ -404,7 +486,7 @@ impl Net {
 
     pub async fn wait_closed(&self) {
         // The keeping task is aborted: delete the router's mapping (a bounded wait, it expires anyway).
-        let _ = tokio::time::timeout(Duration::from_secs(5), portmap::delete(&self.mapping)).await;
+        let _ = tokio::time::timeout(DELETE_WAIT, portmap::delete(&self.mapping)).await;
         // Close frames are already sent; give them a moment to leave, not the full drain period.
         let _ = tokio::time::timeout(Duration::from_millis(200), self.endpoint.wait_idle()).await;
     }

@@ -2,10 +2,12 @@
 //! (through the crab_nat crate, PCP first) or else UPnP-IGD (the igd-next crate, its small blocking HTTP
 //! client on a blocking thread), map the QUIC port, renew the mapping at half its lifetime, delete it on
 //! stop, and tell `Net` the mapped public address (published first, like an observed one).
-//! The router is the IPv4 default route's next hop, read from /proc/net/route (Linux, and Android where
-//! the platform lets an app read it; elsewhere, and on mobile later, the shell could pass the gateway in).
-//! A router that does not answer or refuses costs one attempt at start, logged at debug, and nothing
-//! later: there is no retry on a timer. A UPnP answer from any device but the default gateway is ignored.
+//! The router to ask ([`gateways`]): the gateway the shell names (Android's LinkProperties knows it), else
+//! the IPv4 default route's next hop in /proc/net/route (Linux; Android 10+ hides it from apps, iOS has
+//! none), else a guess: the ".1" of the /24 of each private IPv4 address of mine.
+//! A router that does not answer or refuses costs one attempt per start or network change, logged at
+//! debug, and nothing later: there is no retry on a timer. A UPnP answer from any device but the gateway
+//! asked is ignored. UPnP-IGD is the `upnp` feature (default on; a mobile build may leave it out).
 
 use super::Net;
 use crab_nat::{InternetProtocol, PortMapping, PortMappingOptions, PortMappingType, TimeoutConfig};
@@ -30,17 +32,23 @@ fn timeouts() -> TimeoutConfig {
     }
 }
 
+/// How many guessed gateways are asked, at most (each costs about 6 s of unanswered questions).
+const MAX_GUESSES: usize = 3;
+
 /// How long to wait for a UPnP gateway to answer the SSDP search.
+#[cfg(feature = "upnp")]
 const UPNP_SEARCH: Duration = Duration::from_secs(2);
 
 /// A mapping in force: by PCP or NAT-PMP, or by UPnP-IGD.
 #[derive(Clone, Debug)]
 pub(super) enum Mapping {
     Pcp(PortMapping),
+    #[cfg(feature = "upnp")]
     Upnp(Upnp),
 }
 
 /// A UPnP-IGD mapping of UDP `local`'s port to the same port outside.
+#[cfg(feature = "upnp")]
 #[derive(Clone, Debug)]
 pub(super) struct Upnp {
     gateway: igd_next::Gateway,
@@ -80,6 +88,35 @@ pub(super) fn default_gateway(route_table: &str) -> Option<Ipv4Addr> {
         .filter(|gateway| !gateway.is_unspecified())
 }
 
+/// The routers to ask for a mapping, best first: the caller's `hint` if it is IPv4 (the shell's word wins);
+/// else the default route's next hop in `route_table` (the text of /proc/net/route, empty where it cannot
+/// be read); else a heuristic: the ".1" of the /24 of each private IPv4 address in `local`, where most
+/// home routers sit (a wrong guess costs one unanswered question, and a router elsewhere goes unasked).
+pub(super) fn gateways(hint: Option<IpAddr>, route_table: &str, local: &[IpAddr]) -> Vec<Ipv4Addr> {
+    if let Some(IpAddr::V4(hint)) = hint {
+        if !hint.is_unspecified() && !hint.is_loopback() {
+            return vec![hint];
+        }
+    }
+    if let Some(gateway) = default_gateway(route_table) {
+        return vec![gateway];
+    }
+    let mut out = Vec::new();
+    for ip in local {
+        let IpAddr::V4(ip) = ip else { continue };
+        if !ip.is_private() {
+            continue;
+        }
+        let [a, b, c, _] = ip.octets();
+        let guess = Ipv4Addr::new(a, b, c, 1);
+        if guess != *ip && !out.contains(&guess) {
+            out.push(guess);
+        }
+    }
+    out.truncate(MAX_GUESSES);
+    out
+}
+
 /// My IPv4 address toward `gateway` (a connected UDP socket sends nothing, the kernel picks the source).
 fn my_ip_toward(gateway: Ipv4Addr) -> std::io::Result<IpAddr> {
     let socket = std::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0))?;
@@ -92,6 +129,7 @@ fn my_ip_toward(gateway: Ipv4Addr) -> std::io::Result<IpAddr> {
 async fn public_addr(mapping: &Mapping) -> Option<SocketAddr> {
     let mapping = match mapping {
         Mapping::Pcp(mapping) => mapping,
+        #[cfg(feature = "upnp")]
         Mapping::Upnp(upnp) => {
             let gateway = upnp.gateway.clone();
             let ip = tokio::task::spawn_blocking(move || gateway.get_external_ip())
@@ -113,7 +151,7 @@ async fn public_addr(mapping: &Mapping) -> Option<SocketAddr> {
 }
 
 /// Asks the router at `gateway` to map UDP `port` of `client` to the same port outside, if it can: by
-/// PCP or NAT-PMP, else by UPnP-IGD.
+/// PCP or NAT-PMP, else (with the `upnp` feature) by UPnP-IGD.
 async fn map(gateway: Ipv4Addr, client: IpAddr, port: NonZeroU16) -> Option<Mapping> {
     let options = PortMappingOptions {
         external_port: Some(port),
@@ -123,8 +161,19 @@ async fn map(gateway: Ipv4Addr, client: IpAddr, port: NonZeroU16) -> Option<Mapp
     let udp = InternetProtocol::Udp;
     match PortMapping::new(gateway.into(), client, udp, port, options).await {
         Ok(mapping) => return Some(Mapping::Pcp(mapping)),
-        Err(e) => log::debug!("no PCP or NAT-PMP mapping from {gateway}: {e}; trying UPnP"),
+        Err(e) => log::debug!("no PCP or NAT-PMP mapping from {gateway}: {e}"),
     }
+    map_by_upnp(gateway, client, port).await
+}
+
+#[cfg(not(feature = "upnp"))]
+async fn map_by_upnp(_: Ipv4Addr, _: IpAddr, _: NonZeroU16) -> Option<Mapping> {
+    None
+}
+
+#[cfg(feature = "upnp")]
+async fn map_by_upnp(gateway: Ipv4Addr, client: IpAddr, port: NonZeroU16) -> Option<Mapping> {
+    log::debug!("trying UPnP on {gateway}");
     let local = SocketAddr::new(client, port.get());
     let found = tokio::task::spawn_blocking(move || upnp_map(gateway, local)).await;
     match found {
@@ -141,6 +190,7 @@ async fn map(gateway: Ipv4Addr, client: IpAddr, port: NonZeroU16) -> Option<Mapp
 }
 
 /// Finds the UPnP-IGD gateway answering from `gateway` and maps `local`'s port (blocking).
+#[cfg(feature = "upnp")]
 fn upnp_map(gateway: Ipv4Addr, local: SocketAddr) -> Result<Upnp, String> {
     let mut options = igd_next::SearchOptions::default();
     options.bind_addr = SocketAddr::new(local.ip(), 0);
@@ -158,6 +208,7 @@ fn upnp_map(gateway: Ipv4Addr, local: SocketAddr) -> Result<Upnp, String> {
     Ok(upnp)
 }
 
+#[cfg(feature = "upnp")]
 impl Upnp {
     /// Adds (or renews) the mapping (blocking).
     fn add(&self) -> Result<(), String> {
@@ -187,6 +238,7 @@ impl Mapping {
     fn lifetime(&self) -> u32 {
         match self {
             Mapping::Pcp(mapping) => mapping.lifetime(),
+            #[cfg(feature = "upnp")]
             Mapping::Upnp(_) => LIFETIME_SECS,
         }
     }
@@ -194,6 +246,7 @@ impl Mapping {
     async fn renew(&mut self) -> Result<(), String> {
         match self {
             Mapping::Pcp(mapping) => mapping.renew().await.map_err(|e| e.to_string()),
+            #[cfg(feature = "upnp")]
             Mapping::Upnp(upnp) => {
                 let upnp = upnp.clone();
                 tokio::task::spawn_blocking(move || upnp.add())
@@ -206,6 +259,7 @@ impl Mapping {
     fn port(&self) -> u16 {
         match self {
             Mapping::Pcp(mapping) => mapping.external_port().get(),
+            #[cfg(feature = "upnp")]
             Mapping::Upnp(upnp) => upnp.local.port(),
         }
     }
@@ -213,30 +267,46 @@ impl Mapping {
     fn gateway(&self) -> IpAddr {
         match self {
             Mapping::Pcp(mapping) => IpAddr::from(mapping.gateway()),
+            #[cfg(feature = "upnp")]
             Mapping::Upnp(upnp) => upnp.gateway.addr.ip(),
         }
     }
 }
 
-/// Keeps UDP `port` mapped on the default gateway for as long as `net` runs (the task is aborted on
-/// stop); the mapping in force is in `slot`, for deletion.
-pub(super) async fn run(net: Weak<Net>, slot: Slot, port: u16) {
+/// Keeps UDP `port` mapped on a router of [`gateways`] (`hint` from the shell, `local`: my addresses) for
+/// as long as `net` runs on this network (the task is aborted on stop and on a network change); the
+/// mapping in force is in `slot`, for deletion.
+pub(super) async fn run(
+    net: Weak<Net>,
+    slot: Slot,
+    port: u16,
+    hint: Option<IpAddr>,
+    local: Vec<IpAddr>,
+) {
     let Some(port) = NonZeroU16::new(port) else {
         return;
     };
     let routes = std::fs::read_to_string("/proc/net/route").unwrap_or_default();
-    let Some(gateway) = default_gateway(&routes) else {
-        log::debug!("no IPv4 default gateway known: no port mapping");
+    let candidates = gateways(hint, &routes, &local);
+    if candidates.is_empty() {
+        log::debug!("no IPv4 gateway known or guessed: no port mapping");
         return;
-    };
-    let client = match my_ip_toward(gateway) {
-        Ok(ip) => ip,
-        Err(e) => {
-            log::debug!("no route to the gateway {gateway}: {e}");
-            return;
+    }
+    let mut found = None;
+    for gateway in candidates {
+        let client = match my_ip_toward(gateway) {
+            Ok(ip) => ip,
+            Err(e) => {
+                log::debug!("no route to the gateway {gateway}: {e}");
+                continue;
+            }
+        };
+        if let Some(mapping) = map(gateway, client, port).await {
+            found = Some((gateway, client, mapping));
+            break;
         }
-    };
-    let Some(mut mapping) = map(gateway, client, port).await else {
+    }
+    let Some((gateway, client, mut mapping)) = found else {
         return;
     };
     loop {
@@ -271,6 +341,7 @@ pub(super) async fn delete(slot: &Slot) {
     let (gateway, port) = (mapping.gateway(), mapping.port());
     let deleted = match mapping {
         Mapping::Pcp(mapping) => mapping.try_drop().await.map_err(|(e, _)| e.to_string()),
+        #[cfg(feature = "upnp")]
         Mapping::Upnp(upnp) => tokio::task::spawn_blocking(move || upnp.remove())
             .await
             .unwrap_or_else(|e| Err(e.to_string())),
@@ -314,5 +385,51 @@ mod tests {
         assert_eq!(default_gateway(&down), None, "routes that are not up");
         assert_eq!(default_gateway(header), None);
         assert_eq!(default_gateway("garbage\nmore garbage\t00000000"), None);
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("an IP address")
+    }
+
+    #[test]
+    fn the_gateway_asked_is_the_hint_then_the_default_route_then_the_dot_one_of_each_private_24() {
+        let routes = [
+            "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask".to_string(),
+            format!(
+                "eth0\t00000000\t{}\t0003\t0\t0\t100\t00000000",
+                hex([192, 168, 1, 254].into())
+            ),
+        ]
+        .join("\n");
+        let local = [
+            ip("127.0.0.1"),
+            ip("192.168.7.23"),
+            ip("100.64.3.9"),
+            ip("11.0.0.5"),
+            ip("10.1.2.3"),
+            ip("192.168.7.40"),
+            ip("2a0a:cc::5"),
+        ];
+        let hint = Some(ip("192.168.7.254"));
+        assert_eq!(
+            gateways(hint, &routes, &local),
+            [Ipv4Addr::new(192, 168, 7, 254)]
+        );
+        assert_eq!(
+            gateways(None, &routes, &local),
+            [Ipv4Addr::new(192, 168, 1, 254)]
+        );
+        // Android 10+ and iOS: no route table. Carrier-grade (100.64/10) and public addresses have no
+        // home router to guess; two addresses in one /24 make one guess.
+        let guessed = [Ipv4Addr::new(192, 168, 7, 1), Ipv4Addr::new(10, 1, 2, 1)];
+        assert_eq!(gateways(None, "", &local), guessed);
+        // A hint we cannot use (IPv6: the mapping is IPv4; unspecified) is as good as none.
+        assert_eq!(gateways(Some(ip("fe80::1")), "", &local), guessed);
+        assert_eq!(gateways(Some(ip("0.0.0.0")), "", &local), guessed);
+        // The router itself guesses no other router; nothing private, nothing to guess.
+        assert!(gateways(None, "", &[ip("192.168.1.1")]).is_empty());
+        assert!(gateways(None, "", &[ip("11.0.0.5"), ip("127.0.0.1")]).is_empty());
+        let many: Vec<IpAddr> = (1..=9).map(|n| ip(&format!("10.0.{n}.7"))).collect();
+        assert_eq!(gateways(None, "", &many).len(), MAX_GUESSES);
     }
 }
