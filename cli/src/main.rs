@@ -6,6 +6,7 @@ mod commands;
 mod control;
 mod demo;
 mod error;
+mod netwatch;
 mod render;
 mod resolve;
 mod run;

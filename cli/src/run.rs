@@ -1,9 +1,10 @@
 //! `clearchat run`: holds the data dir, stays online, serves the control socket, prints one line per event,
-//! and goes offline cleanly on SIGINT or SIGTERM.
+//! tells the core when the network changes (`netwatch`), and goes offline cleanly on SIGINT or SIGTERM.
 
 use crate::commands::run_config;
 use crate::control::{self, Holder};
 use crate::error::{Error, Result};
+use crate::netwatch::{self, Snapshot, Watch};
 use crate::render;
 use crate::session::{self, Session};
 use crate::wire::EventLine;
@@ -53,6 +54,10 @@ pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Resu
     let server = tokio::spawn(control::serve(listener, session.clone()));
     let mut term = signal(SignalKind::terminate()).map_err(Error::io("listen for SIGTERM"))?;
     let mut int = signal(SignalKind::interrupt()).map_err(Error::io("listen for SIGINT"))?;
+    let mut watch = Watch::default();
+    watch.handle_look(Snapshot::read());
+    let mut looks = tokio::time::interval(netwatch::EVERY);
+    looks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
             event = events.recv() => {
@@ -64,6 +69,14 @@ pub async fn run(dir: &Path, listen: Option<SocketAddr>, json_out: bool) -> Resu
                 };
                 let _ = writeln!(out, "{line}");
                 let _ = out.flush();
+            }
+            _ = looks.tick() => {
+                // A look costs two reads of the kernel's tables, well under a millisecond.
+                if watch.handle_look(Snapshot::read()) {
+                    if let Err(e) = session.client.network_changed(None).await {
+                        log::warn!("after a network change: {e}");
+                    }
+                }
             }
             _ = term.recv() => break,
             _ = int.recv() => break,
