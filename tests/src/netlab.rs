@@ -1,8 +1,8 @@
 //! A network lab for reach tests: hosts and routers as Linux network namespaces joined by veth pairs, an
 //! "internet" namespace they all hang from, home and carrier routers with nftables NAT and stateful firewalls,
-//! packet loss, and a router whose public address changes at runtime. Code runs inside a namespace either as
-//! a process (`ip netns exec`) or as a tokio runtime on a thread that entered the namespace with `setns`
-//! (every socket that runtime creates lives in that namespace).
+//! packet loss, a router whose public address changes at runtime, and a host that moves to another router.
+//! Code runs inside a namespace either as a process (`ip netns exec`) or as a tokio runtime on a thread
+//! that entered the namespace with `setns` (every socket that runtime creates lives in that namespace).
 //!
 //! Everything is named with the `rz` prefix, the process id and a counter, and torn down when the last handle
 //! of a [`Lab`] drops, on panic too: processes first, then namespaces (which takes their veths, bridges and
@@ -435,6 +435,22 @@ impl Host {
             .map(IpAddr::V4)
             .or(self.ipv6.map(IpAddr::V6))
             .expect("host has an address")
+    }
+
+    /// Unplugs this host from its router and plugs it into `router`'s LAN, as a laptop carried to another
+    /// home: its uplink (and with it its addresses and default route) goes, a new uplink of the same name
+    /// comes up with `router`'s addresses. Processes in the namespace keep running. Returns the host as it
+    /// is now.
+    pub fn move_to(&self, router: &Router) -> Host {
+        self.ns.ip(&["link", "del", WAN]);
+        router.plug(&self.ns);
+        let (ipv4, ipv6) = router.address(&self.ns);
+        Host {
+            ns: self.ns.clone(),
+            ipv4,
+            ipv6,
+            router: router.clone(),
+        }
     }
 }
 

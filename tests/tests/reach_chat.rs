@@ -274,6 +274,85 @@ fn a_phone_behind_a_carrier_nat_reaches_a_laptop_through_the_port_its_router_map
     drop(testnet);
 }
 
+#[test]
+fn a_laptop_carried_to_another_home_maps_its_port_on_the_new_router_and_the_phone_reaches_it_again()
+{
+    let Some(lab) = Lab::new() else { return };
+    if !Miniupnpd::installed() {
+        eprintln!("SKIPPED: miniupnpd is not installed (apt-get install miniupnpd-nftables)");
+        return;
+    }
+    let internet = lab.internet();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    // As in the PCP scenario: the phone behind a carrier NAT and a port-changing home router gets in only
+    // through a port the laptop's router mapped. Both homes run miniupnpd and hand out the same LAN
+    // (192.168.1.0/24, the router at .1): after the move the laptop has the same address and gateway on a
+    // new link, the hardest case for noticing the change.
+    let first_home = internet.home("home1", RouterPlan::nat(Nat::Masquerade));
+    let second_home = internet.home("home2", RouterPlan::nat(Nat::Masquerade));
+    let carrier = internet.carrier("cgn");
+    let phone_home = carrier.home("phonehome", RouterPlan::nat(Nat::Random));
+    let (laptop_host, phone_host) = (first_home.host("laptop"), phone_home.host("phone"));
+    let root = tempfile::tempdir().expect("tempdir");
+    let routers = [&first_home, &second_home].map(|home| {
+        let dir = root.path().join(home.ns().name());
+        std::fs::create_dir(&dir).expect("router dir");
+        Miniupnpd::start(&lab, home, &dir, STEP)
+    });
+    let (laptop, phone) = paired_on_loopback(root.path());
+
+    let rule = format!("dnat ip to {}:4100", laptop_host.ipv4.expect("IPv4"));
+    let laptop_run = run_mapping_in(&laptop_host, &laptop, "[::]:4100", &bootstrap);
+    wait("the first router maps the laptop's port", || {
+        routers[0].rules().contains(&rule)
+    });
+    let phone_run = run_in(&phone_host, &phone, "[::]:4100", &bootstrap);
+    ok(&phone, &["send", "Amy", "at your first home"]);
+    wait("the laptop gets the phone's message", || {
+        shows(&laptop, "Betty", "at your first home")
+    });
+    wait("the phone says the laptop is direct", || {
+        reach_of(&phone, "Amy") == "\"direct\""
+    });
+
+    // The same `clearchat run` process throughout: it notices the new link itself.
+    let moved = Instant::now();
+    let laptop_host = laptop_host.move_to(&second_home);
+    let rule = format!("dnat ip to {}:4100", laptop_host.ipv4.expect("IPv4"));
+    let remapped = wait("the second router maps the laptop's port", || {
+        routers[1].rules().contains(&rule)
+    });
+    eprintln!("moved: the new router mapped the port {remapped:?} after the move");
+    ok(&laptop, &["send", "Betty", "at my second home"]);
+    // The phone's connection to the old mapping goes silent and is given up at the idle timeout (30 s);
+    // then the phone looks the laptop up in the DHT and dials the new mapping.
+    wait_up_to(
+        STEP * 2,
+        "the phone gets the laptop's message from its second home",
+        || shows(&phone, "Amy", "at my second home"),
+    );
+    eprintln!(
+        "moved: the laptop's message reached the phone {:?} after the move",
+        moved.elapsed()
+    );
+    ok(&phone, &["send", "Amy", "found you again"]);
+    wait("the laptop gets the phone's answer", || {
+        shows(&laptop, "Betty", "found you again")
+    });
+    assert_eq!(reach_of(&phone, "Amy"), "\"direct\"");
+    assert_eq!(reach_of(&laptop, "Betty"), "\"direct\"");
+    laptop_run.terminate_cleanly(&laptop);
+    wait("the laptop deleted its new mapping on stop", || {
+        !routers[1].rules().contains("dnat")
+    });
+    drop(phone_run);
+    drop(testnet);
+}
+
 /// Two devices made buddies on this machine's loopback (so every address they know of each other is a
 /// loopback one, useless in the lab), then started behind two home NATs.
 fn paired_on_loopback(root: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
