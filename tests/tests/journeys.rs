@@ -302,3 +302,46 @@ async fn a_device_linked_before_its_person_adds_a_buddy_lists_the_buddy() {
     add_buddy(&laptop, &betty, "Betty").await;
     wait_until("Betty's tablet lists Amy", || tablet.lists("Amy", false)).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_network_change_keeps_the_conversation_going_without_a_restart() {
+    let (laptop, betty) = clearchat_scenarios::amy_and_betty_alone().await;
+    let before = laptop.client.listen_addrs();
+    laptop.client.network_changed(None).await.unwrap();
+    assert!(laptop.client.is_started());
+    assert_eq!(
+        laptop.client.listen_addrs(),
+        before,
+        "same port, same loopback"
+    );
+    laptop.send("Betty", "after the change").await.unwrap();
+    betty.send("Amy", "heard you").await.unwrap();
+    wait_until("Betty gets the laptop's message", || async {
+        betty
+            .texts("Amy")
+            .await
+            .contains(&"after the change".to_string())
+    })
+    .await;
+    wait_until("the laptop gets Betty's answer", || async {
+        laptop
+            .texts("Betty")
+            .await
+            .contains(&"heard you".to_string())
+    })
+    .await;
+    // Offline, a change only keeps the gateway for the next start.
+    betty.client.stop().await.unwrap();
+    let gateway = "192.168.1.1".parse().unwrap();
+    betty.client.network_changed(Some(gateway)).await.unwrap();
+    assert!(!betty.client.is_started());
+    betty.client.start().await.unwrap();
+    laptop.send("Betty", "welcome back").await.unwrap();
+    wait_until("Betty gets the message after her restart", || async {
+        betty
+            .texts("Amy")
+            .await
+            .contains(&"welcome back".to_string())
+    })
+    .await;
+}
