@@ -8,6 +8,7 @@
 //! redemption rules `invite::redeem`'s, the membership answers `space::membership`'s through the engine.
 //! One connection per pair of devices; of two, both sides keep the one the smaller device id dialed.
 
+mod away;
 pub(crate) mod beacon;
 pub mod close;
 mod dht;
@@ -52,6 +53,9 @@ pub struct Config {
     pub dht: bool,
     /// The DHT's bootstrap nodes (`host:port`); empty: the crate's well-known public ones.
     pub dht_bootstrap: Vec<String>,
+    /// How many times faster than real time the DHT's lookup schedule runs: 1, except to measure hours
+    /// of it in minutes.
+    pub dht_time_scale: u32,
     /// Ask the home router (PCP, then NAT-PMP) to map the listening port, and publish the mapped address.
     pub port_mapping: bool,
     /// The phone's keystore, which seals the device's secret key in the store (none: the key is kept in
@@ -68,6 +72,7 @@ impl Default for Config {
             lan_port: beacon::BEACON_PORT,
             dht: true,
             dht_bootstrap: Vec::new(),
+            dht_time_scale: 1,
             port_mapping: true,
             secret_store: None,
         }
@@ -223,7 +228,7 @@ impl Net {
         log::info!("device {} listening on {bound}", engine.me.short());
         let (dht, jobs) = match config.dht {
             true => {
-                let (dht, jobs) = dht::DhtDiscovery::new();
+                let (dht, jobs) = dht::DhtDiscovery::new(config.dht_time_scale);
                 (Some(dht), Some(jobs))
             }
             false => (None, None),
