@@ -521,7 +521,8 @@ impl Net {
     }
 
     /// Member device `by` says `device` wants a direct connection at `addrs`: if `by` may say so (the
-    /// membership rule) and I want `device` and am not connected to it, dial it at once.
+    /// membership rule) and I want `device` and am not connected to it, dial it at once (what `by`'s
+    /// budgets allow of them: `punch`).
     fn dial_me_now(&self, by: &DeviceId, device: DeviceId, addrs: &[SocketAddr]) {
         let me = self.engine.me;
         let wanted = !self.connected().contains(&device)
@@ -529,7 +530,17 @@ impl Net {
                 .engine
                 .may_coordinate(by, &device, &me)
                 .unwrap_or(false);
-        let addrs = lock(&self.punch).handle_dial_me_now(device, addrs, wanted, Instant::now());
+        let known = match wanted {
+            true => self.engine.addresses_of(&device).unwrap_or_default(),
+            false => Vec::new(),
+        };
+        let addrs = lock(&self.punch).handle_dial_me_now(
+            (*by, device),
+            addrs,
+            &known,
+            wanted,
+            Instant::now(),
+        );
         if addrs.is_empty() {
             return;
         }

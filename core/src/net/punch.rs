@@ -6,7 +6,8 @@
 //!
 //! Everything a peer can make us hold here is bounded: addresses are filtered like the DHT's and at most
 //! [`MAX_ADDRS`]; every request is rate-limited per device in tables of bounded size that refuse when
-//! full. Who may ask and about whom is the membership rule `space::membership::may_coordinate`, which the
+//! full. What one coordinator can make us dial is bounded too, a lying one included: a budget of "dial
+//! me now" per window, and of addresses we did not know the device at. Who may ask and about whom is the membership rule `space::membership::may_coordinate`, which the
 //! caller answers from the store and passes in.
 
 use super::rendezvous::{canonical, dialable, MAX_ADDRS};
@@ -24,6 +25,12 @@ pub const ASKS_PER_WINDOW: u32 = 8;
 pub const WINDOW: Duration = Duration::from_secs(10);
 /// How often one pair is coordinated, and how often "dial me now" about one device is acted on.
 pub const PAIR_EVERY: Duration = Duration::from_secs(2);
+/// How many "dial me now" from one coordinator are acted on in [`WINDOW`] (an honest one forwards at most
+/// [`ASKS_PER_WINDOW`] punches to one device in it), and how many addresses we did not know the device
+/// at it can make us dial in it (an honest punch brings one or two: where the coordinator sees the
+/// device, as its NAT maps it, and what it says of itself, which we mostly know already).
+pub const TOLD_PER_WINDOW: u32 = ASKS_PER_WINDOW;
+pub const NEW_ADDRS_PER_WINDOW: u32 = MAX_ADDRS as u32;
 /// The most devices any one table tracks (a table that is full of live entries refuses newcomers).
 pub const MAX_TRACKED: usize = 256;
 
@@ -48,23 +55,29 @@ impl<K: Eq + Hash + Copy> RateLimit<K> {
 
     /// Whether one more event of `key` at `now` is allowed (and if so, counts it).
     pub fn allow(&mut self, key: K, now: Instant) -> bool {
+        self.take(key, 1, now) == 1
+    }
+
+    /// How many of `wanted` more events of `key` at `now` are allowed (those are counted).
+    pub fn take(&mut self, key: K, wanted: u32, now: Instant) -> u32 {
+        if wanted == 0 {
+            return 0;
+        }
         let window = self.window;
         let live = |(start, _): &(Instant, u32)| now.saturating_duration_since(*start) < window;
         if !self.seen.contains_key(&key) && self.seen.len() >= self.capacity {
             self.seen.retain(|_, v| live(v));
             if self.seen.len() >= self.capacity {
-                return false;
+                return 0;
             }
         }
         let slot = self.seen.entry(key).or_insert((now, 0));
         if !live(slot) {
             *slot = (now, 0);
         }
-        if slot.1 >= self.max {
-            return false;
-        }
-        slot.1 += 1;
-        true
+        let granted = wanted.min(self.max.saturating_sub(slot.1));
+        slot.1 += granted;
+        granted
     }
 
     /// How many keys are tracked.
@@ -126,7 +139,10 @@ pub struct Punches {
     askers: RateLimit<DeviceId>,
     pairs: RateLimit<(DeviceId, DeviceId)>,
     targets: RateLimit<DeviceId>,
-    told: RateLimit<DeviceId>,
+    /// Per (coordinator, device): one "dial me now" acted on per [`PAIR_EVERY`].
+    told: RateLimit<(DeviceId, DeviceId)>,
+    coordinators: RateLimit<DeviceId>,
+    new_addrs: RateLimit<DeviceId>,
 }
 
 impl Default for Punches {
@@ -137,6 +153,8 @@ impl Default for Punches {
             pairs: RateLimit::new(PAIR_EVERY, 1, MAX_TRACKED),
             targets: RateLimit::new(WINDOW, ASKS_PER_WINDOW, MAX_TRACKED),
             told: RateLimit::new(PAIR_EVERY, 1, MAX_TRACKED),
+            coordinators: RateLimit::new(WINDOW, TOLD_PER_WINDOW, MAX_TRACKED),
+            new_addrs: RateLimit::new(WINDOW, NEW_ADDRS_PER_WINDOW, MAX_TRACKED),
         }
     }
 }
@@ -180,23 +198,38 @@ impl Punches {
         })
     }
 
-    /// Answering side: a member said `device` wants a direct connection at `addrs`. `wanted` says it is
-    /// a device I keep a connection with and am not connected to. Returns the addresses to dial at once
-    /// (best first), or nothing.
+    /// Answering side: member device `by` said `device` wants a direct connection at `addrs`. `wanted`
+    /// says it is a device I keep a connection with and am not connected to; `known` is where I knew it
+    /// so far. Returns the addresses to dial at once (best first), or nothing: within `by`'s budgets,
+    /// every known one and the first new ones.
     pub fn handle_dial_me_now(
         &mut self,
-        device: DeviceId,
+        (by, device): (DeviceId, DeviceId),
         addrs: &[SocketAddr],
+        known: &[SocketAddr],
         wanted: bool,
         now: Instant,
     ) -> Vec<SocketAddr> {
         if !wanted {
             return Vec::new();
         }
-        let addrs = addresses(None, addrs);
-        if addrs.is_empty() || !self.told.allow(device, now) {
+        let mut addrs = addresses(None, addrs);
+        if addrs.is_empty()
+            || !self.coordinators.allow(by, now)
+            || !self.told.allow((by, device), now)
+        {
             return Vec::new();
         }
+        let known: Vec<SocketAddr> = known.iter().map(|a| canonical(*a)).collect();
+        let new = addrs.iter().filter(|a| !known.contains(a)).count();
+        let mut granted = self.new_addrs.take(by, new as u32, now);
+        addrs.retain(|a| {
+            let keep = known.contains(a) || granted > 0;
+            if !known.contains(a) && keep {
+                granted -= 1;
+            }
+            keep
+        });
         addrs
     }
 }
@@ -355,17 +388,96 @@ mod tests {
             addr("11.0.0.5:7"),
             addr("[2a0a:cc::5]:7"),
         ];
-        assert!(p.handle_dial_me_now(id(1), &addrs, false, t0).is_empty());
+        let by = id(9);
+        assert!(p
+            .handle_dial_me_now((by, id(1)), &addrs, &[], false, t0)
+            .is_empty());
         assert_eq!(
-            p.handle_dial_me_now(id(1), &addrs, true, t0),
+            p.handle_dial_me_now((by, id(1)), &addrs, &[], true, t0),
             vec![addr("11.0.0.5:7"), addr("[2a0a:cc::5]:7")]
         );
-        assert!(p.handle_dial_me_now(id(1), &addrs, true, t0).is_empty());
+        assert!(p
+            .handle_dial_me_now((by, id(1)), &addrs, &[], true, t0)
+            .is_empty());
         assert!(!p
-            .handle_dial_me_now(id(1), &addrs, true, t0 + PAIR_EVERY)
+            .handle_dial_me_now((by, id(1)), &addrs, &[], true, t0 + PAIR_EVERY)
             .is_empty());
         assert!(p
-            .handle_dial_me_now(id(2), &addrs[..2], true, t0)
+            .handle_dial_me_now((by, id(2)), &addrs[..2], &[], true, t0)
             .is_empty());
+    }
+
+    fn addrs_of(n: u8) -> Vec<SocketAddr> {
+        (1..=MAX_ADDRS as u16)
+            .map(|port| SocketAddr::from(([11, 0, 1, n], port)))
+            .collect()
+    }
+
+    #[test]
+    fn a_lying_coordinator_makes_us_dial_a_bounded_number_of_new_addresses() {
+        let mut p = Punches::default();
+        let t0 = Instant::now();
+        let (liar, honest) = (id(66), id(7));
+        // Every 2 s for a minute, "dial me now" about each of 20 wanted devices, 8 new addresses each.
+        let mut dialed = 0;
+        let mut acted = 0;
+        for tick in 0..30u32 {
+            let at = t0 + PAIR_EVERY * tick;
+            for n in 0..20 {
+                let got = p.handle_dial_me_now((liar, id(n)), &addrs_of(n), &[], true, at);
+                acted += u32::from(!got.is_empty());
+                dialed += got.len() as u32;
+            }
+        }
+        // Unbounded, that would be 600 actions and 4800 dials; per window of 10 s it is at most the
+        // budgets (the minute holds 6 windows).
+        let windows = 6;
+        assert!(acted <= TOLD_PER_WINDOW * windows, "{acted}");
+        assert!(dialed <= NEW_ADDRS_PER_WINDOW * windows, "{dialed}");
+        // An honest coordinator is not held back by the liar's budget.
+        let at = t0 + PAIR_EVERY * 30;
+        assert_eq!(
+            p.handle_dial_me_now((honest, id(1)), &addrs_of(1)[..2], &[], true, at),
+            addrs_of(1)[..2]
+        );
+    }
+
+    #[test]
+    fn addresses_we_know_the_device_at_are_dialed_beyond_the_new_address_budget() {
+        let mut p = Punches::default();
+        let t0 = Instant::now();
+        let by = id(9);
+        let known = addrs_of(1);
+        // Spend the budget of new addresses on another device.
+        assert_eq!(
+            p.handle_dial_me_now((by, id(2)), &addrs_of(2), &[], true, t0)
+                .len(),
+            NEW_ADDRS_PER_WINDOW as usize
+        );
+        // Known ones still go through (the dialer would try them anyway), new ones do not.
+        let mut told = known[..4].to_vec();
+        told.push(SocketAddr::from(([11, 0, 9, 9], 1)));
+        assert_eq!(
+            p.handle_dial_me_now((by, id(1)), &told, &known, true, t0),
+            known[..4]
+        );
+        // The next window brings a fresh budget.
+        let later = t0 + WINDOW + PAIR_EVERY;
+        assert_eq!(
+            p.handle_dial_me_now((by, id(1)), &told, &known, true, later),
+            told
+        );
+    }
+
+    #[test]
+    fn a_rate_limit_grants_part_of_a_request() {
+        let mut r = RateLimit::new(WINDOW, 5, 2);
+        let t0 = Instant::now();
+        assert_eq!(r.take(1u8, 3, t0), 3);
+        assert_eq!(r.take(1u8, 3, t0), 2);
+        assert_eq!(r.take(1u8, 3, t0), 0);
+        assert!(!r.allow(1u8, t0));
+        assert_eq!(r.take(1u8, 0, t0 + WINDOW), 0);
+        assert_eq!(r.take(1u8, 9, t0 + WINDOW), 5);
     }
 }
