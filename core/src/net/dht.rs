@@ -338,11 +338,6 @@ async fn resolve(
             return;
         }
     };
-    if keys.is_empty() {
-        // No space in common any more: nothing to look for, now or later.
-        dht.reached(&device);
-        return;
-    }
     let now = Now::read().secs();
     let started = Instant::now();
     let key_ids: Vec<[u8; 8]> = keys.iter().map(|k| k.key_id()).collect();
