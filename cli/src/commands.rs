@@ -211,7 +211,7 @@ async fn invite(device: &Device, req: Request, wait: bool, code_only: bool) -> R
 
 /// The network of `run` and of a device going online directly: a loopback listen address turns LAN
 /// discovery, the DHT and port mapping off; `CLEARCHAT_DHT` overrides the DHT, `CLEARCHAT_PORT_MAPPING=off`
-/// turns port mapping off.
+/// turns port mapping off, `CLEARCHAT_DHT_TIME_SCALE` speeds the DHT's lookup schedule up (to measure).
 pub fn run_config(listen: Option<SocketAddr>) -> Config {
     let mut config = match listen {
         Some(addr) => Config {
@@ -231,6 +231,13 @@ pub fn run_config(listen: Option<SocketAddr>) -> Config {
             config.dht_bootstrap = nodes.split(',').map(|n| n.trim().to_string()).collect();
         }
         _ => {}
+    }
+    // `CLEARCHAT_DHT_TIME_SCALE`: run the DHT's lookup schedule this many times faster (for measuring).
+    if let Some(scale) = std::env::var("CLEARCHAT_DHT_TIME_SCALE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        config.dht_time_scale = scale;
     }
     if std::env::var("CLEARCHAT_PORT_MAPPING").is_ok_and(|v| v == "off") {
         config.port_mapping = false;

@@ -1,10 +1,13 @@
-//! Rendezvous on the Mainline DHT, the I/O half (the records and their checks are `rendezvous`'s): one task
-//! that takes jobs (publish my addresses; resolve a device), starts a DHT client node for them, and drops
-//! it a few seconds after the last job, so that no DHT thread or socket exists while nothing is asked.
+//! Rendezvous on the Mainline DHT, the I/O half (the records and their checks are `rendezvous`'s, when to
+//! look whom up is `away`'s): one task that takes jobs (publish my addresses; a round of lookups of the
+//! devices due in it), starts a DHT client node for them, and drops it a few seconds after the last job,
+//! so that no DHT thread or socket exists while nothing is asked.
 //! Publishing happens when my addresses or spaces change and once per epoch (the keys change every hour);
-//! a device is resolved only when it is needed and unreachable, again after a wait that doubles from
-//! [`RESOLVE_BACKOFF_MIN`] to [`RESOLVE_BACKOFF_MAX`] while it stays unreachable.
+//! a device is looked up only when it is needed and unreachable, in rounds that take every device due
+//! (one node session and one bootstrap for all of them), on the schedule of [`AwaySchedule`], which also
+//! says which epochs' slots are still worth reading.
 
+use super::away::AwaySchedule;
 use super::discovery::Discovery;
 use super::rendezvous::{self, epoch, until_next_epoch, DropCounts, Rendezvous};
 use super::Net;
@@ -16,15 +19,12 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 
 /// How long the node stays up after its last job.
 const LINGER: Duration = Duration::from_secs(5);
 /// The most a bootstrap, a put or a lookup may take.
 const STEP: Duration = Duration::from_secs(15);
-/// The wait before looking up an unreachable device again, at first and at most.
-const RESOLVE_BACKOFF_MIN: Duration = Duration::from_secs(2);
-const RESOLVE_BACKOFF_MAX: Duration = Duration::from_secs(15 * 60);
 /// Records looked at per lookup, at most (a flood of answers costs no more than this).
 const MAX_ITEMS_PER_LOOKUP: usize = 32;
 /// Jobs waiting, at most; more are dropped (a later trigger asks again).
@@ -32,7 +32,27 @@ const MAX_JOBS: usize = 64;
 
 enum Job {
     Publish,
-    Resolve(DeviceId),
+    /// Look these devices up, together.
+    Round(Vec<DeviceId>),
+}
+
+/// The time the lookup schedule runs on: the monotonic clock, or (to measure hours of it in minutes) that
+/// clock sped up `scale` times. Only the schedule runs on it; a node session, its linger and the
+/// epochs keep real time.
+struct Clock {
+    origin: Instant,
+    scale: u32,
+}
+
+impl Clock {
+    fn now(&self) -> Instant {
+        self.origin + self.origin.elapsed() * self.scale
+    }
+
+    /// The real time until schedule time `at`.
+    fn until(&self, at: Instant) -> Duration {
+        at.saturating_duration_since(self.now()) / self.scale
+    }
 }
 
 /// The DHT as a [`Discovery`]: what the dialer and the network hold.
@@ -40,19 +60,29 @@ pub(super) struct DhtDiscovery {
     jobs: mpsc::Sender<Job>,
     /// My addresses, as last published.
     mine: Mutex<Vec<SocketAddr>>,
-    /// Per device looked up since it was last reached: when it may be looked up again, and the wait after.
-    looked_up: Mutex<HashMap<DeviceId, (Instant, Duration)>>,
+    /// The devices looked for since they were last reached, and when each is due.
+    away: Mutex<AwaySchedule>,
+    clock: Clock,
+    /// Told when a device is newly away (a round is due at once).
+    wake: Notify,
     pub dropped: DropCounts,
 }
 
 impl DhtDiscovery {
-    /// The discovery and the receiving end of its jobs, for [`run`].
-    pub fn new() -> (Arc<DhtDiscovery>, JobQueue) {
+    /// The discovery and the receiving end of its jobs, for [`run`]; its lookup schedule runs `scale`
+    /// times faster than real time (1: real time; more is for measuring).
+    pub fn new(scale: u32) -> (Arc<DhtDiscovery>, JobQueue) {
         let (jobs, rx) = mpsc::channel(MAX_JOBS);
+        let origin = Instant::now();
         let dht = Arc::new(DhtDiscovery {
             jobs,
             mine: Mutex::new(Vec::new()),
-            looked_up: Mutex::new(HashMap::new()),
+            away: Mutex::new(AwaySchedule::new(origin)),
+            clock: Clock {
+                origin,
+                scale: scale.max(1),
+            },
+            wake: Notify::new(),
             dropped: DropCounts::default(),
         });
         (dht, JobQueue(rx))
@@ -63,26 +93,43 @@ impl DhtDiscovery {
         let _ = self.jobs.try_send(Job::Publish);
     }
 
-    /// After a lookup of `device`: look again when its backoff ends, unless it is reached by then (a dial
-    /// of stale addresses may take a handshake timeout; this does not wait for it).
-    fn retry_later(self: &Arc<Self>, net: &Net, device: DeviceId) {
-        let Some((due, _)) = lock(&self.looked_up).get(&device).copied() else {
-            return;
-        };
-        let dht = self.clone();
-        net.spawn(async move {
-            tokio::time::sleep_until(due.into()).await;
-            // Reached meanwhile (which forgets the device here): nothing more to look for.
-            if lock(&dht.looked_up).contains_key(&device) {
-                let _ = dht.resolve(&device, true);
+    /// Returns once a round of lookups is due.
+    async fn round_due(&self) {
+        loop {
+            let due = lock(&self.away).poll_due();
+            let Some(due) = due else {
+                self.wake.notified().await;
+                continue;
+            };
+            let wait = self.clock.until(due);
+            if wait.is_zero() {
+                return;
             }
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.wake.notified() => {}
+            }
+        }
+    }
+
+    /// The round due now, without the devices connected meanwhile.
+    fn take_round(&self, net: &Net) -> Job {
+        let mut devices = lock(&self.away).poll_round(self.clock.now());
+        let connected = net.connected();
+        devices.retain(|d| {
+            let reached = connected.contains(d);
+            if reached {
+                self.reached(d);
+            }
+            !reached
         });
+        Job::Round(devices)
     }
 }
 
 impl Discovery for DhtDiscovery {
     fn reached(&self, device: &DeviceId) {
-        lock(&self.looked_up).remove(device);
+        lock(&self.away).handle_reached(device);
     }
 
     fn publish(&self, mine: &[SocketAddr]) {
@@ -91,16 +138,8 @@ impl Discovery for DhtDiscovery {
     }
 
     fn resolve(&self, device: &DeviceId, unreachable: bool) -> Vec<SocketAddr> {
-        if unreachable {
-            let mut looked_up = lock(&self.looked_up);
-            let now = Instant::now();
-            let (due, wait) = looked_up
-                .get(device)
-                .copied()
-                .unwrap_or((now, RESOLVE_BACKOFF_MIN));
-            if due <= now && self.jobs.try_send(Job::Resolve(*device)).is_ok() {
-                looked_up.insert(*device, (now + wait, (wait * 2).min(RESOLVE_BACKOFF_MAX)));
-            }
+        if unreachable && lock(&self.away).handle_unreachable(*device, self.clock.now()) {
+            self.wake.notify_one();
         }
         // What a lookup finds goes to the store and wakes the dialer; nothing is known here now.
         Vec::new()
@@ -111,7 +150,7 @@ pub(super) struct JobQueue(mpsc::Receiver<Job>);
 
 /// Takes jobs until the network stops; runs a node only while there are jobs.
 pub(super) async fn run(
-    net: Weak<Net>,
+    weak: Weak<Net>,
     dht: Arc<DhtDiscovery>,
     queue: JobQueue,
     bootstrap: Vec<String>,
@@ -128,31 +167,50 @@ pub(super) async fn run(
                 None => return,
             },
             _ = sleep_or_never(next_epoch) => Job::Publish,
+            _ = dht.round_due() => match weak.upgrade() {
+                Some(net) => dht.take_round(&net),
+                None => return,
+            },
         };
+        if matches!(&first, Job::Round(devices) if devices.is_empty()) {
+            continue;
+        }
         // What this node's peers say of my IP holds for the network it started on.
         let started = Instant::now();
         let Some(node) = start_node(&bootstrap).await else {
+            // (A round not held is not held again: its devices are due again later, on their schedule.)
             continue;
         };
         let mut job = Some(first);
+        let mut rounds = 0;
         while let Some(next) = job.take() {
-            let Some(net) = net.upgrade() else { return };
+            let Some(net) = weak.upgrade() else { return };
             match next {
                 Job::Publish => publish(&net, &dht, &node, &mut published).await,
-                Job::Resolve(device) => resolve(&net, &dht, &node, device).await,
+                Job::Round(devices) if devices.is_empty() => {}
+                Job::Round(devices) => {
+                    rounds += 1;
+                    round(&net, &dht, &node, devices).await;
+                }
             }
             // What the DHT's nodes saw of us: my public IP (a NAT's), once they agree on one.
             if let Some(public) = node.info().await.public_address() {
                 net.dht_saw_public_ip(IpAddr::V4(*public.ip()), started);
             }
             drop(net);
-            job = match tokio::time::timeout(LINGER, jobs.recv()).await {
-                Ok(Some(job)) => Some(job),
-                Ok(None) => return,
-                Err(_) => None,
+            job = tokio::select! {
+                job = jobs.recv() => match job {
+                    Some(job) => Some(job),
+                    None => return,
+                },
+                _ = dht.round_due() => match weak.upgrade() {
+                    Some(net) => Some(dht.take_round(&net)),
+                    None => return,
+                },
+                _ = tokio::time::sleep(LINGER) => None,
             };
         }
-        log::debug!("DHT node stopped: no more jobs");
+        log::info!("DHT node stopped after {rounds} lookup rounds: no more jobs");
     }
 }
 
@@ -250,6 +308,22 @@ async fn publish(
     }
 }
 
+/// Looks `devices` up, all at once, in the node's session.
+async fn round(
+    net: &Arc<Net>,
+    dht: &Arc<DhtDiscovery>,
+    node: &mainline::async_dht::AsyncDht,
+    devices: Vec<DeviceId>,
+) {
+    log::info!("looking up {} devices in one DHT round", devices.len());
+    let mut lookups = tokio::task::JoinSet::new();
+    for device in devices {
+        let (net, dht, node) = (net.clone(), dht.clone(), node.clone());
+        lookups.spawn(async move { resolve(&net, &dht, &node, device).await });
+    }
+    while lookups.join_next().await.is_some() {}
+}
+
 /// Looks `device` up in every space we share with it, this epoch and the one before; what opens goes to the
 /// store as its addresses, and the dialer tries them at once.
 async fn resolve(
@@ -258,11 +332,6 @@ async fn resolve(
     node: &mainline::async_dht::AsyncDht,
     device: DeviceId,
 ) {
-    if net.connected().contains(&device) {
-        // Reached since the job was queued: nothing to look for.
-        dht.reached(&device);
-        return;
-    }
     let engine = net.engine.clone();
     let keys = match crate::blocking(|| engine.rendezvous_keys_of(&device)) {
         Ok(keys) => keys,
@@ -273,15 +342,23 @@ async fn resolve(
     };
     let now = Now::read().secs();
     let started = Instant::now();
+    let key_ids: Vec<[u8; 8]> = keys.iter().map(|k| k.key_id()).collect();
+    let epochs = lock(&dht.away).epochs_to_read(&device, &key_ids, now);
     let mut best: Option<(i64, Vec<SocketAddr>)> = None;
-    for e in [epoch(now), epoch(now).saturating_sub(1)] {
+    for e in epochs {
+        let mut complete = true;
         for key in &keys {
             let slot = Rendezvous::new(key, e, &device);
             let mut items = node.get_mutable(&slot.public_key(), Some(&slot.salt), None);
             let deadline = tokio::time::Instant::now() + STEP;
             for _ in 0..MAX_ITEMS_PER_LOOKUP {
-                let Ok(Some(item)) = tokio::time::timeout_at(deadline, items.next()).await else {
-                    break;
+                let item = match tokio::time::timeout_at(deadline, items.next()).await {
+                    Ok(Some(item)) => item,
+                    Ok(None) => break,
+                    Err(_) => {
+                        complete = false;
+                        break;
+                    }
                 };
                 match slot.open(&device, item.value(), now) {
                     Ok(addrs) if best.as_ref().is_none_or(|(seq, _)| item.seq() > *seq) => {
@@ -295,17 +372,18 @@ async fn resolve(
                 }
             }
         }
+        if complete && e < epoch(now) {
+            lock(&dht.away).handle_read(&device, e, &key_ids, now);
+        }
         if best.is_some() {
             break;
         }
     }
     let Some((_, addrs)) = best else {
         log::info!("{} has no record in the DHT", device.short());
-        dht.retry_later(net, device);
         return;
     };
-    // The record may predate the device's latest move: look again while it stays unreachable.
-    dht.retry_later(net, device);
+    // (The record may predate the device's latest move: the schedule looks again while it stays away.)
     log::info!(
         "found {} in the DHT at {addrs:?} in {:?}",
         device.short(),

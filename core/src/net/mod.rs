@@ -11,6 +11,7 @@
 //! redemption rules `invite::redeem`'s, the membership answers `space::membership`'s through the engine.
 //! One connection per pair of devices; of two, both sides keep the one the smaller device id dialed.
 
+mod away;
 pub(crate) mod beacon;
 mod birthday;
 pub mod close;
@@ -58,6 +59,9 @@ pub struct Config {
     pub dht: bool,
     /// The DHT's bootstrap nodes (`host:port`); empty: the crate's well-known public ones.
     pub dht_bootstrap: Vec<String>,
+    /// How many times faster than real time the DHT's lookup schedule runs: 1, except to measure hours
+    /// of it in minutes.
+    pub dht_time_scale: u32,
     /// Ask the home router (PCP, then NAT-PMP, then UPnP-IGD with the `upnp` feature) to map the listening
     /// port, and publish the mapped address.
     pub port_mapping: bool,
@@ -79,6 +83,7 @@ impl Default for Config {
             lan_port: beacon::BEACON_PORT,
             dht: true,
             dht_bootstrap: Vec::new(),
+            dht_time_scale: 1,
             port_mapping: true,
             gateway: None,
             secret_store: None,
@@ -254,7 +259,7 @@ impl Net {
         log::info!("device {} listening on {bound}", engine.me.short());
         let (dht, jobs) = match config.dht {
             true => {
-                let (dht, jobs) = dht::DhtDiscovery::new();
+                let (dht, jobs) = dht::DhtDiscovery::new(config.dht_time_scale);
                 (Some(dht), Some(jobs))
             }
             false => (None, None),
@@ -639,8 +644,8 @@ impl Net {
 
     /// Member device `by` says `device` (its NAT being `nat`) wants a direct connection at `addrs`: if
     /// `by` may say so (the membership rule) and I want `device` and am not connected to it, act as
-    /// `punch::plan` says (dial it at once, or punch by the birthday paradox), and ask the members back,
-    /// so that `device` learns my NAT too.
+    /// `punch::plan` says (dial it at once, within `by`'s budgets, or punch by the birthday paradox),
+    /// and ask the members back, so that `device` learns my NAT too.
     fn dial_me_now(
         self: &Arc<Self>,
         by: &DeviceId,
@@ -654,9 +659,19 @@ impl Net {
                 .engine
                 .may_coordinate(by, &device, &me)
                 .unwrap_or(false);
+        let known = match wanted {
+            true => self.engine.addresses_of(&device).unwrap_or_default(),
+            false => Vec::new(),
+        };
         let nats = (lock(&self.nat).nat(), nat);
-        let answer =
-            lock(&self.punch).handle_dial_me_now(device, addrs, nats, wanted, Instant::now());
+        let answer = lock(&self.punch).handle_dial_me_now(
+            (*by, device),
+            addrs,
+            &known,
+            nats,
+            wanted,
+            Instant::now(),
+        );
         match answer {
             punch::Answer::Nothing => return,
             punch::Answer::Dial(addrs) => {

@@ -15,7 +15,9 @@
 //! Everything a peer can make us hold here is bounded: addresses are filtered like the DHT's and at most
 //! [`MAX_ADDRS`]; every request is rate-limited per device in tables of bounded size that refuse when
 //! full, and a birthday punch is done at most once per device per [`BIRTHDAY_EVERY`] and
-//! [`BIRTHDAYS_PER_WINDOW`] times in all in it. Who may ask and about whom is the membership rule
+//! [`BIRTHDAYS_PER_WINDOW`] times in all in it. What one coordinator can make us dial is bounded too, a
+//! lying one included: a budget of "dial me now" per window, and of addresses we did not know the
+//! device at. Who may ask and about whom is the membership rule
 //! `space::membership::may_coordinate`, which the caller answers from the store and passes in.
 
 use super::frame::Nat;
@@ -36,6 +38,12 @@ pub const WINDOW: Duration = Duration::from_secs(10);
 pub const PAIR_EVERY: Duration = Duration::from_secs(2);
 /// The most devices any one table tracks (a table that is full of live entries refuses newcomers).
 pub const MAX_TRACKED: usize = 256;
+/// How many "dial me now" from one coordinator are acted on in [`WINDOW`] (an honest one forwards at most
+/// [`ASKS_PER_WINDOW`] punches to one device in it), and how many addresses we did not know the device
+/// at it can make us dial in it (an honest punch brings one or two: where the coordinator sees the
+/// device, as its NAT maps it, and what it says of itself, which we mostly know already).
+pub const TOLD_PER_WINDOW: u32 = ASKS_PER_WINDOW;
+pub const NEW_ADDRS_PER_WINDOW: u32 = MAX_ADDRS as u32;
 
 /// Birthday punching. The symmetric side opens this many sockets per round...
 pub const SOCKETS: usize = 256;
@@ -165,23 +173,29 @@ impl<K: Eq + Hash + Copy> RateLimit<K> {
 
     /// Whether one more event of `key` at `now` is allowed (and if so, counts it).
     pub fn allow(&mut self, key: K, now: Instant) -> bool {
+        self.take(key, 1, now) == 1
+    }
+
+    /// How many of `wanted` more events of `key` at `now` are allowed (those are counted).
+    pub fn take(&mut self, key: K, wanted: u32, now: Instant) -> u32 {
+        if wanted == 0 {
+            return 0;
+        }
         let window = self.window;
         let live = |(start, _): &(Instant, u32)| now.saturating_duration_since(*start) < window;
         if !self.seen.contains_key(&key) && self.seen.len() >= self.capacity {
             self.seen.retain(|_, v| live(v));
             if self.seen.len() >= self.capacity {
-                return false;
+                return 0;
             }
         }
         let slot = self.seen.entry(key).or_insert((now, 0));
         if !live(slot) {
             *slot = (now, 0);
         }
-        if slot.1 >= self.max {
-            return false;
-        }
-        slot.1 += 1;
-        true
+        let granted = wanted.min(self.max.saturating_sub(slot.1));
+        slot.1 += granted;
+        granted
     }
 
     /// How many keys are tracked.
@@ -246,7 +260,10 @@ pub struct Punches {
     askers: RateLimit<DeviceId>,
     pairs: RateLimit<(DeviceId, DeviceId)>,
     targets: RateLimit<DeviceId>,
-    told: RateLimit<DeviceId>,
+    /// Per (coordinator, device): one "dial me now" acted on per [`PAIR_EVERY`].
+    told: RateLimit<(DeviceId, DeviceId)>,
+    coordinators: RateLimit<DeviceId>,
+    new_addrs: RateLimit<DeviceId>,
     birthdays: RateLimit<DeviceId>,
     all_birthdays: RateLimit<()>,
 }
@@ -259,6 +276,8 @@ impl Default for Punches {
             pairs: RateLimit::new(PAIR_EVERY, 1, MAX_TRACKED),
             targets: RateLimit::new(WINDOW, ASKS_PER_WINDOW, MAX_TRACKED),
             told: RateLimit::new(PAIR_EVERY, 1, MAX_TRACKED),
+            coordinators: RateLimit::new(WINDOW, TOLD_PER_WINDOW, MAX_TRACKED),
+            new_addrs: RateLimit::new(WINDOW, NEW_ADDRS_PER_WINDOW, MAX_TRACKED),
             birthdays: RateLimit::new(BIRTHDAY_EVERY, 1, MAX_TRACKED),
             all_birthdays: RateLimit::new(BIRTHDAY_EVERY, BIRTHDAYS_PER_WINDOW, 1),
         }
@@ -304,43 +323,68 @@ impl Punches {
         })
     }
 
-    /// Answering side: a member said `device` wants a direct connection at `addrs`, its NAT being
-    /// `theirs`; mine is `mine`. `wanted` says it is a device I keep a connection with and am not
-    /// connected to. Returns what to do at once ([`plan`]): dial it (at most once per device per
-    /// [`PAIR_EVERY`]), or punch by the birthday paradox towards its first IPv4 address (where the
-    /// member sees it; at most once per device per [`BIRTHDAY_EVERY`] and [`BIRTHDAYS_PER_WINDOW`] in
-    /// all in it), or nothing.
+    /// Answering side: member device `by` said `device` wants a direct connection at `addrs`, its NAT
+    /// being `theirs`; mine is `mine`. `wanted` says it is a device I keep a connection with and am not
+    /// connected to; `known` is where I knew it so far. Within `by`'s budget of "dial me now", returns
+    /// what to do at once ([`plan`]): dial it ([`Punches::dial`]), or punch by the birthday paradox
+    /// towards its first IPv4 address (where the member sees it; at most once per device per
+    /// [`BIRTHDAY_EVERY`] and [`BIRTHDAYS_PER_WINDOW`] in all in it), or nothing.
     pub fn handle_dial_me_now(
         &mut self,
-        device: DeviceId,
+        (by, device): (DeviceId, DeviceId),
         addrs: &[SocketAddr],
+        known: &[SocketAddr],
         (mine, theirs): (Nat, Nat),
         wanted: bool,
         now: Instant,
     ) -> Answer {
-        if !wanted {
+        let addrs = addresses(None, addrs);
+        if !wanted || addrs.is_empty() || !self.coordinators.allow(by, now) {
             return Answer::Nothing;
         }
-        let addrs = addresses(None, addrs);
         let v4 = addrs.iter().find(|a| a.is_ipv4()).copied();
         let birthday = match (plan(mine, theirs), v4) {
             // NAT kinds are IPv4's: two symmetric NATs may still meet over IPv6 (stateful firewalls).
             (Plan::Relay, _) => {
-                let v6: Vec<SocketAddr> = addrs.into_iter().filter(|a| a.is_ipv6()).collect();
-                return match v6.is_empty() || !self.told.allow(device, now) {
-                    true => Answer::Nothing,
-                    false => Answer::Dial(v6),
-                };
+                let v6 = addrs.into_iter().filter(|a| a.is_ipv6()).collect();
+                return self.dial((by, device), v6, known, now);
             }
             (Plan::Probe, Some(at)) => Answer::Probe(at.ip()),
             (Plan::Sockets, Some(at)) => Answer::Sockets(at),
-            _ if addrs.is_empty() || !self.told.allow(device, now) => return Answer::Nothing,
-            _ => return Answer::Dial(addrs),
+            _ => return self.dial((by, device), addrs, known, now),
         };
         if !self.birthdays.allow(device, now) || !self.all_birthdays.allow((), now) {
             return Answer::Nothing;
         }
         birthday
+    }
+
+    /// `addrs` of `device` to dial as `by` says, at most once per pair per [`PAIR_EVERY`]: every one I
+    /// knew it at, and of the others as many as `by`'s budget of new addresses allows, best first.
+    fn dial(
+        &mut self,
+        (by, device): (DeviceId, DeviceId),
+        mut addrs: Vec<SocketAddr>,
+        known: &[SocketAddr],
+        now: Instant,
+    ) -> Answer {
+        if addrs.is_empty() || !self.told.allow((by, device), now) {
+            return Answer::Nothing;
+        }
+        let known: Vec<SocketAddr> = known.iter().map(|a| canonical(*a)).collect();
+        let new = addrs.iter().filter(|a| !known.contains(a)).count();
+        let mut granted = self.new_addrs.take(by, new as u32, now);
+        addrs.retain(|a| {
+            let keep = known.contains(a) || granted > 0;
+            if !known.contains(a) && keep {
+                granted -= 1;
+            }
+            keep
+        });
+        match addrs.is_empty() {
+            true => Answer::Nothing,
+            false => Answer::Dial(addrs),
+        }
     }
 }
 
@@ -510,7 +554,7 @@ mod tests {
             addr("[2a0a:cc::5]:7"),
         ];
         let answer = |p: &mut Punches, d, a: &[SocketAddr], wanted, at| {
-            p.handle_dial_me_now(id(d), a, EASY, wanted, at)
+            p.handle_dial_me_now((id(d + 100), id(d)), a, &[], EASY, wanted, at)
         };
         assert_eq!(answer(&mut p, 1, &addrs, false, t0), Answer::Nothing);
         assert_eq!(
@@ -575,8 +619,9 @@ mod tests {
         ];
         let easy_vs_hard = (Nat::KeepsPorts, Nat::ChangesPorts);
         let hard_vs_easy = (Nat::ChangesPorts, Nat::KeepsPorts);
-        let answer =
-            |p: &mut Punches, d, nats, at| p.handle_dial_me_now(id(d), &addrs, nats, true, at);
+        let answer = |p: &mut Punches, d: u8, nats, at| {
+            p.handle_dial_me_now((id(d + 100), id(d)), &addrs, &[], nats, true, at)
+        };
         assert_eq!(
             answer(&mut p, 1, easy_vs_hard, t0),
             Answer::Probe(addr("11.0.0.5:7").ip())
@@ -608,17 +653,17 @@ mod tests {
             Answer::Dial(vec![addr("[2a0a:cc::5]:7")])
         );
         assert_eq!(
-            p.handle_dial_me_now(id(53), &addrs[1..], hard, true, t0),
+            p.handle_dial_me_now((id(53 + 100), id(53)), &addrs[1..], &[], hard, true, t0),
             Answer::Nothing
         );
         let v6 = [addr("[2a0a:cc::5]:7")];
         assert_eq!(
-            p.handle_dial_me_now(id(51), &v6, easy_vs_hard, true, t0),
+            p.handle_dial_me_now((id(51 + 100), id(51)), &v6, &[], easy_vs_hard, true, t0),
             Answer::Dial(v6.to_vec())
         );
         // Not a device I keep a connection with: nothing at all.
         assert_eq!(
-            p.handle_dial_me_now(id(52), &addrs, easy_vs_hard, false, t0),
+            p.handle_dial_me_now((id(52 + 100), id(52)), &addrs, &[], easy_vs_hard, false, t0),
             Answer::Nothing
         );
     }
@@ -643,5 +688,87 @@ mod tests {
         assert!(ports.iter().all(|p| *p >= FIRST_PORT));
         let distinct: std::collections::HashSet<_> = ports.iter().collect();
         assert_eq!(distinct.len(), PROBES);
+    }
+
+    /// What a dial answer dials (nothing for any other answer).
+    fn dial_of(answer: Answer) -> Vec<SocketAddr> {
+        match answer {
+            Answer::Dial(addrs) => addrs,
+            _ => Vec::new(),
+        }
+    }
+
+    fn addrs_of(n: u8) -> Vec<SocketAddr> {
+        (1..=MAX_ADDRS as u16)
+            .map(|port| SocketAddr::from(([11, 0, 1, n], port)))
+            .collect()
+    }
+
+    #[test]
+    fn a_lying_coordinator_makes_us_dial_a_bounded_number_of_new_addresses() {
+        let mut p = Punches::default();
+        let t0 = Instant::now();
+        let (liar, honest) = (id(66), id(7));
+        // Every 2 s for a minute, "dial me now" about each of 20 wanted devices, 8 new addresses each.
+        let mut dialed = 0;
+        let mut acted = 0;
+        for tick in 0..30u32 {
+            let at = t0 + PAIR_EVERY * tick;
+            for n in 0..20 {
+                let got =
+                    dial_of(p.handle_dial_me_now((liar, id(n)), &addrs_of(n), &[], EASY, true, at));
+                acted += u32::from(!got.is_empty());
+                dialed += got.len() as u32;
+            }
+        }
+        // Unbounded, that would be 600 actions and 4800 dials; per window of 10 s it is at most the
+        // budgets (the minute holds 6 windows).
+        let windows = 6;
+        assert!(acted <= TOLD_PER_WINDOW * windows, "{acted}");
+        assert!(dialed <= NEW_ADDRS_PER_WINDOW * windows, "{dialed}");
+        // An honest coordinator is not held back by the liar's budget.
+        let at = t0 + PAIR_EVERY * 30;
+        assert_eq!(
+            dial_of(p.handle_dial_me_now((honest, id(1)), &addrs_of(1)[..2], &[], EASY, true, at)),
+            addrs_of(1)[..2]
+        );
+    }
+
+    #[test]
+    fn addresses_we_know_the_device_at_are_dialed_beyond_the_new_address_budget() {
+        let mut p = Punches::default();
+        let t0 = Instant::now();
+        let by = id(9);
+        let known = addrs_of(1);
+        // Spend the budget of new addresses on another device.
+        assert_eq!(
+            dial_of(p.handle_dial_me_now((by, id(2)), &addrs_of(2), &[], EASY, true, t0)).len(),
+            NEW_ADDRS_PER_WINDOW as usize
+        );
+        // Known ones still go through (the dialer would try them anyway), new ones do not.
+        let mut told = known[..4].to_vec();
+        told.push(SocketAddr::from(([11, 0, 9, 9], 1)));
+        assert_eq!(
+            dial_of(p.handle_dial_me_now((by, id(1)), &told, &known, EASY, true, t0)),
+            known[..4]
+        );
+        // The next window brings a fresh budget.
+        let later = t0 + WINDOW + PAIR_EVERY;
+        assert_eq!(
+            dial_of(p.handle_dial_me_now((by, id(1)), &told, &known, EASY, true, later)),
+            told
+        );
+    }
+
+    #[test]
+    fn a_rate_limit_grants_part_of_a_request() {
+        let mut r = RateLimit::new(WINDOW, 5, 2);
+        let t0 = Instant::now();
+        assert_eq!(r.take(1u8, 3, t0), 3);
+        assert_eq!(r.take(1u8, 3, t0), 2);
+        assert_eq!(r.take(1u8, 3, t0), 0);
+        assert!(!r.allow(1u8, t0));
+        assert_eq!(r.take(1u8, 0, t0 + WINDOW), 0);
+        assert_eq!(r.take(1u8, 9, t0 + WINDOW), 5);
     }
 }
