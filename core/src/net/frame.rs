@@ -69,7 +69,7 @@ pub enum Frame {
 }
 
 /// How a device's NAT maps its listening port towards the internet, as the `Observed` frames of its
-/// peers tell it (`net::punch::Mapping`).
+/// peers tell it (`net::nat::Mapping`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Nat {
     /// No public observation yet.

@@ -4,7 +4,7 @@
 //! asker the peer's (`Frame::DialMeNow` both ways), and both dial each other at once, so that each NAT
 //! has let the other's packets in by the time they arrive.
 //!
-//! Each side also says how its NAT maps its port ([`Mapping`], from the `Observed` frames), and the
+//! Each side also says how its NAT maps its port (`nat::Mapping`, from the `Observed` frames), and the
 //! answer follows [`plan`]: two port-keeping NATs dial each other; a port-keeping one opposite a
 //! symmetric one punch by the birthday paradox (the symmetric side dials from [`SOCKETS`] fresh sockets,
 //! so its NAT opens as many random ports towards the other; the port-keeping side sends [`PROBES`] probes
@@ -21,10 +21,9 @@
 //! `space::membership::may_coordinate`, which the caller answers from the store and passes in.
 
 use super::frame::Nat;
+use super::rate_limit::RateLimit;
 use super::rendezvous::{canonical, dialable, MAX_ADDRS};
 use crate::ids::DeviceId;
-use std::collections::HashMap;
-use std::hash::Hash;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
@@ -84,40 +83,6 @@ pub fn probe_ports(rng: &mut impl rand::Rng) -> Vec<u16> {
         .collect()
 }
 
-/// How my NAT maps my listening port, from where my peers see me over IPv4 (IPv6 is not translated):
-/// a public observation at my own port says it keeps ports; one at another port, or two peers seeing two different ports, says it
-/// changes them. The latest observation decides (a phone changes networks).
-#[derive(Debug)]
-pub struct Mapping {
-    listening: u16,
-    last: Option<(DeviceId, u16)>,
-    nat: Nat,
-}
-
-impl Mapping {
-    pub fn new(listening: u16) -> Self {
-        Mapping {
-            listening,
-            last: None,
-            nat: Nat::Unknown,
-        }
-    }
-
-    /// `by` sees my connection come from the public address at `port`.
-    pub fn handle_observed(&mut self, by: DeviceId, port: u16) {
-        let other_port = self.last.is_some_and(|(d, p)| d != by && p != port);
-        self.nat = match port != self.listening || other_port {
-            true => Nat::ChangesPorts,
-            false => Nat::KeepsPorts,
-        };
-        self.last = Some((by, port));
-    }
-
-    pub fn nat(&self) -> Nat {
-        self.nat
-    }
-}
-
 /// What two devices do to connect directly, given how my NAT and theirs map ports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Plan {
@@ -150,59 +115,6 @@ pub enum Answer {
     Probe(IpAddr),
     /// Dial this address from many fresh sockets, in rounds.
     Sockets(SocketAddr),
-}
-
-/// At most `max` events per key in each `window`, for at most `capacity` keys at a time.
-#[derive(Debug)]
-pub struct RateLimit<K> {
-    window: Duration,
-    max: u32,
-    capacity: usize,
-    seen: HashMap<K, (Instant, u32)>,
-}
-
-impl<K: Eq + Hash + Copy> RateLimit<K> {
-    pub fn new(window: Duration, max: u32, capacity: usize) -> Self {
-        RateLimit {
-            window,
-            max,
-            capacity,
-            seen: HashMap::new(),
-        }
-    }
-
-    /// Whether one more event of `key` at `now` is allowed (and if so, counts it).
-    pub fn allow(&mut self, key: K, now: Instant) -> bool {
-        self.take(key, 1, now) == 1
-    }
-
-    /// How many of `wanted` more events of `key` at `now` are allowed (those are counted).
-    pub fn take(&mut self, key: K, wanted: u32, now: Instant) -> u32 {
-        if wanted == 0 {
-            return 0;
-        }
-        let window = self.window;
-        let live = |(start, _): &(Instant, u32)| now.saturating_duration_since(*start) < window;
-        if !self.seen.contains_key(&key) && self.seen.len() >= self.capacity {
-            self.seen.retain(|_, v| live(v));
-            if self.seen.len() >= self.capacity {
-                return 0;
-            }
-        }
-        let slot = self.seen.entry(key).or_insert((now, 0));
-        if !live(slot) {
-            *slot = (now, 0);
-        }
-        let granted = wanted.min(self.max.saturating_sub(slot.1));
-        slot.1 += granted;
-        granted
-    }
-
-    /// How many keys are tracked.
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.seen.len()
-    }
 }
 
 /// The addresses to hand on for a device: where the coordinator sees it first (its public ip:port as
@@ -570,28 +482,6 @@ mod tests {
     }
 
     #[test]
-    fn a_nat_changes_ports_when_a_peer_sees_another_port_or_two_peers_see_two() {
-        let mut m = Mapping::new(4000);
-        assert_eq!(m.nat(), Nat::Unknown);
-        m.handle_observed(id(1), 4000);
-        assert_eq!(m.nat(), Nat::KeepsPorts);
-        // The same peer again (its connection came back): still the same port.
-        m.handle_observed(id(1), 4000);
-        assert_eq!(m.nat(), Nat::KeepsPorts);
-        m.handle_observed(id(2), 51234);
-        assert_eq!(m.nat(), Nat::ChangesPorts);
-        // Two peers, two ports, neither my own: changes ports.
-        let mut m = Mapping::new(4000);
-        m.handle_observed(id(1), 30001);
-        assert_eq!(m.nat(), Nat::ChangesPorts);
-        // A new network that keeps ports: the latest observation decides.
-        let mut m = Mapping::new(4000);
-        m.handle_observed(id(1), 30001);
-        m.handle_observed(id(1), 4000);
-        assert_eq!(m.nat(), Nat::KeepsPorts);
-    }
-
-    #[test]
     fn the_plan_follows_both_nats() {
         use Nat::*;
         let cases = [
@@ -758,17 +648,5 @@ mod tests {
             dial_of(p.handle_dial_me_now((by, id(1)), &told, &known, EASY, true, later)),
             told
         );
-    }
-
-    #[test]
-    fn a_rate_limit_grants_part_of_a_request() {
-        let mut r = RateLimit::new(WINDOW, 5, 2);
-        let t0 = Instant::now();
-        assert_eq!(r.take(1u8, 3, t0), 3);
-        assert_eq!(r.take(1u8, 3, t0), 2);
-        assert_eq!(r.take(1u8, 3, t0), 0);
-        assert!(!r.allow(1u8, t0));
-        assert_eq!(r.take(1u8, 0, t0 + WINDOW), 0);
-        assert_eq!(r.take(1u8, 9, t0 + WINDOW), 5);
     }
 }
