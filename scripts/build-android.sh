@@ -36,19 +36,20 @@ fi
 #  - 16 KB page alignment of the ELF LOAD segments, required on Android 15+ devices with 16 KB pages
 #    (Google Play requires it for apps targeting Android 15 from Nov 2025). NDK r28+ does it by default;
 #    r27 and older need the flag. It is harmless on 4 KB-page devices.
-#  - the release profile stripped of symbols (Cargo's profile env override: the root Cargo.toml stays as it is).
+#  - the `mobile` profile (root Cargo.toml: release with LTO, one codegen unit, size-optimized) stripped of
+#    symbols (Cargo's profile env override).
 PAGE="-C link-arg=-Wl,-z,max-page-size=16384"
 for triple in AARCH64_LINUX_ANDROID ARMV7_LINUX_ANDROIDEABI X86_64_LINUX_ANDROID; do
     export "CARGO_TARGET_${triple}_RUSTFLAGS=$PAGE"
 done
-export CARGO_PROFILE_RELEASE_STRIP=symbols
+export CARGO_PROFILE_MOBILE_STRIP=symbols
 
 targets=()
 for abi in "${ABIS[@]}"; do targets+=(-t "$abi"); done
 echo "==> cargo ndk ${ABIS[*]} (API $API, profile $PROFILE) -> $JNILIBS"
 rm -rf "$JNILIBS"
 if [ "$PROFILE" = release ]; then
-    cargo ndk "${targets[@]}" --platform "$API" -o "$JNILIBS" build --release -p clearchat-ffi
+    cargo ndk "${targets[@]}" --platform "$API" -o "$JNILIBS" build --profile mobile -p clearchat-ffi
 else
     cargo ndk "${targets[@]}" --platform "$API" -o "$JNILIBS" build -p clearchat-ffi
 fi

@@ -46,15 +46,15 @@ FEATURES=""
 
 rustup target add "$DEVICE" "${SIMS[@]}" "${MACS[@]}"
 for t in "$DEVICE" "${SIMS[@]}" "${MACS[@]}"; do
-    echo "==> cargo build --release -p clearchat-ffi --target $t --features '$FEATURES'"
-    cargo build --release -p clearchat-ffi --target "$t" --features "$FEATURES"
+    echo "==> cargo build --profile mobile -p clearchat-ffi --target $t --features '$FEATURES'"
+    cargo build --profile mobile -p clearchat-ffi --target "$t" --features "$FEATURES"
 done
 
 rm -rf "$WORK"
 mkdir -p "$WORK/sim" "$WORK/macos"
 echo "==> lipo: one simulator library (arm64 + x86_64), one macOS library (arm64 + x86_64)"
-lipo -create $(for t in "${SIMS[@]}"; do echo "target/$t/release/$LIB"; done) -output "$WORK/sim/$LIB"
-lipo -create $(for t in "${MACS[@]}"; do echo "target/$t/release/$LIB"; done) -output "$WORK/macos/$LIB"
+lipo -create $(for t in "${SIMS[@]}"; do echo "target/$t/mobile/$LIB"; done) -output "$WORK/sim/$LIB"
+lipo -create $(for t in "${MACS[@]}"; do echo "target/$t/mobile/$LIB"; done) -output "$WORK/macos/$LIB"
 
 # Bindings from a host build (UniFFI reads its metadata from the library): ClearchatFFI.swift,
 # ClearchatFFIFFI.h and ClearchatFFIFFI.modulemap.
@@ -73,7 +73,7 @@ cp "$WORK/swift/ClearchatFFIFFI.modulemap" "$HEADERS/ClearchatFFIFFI/module.modu
 echo "==> xcodebuild -create-xcframework -> $OUT"
 rm -rf "$OUT"
 xcodebuild -create-xcframework \
-    -library "target/$DEVICE/release/$LIB" -headers "$HEADERS" \
+    -library "target/$DEVICE/mobile/$LIB" -headers "$HEADERS" \
     -library "$WORK/sim/$LIB" -headers "$HEADERS" \
     -library "$WORK/macos/$LIB" -headers "$HEADERS" \
     -output "$OUT"

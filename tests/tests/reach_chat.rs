@@ -1290,7 +1290,8 @@ fn idle_dht_costs(buddies: usize) {
     // Every lookup of the second hour is in a round shared by all the buddies (on the 15-minute grid).
     let (_, lookups, rounds) = hours[1];
     assert!(rounds <= 5, "{rounds} rounds in the second hour");
-    assert!(lookups >= rounds, "{lookups} lookups");
+    // (A round that starts just before the hour's end logs its lookups just after it: one may be short.)
+    assert!(lookups + 1 >= rounds, "{lookups} lookups in {rounds} rounds");
     drop(dee_run);
     drop(testnet);
 }
