@@ -730,6 +730,33 @@ struct TwoNatsAndAMember {
     _lab: Lab,
 }
 
+/// Initializes, under `root`, Amy's laptop (not linked yet), Betty's laptop and Amy's always-on server
+/// (her first device); returns their data dirs and log files, in that order.
+fn member_and_laptops(root: &Path) -> ([std::path::PathBuf; 3], [std::path::PathBuf; 3]) {
+    let [amy, betty, server] = ["amy", "betty", "server"].map(|d| root.join(d));
+    let logs = ["amy.log", "betty.log", "server.log"].map(|l| root.join(l));
+    ok(
+        &server,
+        &["init", "--name", "Amy server", "--person", "Amy"],
+    );
+    ok(&amy, &["init", "--name", "Amy laptop"]);
+    ok(
+        &betty,
+        &["init", "--name", "Betty laptop", "--person", "Betty"],
+    );
+    ([amy, betty, server], logs)
+}
+
+/// The logs' texts, each under its path, for a failure's message.
+fn logs_text(logs: &[std::path::PathBuf]) -> String {
+    logs.iter()
+        .map(|l| {
+            let text = std::fs::read_to_string(l).unwrap_or_default();
+            format!("--- {}\n{text}", l.display())
+        })
+        .collect()
+}
+
 /// Where Betty's laptop is.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Betty {
@@ -763,17 +790,7 @@ impl TwoNatsAndAMember {
             amy_home.block(betty_home.wan_ipv4());
         }
         let root = tempfile::tempdir().expect("tempdir");
-        let [amy, betty, server] = ["amy", "betty", "server"].map(|d| root.path().join(d));
-        let logs = ["amy.log", "betty.log", "server.log"].map(|l| root.path().join(l));
-        ok(
-            &server,
-            &["init", "--name", "Amy server", "--person", "Amy"],
-        );
-        ok(&amy, &["init", "--name", "Amy laptop"]);
-        ok(
-            &betty,
-            &["init", "--name", "Betty laptop", "--person", "Betty"],
-        );
+        let ([amy, betty, server], logs) = member_and_laptops(root.path());
         let server_run = run_without_dht_in(&server_host, &server, "[::]:4300", &logs[2]);
         let amy_run = run_without_dht_in(&amy_host, &amy, "[::]:0", &logs[0]);
         let betty_run = run_without_dht_in(&betty_host, &betty, "[::]:0", &logs[1]);
@@ -812,13 +829,7 @@ impl TwoNatsAndAMember {
 
     /// The three logs, for a failure's message.
     fn logs(&self) -> String {
-        self.logs
-            .iter()
-            .map(|l| {
-                let text = std::fs::read_to_string(l).unwrap_or_default();
-                format!("--- {}\n{text}", l.display())
-            })
-            .collect()
+        logs_text(&self.logs)
     }
 
     /// Whether `log` (0 Amy, 1 Betty, 2 the server) has a line containing `what`.
@@ -1400,29 +1411,12 @@ fn ipv6_only_behind_stateful_firewalls_two_devices_punch_through_when_an_always_
     // Pairing happens in the lab: the server's codes carry its lab addresses, the one way the laptops
     // can learn them (their DHT cannot work without IPv4; a loopback pairing would leave them none).
     let root = tempfile::tempdir().expect("tempdir");
-    let [amy, betty, server] = ["amy", "betty", "server"].map(|d| root.path().join(d));
-    let logs = ["amy.log", "betty.log", "server.log"].map(|l| root.path().join(l));
-    ok(
-        &server,
-        &["init", "--name", "Amy server", "--person", "Amy"],
-    );
-    ok(&amy, &["init", "--name", "Amy laptop"]);
-    ok(
-        &betty,
-        &["init", "--name", "Betty laptop", "--person", "Betty"],
-    );
+    let ([amy, betty, server], logs) = member_and_laptops(root.path());
     let server_run = run_logged_in(&server_host, &server, "[::]:4300", &bootstrap, &logs[2]);
     let amy_run = run_logged_in(&amy_host, &amy, "[::]:0", &bootstrap, &logs[0]);
     let betty_run = run_logged_in(&betty_host, &betty, "[::]:0", &bootstrap, &logs[1]);
     let started = Instant::now();
-    let all_logs = || {
-        logs.iter()
-            .map(|l| {
-                let text = std::fs::read_to_string(l).unwrap_or_default();
-                format!("--- {}\n{text}", l.display())
-            })
-            .collect::<String>()
-    };
+    let all_logs = || logs_text(&logs);
     let code = ok(&server, &["link", "--code-only"]);
     let parsed = clearchat_core::InviteCode::parse(code.trim()).expect("a valid code");
     assert!(
