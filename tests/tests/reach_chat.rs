@@ -6,6 +6,7 @@ use clearchat_scenarios::cli::{bin, clearchat, ok, RunGuard};
 use clearchat_scenarios::miniupnpd::Miniupnpd;
 use clearchat_scenarios::netlab::{Host, Lab, Nat, RouterPlan};
 use clearchat_scenarios::testnet::dht_testnet;
+use std::net::IpAddr;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -729,6 +730,33 @@ struct TwoNatsAndAMember {
     _lab: Lab,
 }
 
+/// Initializes, under `root`, Amy's laptop (not linked yet), Betty's laptop and Amy's always-on server
+/// (her first device); returns their data dirs and log files, in that order.
+fn member_and_laptops(root: &Path) -> ([std::path::PathBuf; 3], [std::path::PathBuf; 3]) {
+    let [amy, betty, server] = ["amy", "betty", "server"].map(|d| root.join(d));
+    let logs = ["amy.log", "betty.log", "server.log"].map(|l| root.join(l));
+    ok(
+        &server,
+        &["init", "--name", "Amy server", "--person", "Amy"],
+    );
+    ok(&amy, &["init", "--name", "Amy laptop"]);
+    ok(
+        &betty,
+        &["init", "--name", "Betty laptop", "--person", "Betty"],
+    );
+    ([amy, betty, server], logs)
+}
+
+/// The logs' texts, each under its path, for a failure's message.
+fn logs_text(logs: &[std::path::PathBuf]) -> String {
+    logs.iter()
+        .map(|l| {
+            let text = std::fs::read_to_string(l).unwrap_or_default();
+            format!("--- {}\n{text}", l.display())
+        })
+        .collect()
+}
+
 /// Where Betty's laptop is.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Betty {
@@ -762,17 +790,7 @@ impl TwoNatsAndAMember {
             amy_home.block(betty_home.wan_ipv4());
         }
         let root = tempfile::tempdir().expect("tempdir");
-        let [amy, betty, server] = ["amy", "betty", "server"].map(|d| root.path().join(d));
-        let logs = ["amy.log", "betty.log", "server.log"].map(|l| root.path().join(l));
-        ok(
-            &server,
-            &["init", "--name", "Amy server", "--person", "Amy"],
-        );
-        ok(&amy, &["init", "--name", "Amy laptop"]);
-        ok(
-            &betty,
-            &["init", "--name", "Betty laptop", "--person", "Betty"],
-        );
+        let ([amy, betty, server], logs) = member_and_laptops(root.path());
         let server_run = run_without_dht_in(&server_host, &server, "[::]:4300", &logs[2]);
         let amy_run = run_without_dht_in(&amy_host, &amy, "[::]:0", &logs[0]);
         let betty_run = run_without_dht_in(&betty_host, &betty, "[::]:0", &logs[1]);
@@ -811,13 +829,7 @@ impl TwoNatsAndAMember {
 
     /// The three logs, for a failure's message.
     fn logs(&self) -> String {
-        self.logs
-            .iter()
-            .map(|l| {
-                let text = std::fs::read_to_string(l).unwrap_or_default();
-                format!("--- {}\n{text}", l.display())
-            })
-            .collect()
+        logs_text(&self.logs)
     }
 
     /// Whether `log` (0 Amy, 1 Betty, 2 the server) has a line containing `what`.
@@ -1340,4 +1352,168 @@ fn an_idle_device_with_one_buddy_sends_no_dht_packet_between_its_republishes() {
 #[test]
 fn an_idle_device_with_twenty_buddies_sends_no_dht_packet_between_its_republishes() {
     idle_dht_costs(20);
+}
+
+/// Whether `host`'s namespace has any IPv4 address or route besides loopback (`ip -4` says).
+fn has_ipv4(host: &Host) -> (bool, String) {
+    let show = |args: &[&str]| {
+        let out = host.ns.command("ip").args(args).output().expect("ip runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let addrs = show(&["-4", "-o", "addr", "show"]);
+    let routes = show(&["-4", "route", "show", "table", "all"]);
+    let any = addrs.lines().any(|l| !l.contains("127.0.0.1"))
+        || routes
+            .lines()
+            .any(|l| !l.contains("127.") && !l.contains(" dev lo "));
+    (any, format!("{addrs}{routes}"))
+}
+
+/// CPU time (user + system, in clock ticks) process `pid` has used so far.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which is in parentheses): utime and stime are the 12th and 13th.
+    stat.rsplit_once(')')
+        .map(|(_, rest)| {
+            rest.split_whitespace()
+                .skip(11)
+                .take(2)
+                .filter_map(|f| f.parse::<u64>().ok())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn ipv6_only_behind_stateful_firewalls_two_devices_punch_through_when_an_always_on_member_says_dial_me_now(
+) {
+    let Some(lab) = Lab::new() else { return };
+    let internet = lab.internet();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    // The DHT testnet is IPv4 (the mainline crate speaks only IPv4): the laptops cannot reach it.
+    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    let amy_home = internet.home("amyhome", RouterPlan::ipv6_only());
+    let betty_home = internet.home("bettyhome", RouterPlan::ipv6_only());
+    let (amy_host, betty_host) = (amy_home.host("amy"), betty_home.host("betty"));
+    for host in [&amy_host, &betty_host] {
+        assert!(host.ipv4.is_none() && host.ipv6.is_some());
+        let (any, shown) = has_ipv4(host);
+        assert!(
+            !any,
+            "an IPv6-only host has IPv4 besides loopback:\n{shown}"
+        );
+    }
+    let server_host = internet.host("server");
+    let server_v6 = server_host.ipv6.expect("the server has IPv6");
+
+    // Pairing happens in the lab: the server's codes carry its lab addresses, the one way the laptops
+    // can learn them (their DHT cannot work without IPv4; a loopback pairing would leave them none).
+    let root = tempfile::tempdir().expect("tempdir");
+    let ([amy, betty, server], logs) = member_and_laptops(root.path());
+    let server_run = run_logged_in(&server_host, &server, "[::]:4300", &bootstrap, &logs[2]);
+    let amy_run = run_logged_in(&amy_host, &amy, "[::]:0", &bootstrap, &logs[0]);
+    let betty_run = run_logged_in(&betty_host, &betty, "[::]:0", &bootstrap, &logs[1]);
+    let started = Instant::now();
+    let all_logs = || logs_text(&logs);
+    let code = ok(&server, &["link", "--code-only"]);
+    let parsed = clearchat_core::InviteCode::parse(code.trim()).expect("a valid code");
+    assert!(
+        parsed.addrs.iter().any(|a| a.ip() == IpAddr::V6(server_v6)),
+        "the server's code {:?} carries its IPv6 address {server_v6}",
+        parsed.addrs
+    );
+    ok(&amy, &["join", code.trim()]);
+    let code = ok(&server, &["invite", "--name", "Betty", "--code-only"]);
+    ok(&betty, &["join", code.trim()]);
+    let paired = started.elapsed();
+
+    ok(&betty, &["send", "Amy", "hello, IPv6 only"]);
+    wait("Amy gets Betty's message", || {
+        shows(&amy, "Betty", "hello, IPv6 only")
+    });
+    let first = started.elapsed();
+    // Amy's view tells: Betty has one device (Betty's view of Amy counts the server, direct anyway).
+    let direct_after = wait_for(STEP * 2, || reach_of(&amy, "Betty") == "\"direct\"");
+    assert!(
+        direct_after.is_some(),
+        "Amy's laptop and Betty never connected directly (Amy sees {}):\n{}",
+        reach_of(&amy, "Betty"),
+        all_logs()
+    );
+    let direct = started.elapsed();
+    ok(&amy, &["send", "Betty", "and back, over IPv6"]);
+    wait("Betty gets Amy's answer", || {
+        shows(&betty, "Amy", "and back, over IPv6")
+    });
+    eprintln!(
+        "IPv6 only (two firewalls) + a member, DHT on with an IPv4 bootstrap: paired {paired:?}, first \
+         message {first:?}, Amy's laptop and Betty direct at {direct:?} after the three started"
+    );
+    // What each shows: the texts, both directions; the member's own view of Betty; the human status line.
+    assert!(shows(&betty, "Amy", "hello, IPv6 only"));
+    assert!(shows(&amy, "Betty", "and back, over IPv6"));
+    assert_eq!(reach_of(&betty, "Amy"), "\"direct\"");
+    assert_eq!(reach_of(&server, "Betty"), "\"direct\"");
+    let status = ok(&amy, &["buddies"]);
+    assert!(
+        status.contains("Betty") && status.contains("[direct]"),
+        "Amy's status: {status}"
+    );
+    // The path came from the coordination: the server passed "dial me now", a laptop acted on it.
+    let logged = |i: usize, what: &str| count_in(&logs[i], what) > 0;
+    assert!(
+        logged(2, "dial each other now")
+            && (logged(0, "is dialing me") || logged(1, "is dialing me")),
+        "the server coordinated the punch:\n{}",
+        all_logs()
+    );
+
+    // The laptops' DHT (IPv4 only, no IPv4 here) must neither crash, spin nor fill the log: over a
+    // 5 s window each stays alive, uses little CPU and logs at most a few lines, and messages still pass.
+    let window = Duration::from_secs(5);
+    let pids = [amy_run.pid(), betty_run.pid()];
+    let before = pids.map(cpu_ticks);
+    let lines_before = [0, 1].map(|i| count_in(&logs[i], ""));
+    std::thread::sleep(window); // a measuring window, not a wait for a condition
+    for (i, pid) in pids.into_iter().enumerate() {
+        assert!(
+            std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "a laptop exited:\n{}",
+            all_logs()
+        );
+        let ticks = cpu_ticks(pid) - before[i];
+        let lines = count_in(&logs[i], "") - lines_before[i];
+        let failed = count_in(&logs[i], "the DHT did not bootstrap");
+        eprintln!(
+            "{}: {ticks} CPU ticks and {lines} log lines in {window:?}, {} DHT thread(s), {failed} \
+             failed DHT start(s) since it started",
+            ["Amy", "Betty"][i],
+            dht_threads(pid),
+        );
+        // Each failed start drops the jobs queued behind it: the triggers of the first seconds (joining,
+        // learning my addresses) cost a start or two, not one each.
+        assert!(
+            (1..=2).contains(&failed),
+            "laptop {i}: {failed} failed DHT starts:\n{}",
+            all_logs()
+        );
+        assert!(ticks < 50, "laptop {i} spins: {ticks} ticks in {window:?}");
+        assert!(
+            lines < 10,
+            "laptop {i} logs {lines} lines in {window:?}:\n{}",
+            all_logs()
+        );
+    }
+    ok(&betty, &["send", "Amy", "still here"]);
+    wait("Amy gets Betty's later message", || {
+        shows(&amy, "Betty", "still here")
+    });
+    if std::env::var_os("REACH_LOGS").is_some() {
+        eprintln!("{}", all_logs());
+    }
+    drop((amy_run, betty_run, server_run));
+    drop(testnet);
 }

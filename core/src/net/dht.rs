@@ -179,6 +179,13 @@ pub(super) async fn run(
         let started = Instant::now();
         let Some(node) = start_node(&bootstrap).await else {
             // (A round not held is not held again: its devices are due again later, on their schedule.)
+            // The jobs queued meanwhile would start a node that fails the same way (say, on a network
+            // without IPv4: the mainline crate speaks only IPv4), one after the other: a later trigger
+            // asks again instead.
+            let dropped = drop_queued(&mut jobs);
+            if dropped > 0 {
+                log::info!("dropped {dropped} queued DHT jobs after the failed start");
+            }
             continue;
         };
         let mut job = Some(first);
@@ -212,6 +219,11 @@ pub(super) async fn run(
         }
         log::info!("DHT node stopped after {rounds} lookup rounds: no more jobs");
     }
+}
+
+/// Empties `jobs` of what is queued now; returns how many there were.
+fn drop_queued(jobs: &mut mpsc::Receiver<Job>) -> usize {
+    std::iter::from_fn(|| jobs.try_recv().ok()).count()
 }
 
 async fn sleep_or_never(after: Option<Duration>) {
@@ -396,4 +408,22 @@ async fn resolve(
         }
     }
     net.dialer.forgive(&device);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_start_drops_the_jobs_queued_behind_it_and_later_ones_still_arrive() {
+        let (dht, JobQueue(mut jobs)) = DhtDiscovery::new(1);
+        for _ in 0..3 {
+            dht.republish();
+        }
+        dht.publish(&[]);
+        assert_eq!(drop_queued(&mut jobs), 4);
+        assert_eq!(drop_queued(&mut jobs), 0);
+        dht.republish();
+        assert!(matches!(jobs.try_recv(), Ok(Job::Publish)));
+    }
 }
