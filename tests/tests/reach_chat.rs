@@ -1303,7 +1303,10 @@ fn idle_dht_costs(buddies: usize) {
     let (_, lookups, rounds) = hours[1];
     assert!(rounds <= 5, "{rounds} rounds in the second hour");
     // (A round that starts just before the hour's end logs its lookups just after it: one may be short.)
-    assert!(lookups + 1 >= rounds, "{lookups} lookups in {rounds} rounds");
+    assert!(
+        lookups + 1 >= rounds,
+        "{lookups} lookups in {rounds} rounds"
+    );
     drop(dee_run);
     drop(testnet);
 }
