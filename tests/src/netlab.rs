@@ -693,8 +693,8 @@ impl Router {
         (read("out"), read("in"))
     }
 
-    /// Drops `percent` % of the packets this router forwards, at random, both ways.
-    pub fn set_loss(&self, percent: u32) {
+    /// Deletes this router's nftables table `inet name`, if it has one.
+    fn drop_table(&self, name: &str) {
         let _ = quiet(Command::new("ip").args([
             "netns",
             "exec",
@@ -703,8 +703,13 @@ impl Router {
             "delete",
             "table",
             "inet",
-            "rxloss",
+            name,
         ]));
+    }
+
+    /// Drops `percent` % of the packets this router forwards, at random, both ways.
+    pub fn set_loss(&self, percent: u32) {
+        self.drop_table("rxloss");
         if percent > 0 {
             self.0.ns.nft(&format!(
                 "table inet rxloss {{
@@ -721,16 +726,7 @@ impl Router {
     /// Drops everything this router forwards to or from `ip`, both ways (`None`: lifts the block), as
     /// when no direct path exists between two networks.
     pub fn block(&self, ip: Option<Ipv4Addr>) {
-        let _ = quiet(Command::new("ip").args([
-            "netns",
-            "exec",
-            self.0.ns.name(),
-            "nft",
-            "delete",
-            "table",
-            "inet",
-            "rxblock",
-        ]));
+        self.drop_table("rxblock");
         if let Some(ip) = ip {
             self.0.ns.nft(&format!(
                 "table inet rxblock {{

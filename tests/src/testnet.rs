@@ -50,3 +50,12 @@ pub async fn dht_testnet(internet: &Router, count: usize) -> (Vec<Dht>, Vec<Stri
         })
         .await
 }
+
+/// [`dht_testnet`] of 8 nodes, for a test that is not async itself.
+pub fn dht_testnet_of_8(internet: &Router) -> (Vec<Dht>, Vec<String>) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(dht_testnet(internet, 8))
+}

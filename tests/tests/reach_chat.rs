@@ -5,7 +5,7 @@
 use clearchat_scenarios::cli::{bin, clearchat, ok, RunGuard};
 use clearchat_scenarios::miniupnpd::Miniupnpd;
 use clearchat_scenarios::netlab::{Host, Lab, Nat, RouterPlan};
-use clearchat_scenarios::testnet::dht_testnet;
+use clearchat_scenarios::testnet::dht_testnet_of_8;
 use std::net::IpAddr;
 use std::path::Path;
 use std::process::Command;
@@ -94,11 +94,7 @@ fn reach_of(dir: &Path, buddy: &str) -> String {
 fn a_phone_behind_a_carrier_nat_reaches_a_public_laptop_and_finds_it_again_through_the_dht() {
     let Some(lab) = Lab::new() else { return };
     let internet = lab.internet();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    let (testnet, bootstrap) = dht_testnet_of_8(&internet);
     let laptop_host = internet.host("laptop");
     let carrier = internet.carrier("cgn");
     let phone_home = carrier.home("home", RouterPlan::nat(Nat::Masquerade));
@@ -160,21 +156,36 @@ fn a_phone_behind_a_carrier_nat_reaches_a_public_laptop_and_finds_it_again_throu
 
 #[test]
 fn a_phone_behind_a_carrier_nat_reaches_a_laptop_through_the_port_its_home_router_mapped() {
+    phone_reaches_laptop_through_a_mapping(Mapper::Pcp);
+}
+
+#[test]
+fn a_phone_behind_a_carrier_nat_reaches_a_laptop_through_the_port_its_router_mapped_by_upnp() {
+    phone_reaches_laptop_through_a_mapping(Mapper::UpnpOnly);
+}
+
+/// What the laptop's home router answers when asked for a port mapping.
+#[derive(Clone, Copy, Debug)]
+enum Mapper {
+    /// PCP and NAT-PMP (and UPnP-IGD).
+    Pcp,
+    /// UPnP-IGD only: the laptop's PCP and NAT-PMP questions go unanswered, and its SSDP search finds
+    /// the router.
+    UpnpOnly,
+}
+
+/// The laptop's router keeps ports and maps as `mapper` says; the phone sits behind a carrier NAT and a
+/// home router that picks a fresh port per destination, so no dial of the laptop's toward the phone
+/// opens a way in for the phone (as with two such routers, which do not connect): the phone gets in
+/// only through the mapped port, and the mapping is gone once the laptop stops.
+fn phone_reaches_laptop_through_a_mapping(mapper: Mapper) {
     let Some(lab) = Lab::new() else { return };
     if !Miniupnpd::installed() {
         eprintln!("SKIPPED: miniupnpd is not installed (apt-get install miniupnpd-nftables)");
         return;
     }
     let internet = lab.internet();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
-    // The laptop's router keeps ports and offers PCP / NAT-PMP; the phone sits behind a carrier NAT and a
-    // home router that picks a fresh port per destination, so no dial of the laptop's toward the phone
-    // opens a way in for the phone (as with two such routers, which do not connect): the phone gets in
-    // only through the mapped port.
+    let (testnet, bootstrap) = dht_testnet_of_8(&internet);
     let laptop_home = internet.home("laptophome", RouterPlan::nat(Nat::Masquerade));
     let carrier = internet.carrier("cgn");
     let phone_home = carrier.home("phonehome", RouterPlan::nat(Nat::Random));
@@ -182,18 +193,22 @@ fn a_phone_behind_a_carrier_nat_reaches_a_laptop_through_the_port_its_home_route
     let root = tempfile::tempdir().expect("tempdir");
     let router_dir = root.path().join("router");
     std::fs::create_dir(&router_dir).expect("router dir");
-    let router = Miniupnpd::start(&lab, &laptop_home, &router_dir, STEP);
+    let router = match mapper {
+        Mapper::Pcp => Miniupnpd::start(&lab, &laptop_home, &router_dir, STEP),
+        Mapper::UpnpOnly => Miniupnpd::start_upnp_only(&lab, &laptop_home, &router_dir, STEP),
+    };
     let (laptop, phone) = paired_on_loopback(root.path());
 
     let laptop_ip = laptop_host.ipv4.expect("IPv4");
     let rule = format!("dnat ip to {laptop_ip}:4100");
     let started = Instant::now();
     let laptop_run = run_mapping_in(&laptop_host, &laptop, "[::]:4100", &bootstrap);
-    let mapped = wait("the laptop's router maps its port", || {
-        router.rules().contains(&rule)
-    });
+    let mapped = wait(
+        &format!("the laptop's router maps its port ({mapper:?})"),
+        || router.rules().contains(&rule),
+    );
     eprintln!(
-        "mapped {mapped:?} after the laptop started:\n{}",
+        "{mapper:?}: mapped {mapped:?} after the laptop started:\n{}",
         router.rules()
     );
     let phone_run = run_in(&phone_host, &phone, "[::]:4100", &bootstrap);
@@ -202,7 +217,7 @@ fn a_phone_behind_a_carrier_nat_reaches_a_laptop_through_the_port_its_home_route
         shows(&laptop, "Betty", "through the mapped port")
     });
     eprintln!(
-        "first message delivered {:?} after the laptop started ({first:?} after the phone sent it)",
+        "{mapper:?}: first message delivered {:?} after the laptop started ({first:?} after the phone sent it)",
         started.elapsed()
     );
     ok(&laptop, &["send", "Betty", "and back"]);
@@ -221,61 +236,6 @@ fn a_phone_behind_a_carrier_nat_reaches_a_laptop_through_the_port_its_home_route
 }
 
 #[test]
-fn a_phone_behind_a_carrier_nat_reaches_a_laptop_through_the_port_its_router_mapped_by_upnp() {
-    let Some(lab) = Lab::new() else { return };
-    if !Miniupnpd::installed() {
-        eprintln!("SKIPPED: miniupnpd is not installed (apt-get install miniupnpd-nftables)");
-        return;
-    }
-    let internet = lab.internet();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
-    // As in the PCP scenario above, but the router speaks UPnP-IGD only: the laptop's PCP and NAT-PMP
-    // questions go unanswered, and its SSDP search finds the router.
-    let laptop_home = internet.home("laptophome", RouterPlan::nat(Nat::Masquerade));
-    let carrier = internet.carrier("cgn");
-    let phone_home = carrier.home("phonehome", RouterPlan::nat(Nat::Random));
-    let (laptop_host, phone_host) = (laptop_home.host("laptop"), phone_home.host("phone"));
-    let root = tempfile::tempdir().expect("tempdir");
-    let router_dir = root.path().join("router");
-    std::fs::create_dir(&router_dir).expect("router dir");
-    let router = Miniupnpd::start_upnp_only(&lab, &laptop_home, &router_dir, STEP);
-    let (laptop, phone) = paired_on_loopback(root.path());
-
-    let laptop_ip = laptop_host.ipv4.expect("IPv4");
-    let rule = format!("dnat ip to {laptop_ip}:4100");
-    let started = Instant::now();
-    let laptop_run = run_mapping_in(&laptop_host, &laptop, "[::]:4100", &bootstrap);
-    let mapped = wait("the laptop's router maps its port by UPnP", || {
-        router.rules().contains(&rule)
-    });
-    eprintln!("UPnP: mapped {mapped:?} after the laptop started");
-    let phone_run = run_in(&phone_host, &phone, "[::]:4100", &bootstrap);
-    ok(&phone, &["send", "Amy", "through the UPnP mapping"]);
-    let first = wait("the laptop gets the phone's message", || {
-        shows(&laptop, "Betty", "through the UPnP mapping")
-    });
-    eprintln!(
-        "UPnP: first message delivered {:?} after the laptop started ({first:?} after the phone sent it)",
-        started.elapsed()
-    );
-    ok(&laptop, &["send", "Betty", "and back"]);
-    wait("the phone gets the laptop's answer", || {
-        shows(&phone, "Amy", "and back")
-    });
-    assert_eq!(reach_of(&phone, "Amy"), "\"direct\"");
-    laptop_run.terminate_cleanly(&laptop);
-    wait("the laptop deleted its UPnP mapping on stop", || {
-        !router.rules().contains("dnat")
-    });
-    drop(phone_run);
-    drop(testnet);
-}
-
-#[test]
 fn a_laptop_carried_to_another_home_maps_its_port_on_the_new_router_and_the_phone_reaches_it_again()
 {
     let Some(lab) = Lab::new() else { return };
@@ -284,11 +244,7 @@ fn a_laptop_carried_to_another_home_maps_its_port_on_the_new_router_and_the_phon
         return;
     }
     let internet = lab.internet();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    let (testnet, bootstrap) = dht_testnet_of_8(&internet);
     // As in the PCP scenario: the phone behind a carrier NAT and a port-changing home router gets in only
     // through a port the laptop's router mapped. Both homes run miniupnpd and hand out the same LAN
     // (192.168.1.0/24, the router at .1): after the move the laptop has the same address and gateway on a
@@ -424,11 +380,7 @@ fn meet_behind_capturing(
         });
         pid
     });
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    let (testnet, bootstrap) = dht_testnet_of_8(&internet);
     let amy_home = internet.home("amyhome", plan);
     let betty_home = internet.home("bettyhome", plan);
     let (amy_host, betty_host) = (amy_home.host("amy"), betty_home.host("betty"));
@@ -614,11 +566,7 @@ fn behind_ipv6_firewalls_and_symmetric_ipv4_nats_two_devices_punch_through_over_
 fn behind_symmetric_nats_messages_wait_until_an_always_on_member_carries_them() {
     let Some(lab) = Lab::new() else { return };
     let internet = lab.internet();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    let (testnet, bootstrap) = dht_testnet_of_8(&internet);
     let amy_home = internet.home("amyhome", RouterPlan::nat(Nat::Random));
     let betty_home = internet.home("bettyhome", RouterPlan::nat(Nat::Random));
     let (amy_host, betty_host) = (amy_home.host("amy"), betty_home.host("betty"));
@@ -1146,11 +1094,7 @@ fn count_in(log: &Path, what: &str) -> usize {
 fn idle_dht_costs(buddies: usize) {
     let Some(lab) = Lab::new() else { return };
     let internet = lab.internet();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    let (testnet, bootstrap) = dht_testnet_of_8(&internet);
     let (device_host, buddies_host, loner_host) = (
         internet.host("device"),
         internet.host("buddies"),
@@ -1392,12 +1336,8 @@ fn ipv6_only_behind_stateful_firewalls_two_devices_punch_through_when_an_always_
 ) {
     let Some(lab) = Lab::new() else { return };
     let internet = lab.internet();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
     // The DHT testnet is IPv4 (the mainline crate speaks only IPv4): the laptops cannot reach it.
-    let (testnet, bootstrap) = runtime.block_on(dht_testnet(&internet, 8));
+    let (testnet, bootstrap) = dht_testnet_of_8(&internet);
     let amy_home = internet.home("amyhome", RouterPlan::ipv6_only());
     let betty_home = internet.home("bettyhome", RouterPlan::ipv6_only());
     let (amy_host, betty_host) = (amy_home.host("amy"), betty_home.host("betty"));
